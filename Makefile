@@ -1,0 +1,39 @@
+# mcbridge: `make run` starts the application, `make test` runs the tests.
+# Both set up what they need first (virtualenv, compiled translations, services).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+CATALOGS := $(wildcard mcbridge/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test lint translations extract-messages services
+
+run: $(INSTALLED) $(COMPILED)
+	scripts/run
+
+test: $(INSTALLED) $(COMPILED) services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+translations: $(COMPILED)
+
+services:
+	scripts/ensure-services
+
+$(INSTALLED): requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+%.mo: %.po $(INSTALLED)
+	$(BIN)/pybabel compile -i $< -o $@
+
+# For developers: refresh the catalogs after changing user-facing strings.
+extract-messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k ngettext -k _ -o mcbridge/translations/messages.pot .
+	$(BIN)/pybabel update -i mcbridge/translations/messages.pot -d mcbridge/translations

@@ -1,0 +1,68 @@
+"""Flask-Admin views, one module per area, registered into a given Admin."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext
+
+from mcbridge.admin.account import AccountView
+from mcbridge.admin.dashboard import DashboardView
+from mcbridge.admin.groups import GroupView, RoleTypeView
+from mcbridge.admin.mailing_lists import MailingListView
+from mcbridge.admin.people import PersonView
+from mcbridge.admin.roles import RoleView
+from mcbridge.admin.subscribers import SubscribersView
+from mcbridge.admin.users import UserView
+from mcbridge.extensions import db
+from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
+
+
+def create_admin(app: Flask) -> Admin:
+    """The standalone admin: mcbridge's dashboard is its home page."""
+    return Admin(
+        app,
+        name="mcbridge",
+        index_view=DashboardView(name=lazy_gettext("Dashboard"), url="/admin"),
+        theme=Bootstrap4Theme(base_template="mcbridge/admin/base.html", fluid=True),
+    )
+
+
+def register_views(admin: Admin, url_prefix: str = "") -> None:
+    """Add mcbridge's views; inside a host's admin they gather under one menu category.
+
+    Endpoints carry an `mcbridge_` prefix so they never clash with a host's own views.
+    """
+    hosted = not isinstance(admin.index_view, DashboardView)
+    category = "mcbridge" if hosted else None
+    if hosted:
+        admin.add_view(
+            DashboardView(
+                name=lazy_gettext("Dashboard"),
+                category=category,
+                endpoint="mcbridge_dashboard",
+                url=f"{url_prefix}dashboard",
+            )
+        )
+    models = (
+        (GroupView, Group, lazy_gettext("Groups"), "groups"),
+        (PersonView, Person, lazy_gettext("People"), "people"),
+        (RoleView, Role, lazy_gettext("Roles"), "roles"),
+        (MailingListView, MailingList, lazy_gettext("Mailing lists"), "mailing-lists"),
+        (RoleTypeView, RoleType, lazy_gettext("Role types"), "role-types"),
+        (UserView, User, lazy_gettext("Users"), "users"),
+    )
+    for view_class, model, name, slug in models:
+        admin.add_view(
+            view_class(
+                model,
+                db,
+                name=name,
+                category=category,
+                endpoint=f"mcbridge_{slug.replace('-', '_')}",
+                url=f"{url_prefix}{slug}",
+            )
+        )
+    admin.add_view(SubscribersView(endpoint="mcbridge_subscribers", url=f"{url_prefix}subscribers"))
+    admin.add_view(AccountView(endpoint="mcbridge_account", url=f"{url_prefix}account"))

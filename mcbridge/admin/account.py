@@ -1,0 +1,106 @@
+"""Signing in and out, and choosing the language."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, request, session, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+from mcbridge.config import LANGUAGES
+from mcbridge.emails import normalize_email
+from mcbridge.extensions import db
+from mcbridge.models import User
+from mcbridge.models.users import password_hash_method
+
+
+@cache
+def decoy_hash(method: str) -> str:
+    """Checked against when the address is unknown, so that a wrong address takes as long as
+    a wrong password and sign-in timing does not reveal who has an account."""
+    return generate_password_hash(secrets.token_hex(16), method)
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired()])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
+    remember = BooleanField(lazy_gettext("Keep me signed in"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect would let a link send users elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        check_password_hash(decoy_hash(password_hash_method()), password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+class AccountView(BaseView):
+    """Sign-in pages; they live in the admin to share its layout, but stay off the menu.
+
+    Their POSTs are covered by the app-wide CSRF protection like every other form.
+    """
+
+    def is_visible(self) -> bool:
+        return False
+
+    def home(self) -> str:
+        return url_for(f"{self.admin.endpoint}.index")
+
+    @expose("/")
+    def index(self) -> Response:
+        return redirect(url_for(".sign_in"))
+
+    @expose("/sign-in", methods=("GET", "POST"))
+    def sign_in(self) -> Any:
+        form = SignInForm()
+        if form.validate_on_submit():
+            user = authenticate(form.email.data, form.password.data)
+            if user is not None:
+                login_user(user, remember=form.remember.data)
+                user.last_login_at = datetime.now(UTC).replace(tzinfo=None)
+                db.session.commit()
+                flash(gettext("Welcome, you are signed in."), "success")
+                return redirect(safe_next(request.args.get("next")) or self.home())
+            flash(gettext("Wrong email or password."), "error")
+        return self.render("mcbridge/admin/sign_in.html", form=form)
+
+    @expose("/sign-out", methods=("POST",))
+    def sign_out(self) -> Response:
+        logout_user()
+        flash(gettext("You are signed out."), "info")
+        return redirect(url_for(".sign_in"))
+
+    @expose("/language/<code>", methods=("POST",))
+    def language(self, code: str) -> Response:
+        if code not in LANGUAGES:
+            abort(404)
+        session["locale"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+        return redirect(safe_next(request.form.get("next")) or self.home())

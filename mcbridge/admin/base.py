@@ -1,0 +1,157 @@
+"""What every mcbridge admin view shares: sign-in, scoping, and errors in plain words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError
+
+from mcbridge.auth import Scope, current_scope
+from mcbridge.extensions import db
+from mcbridge.models import Group, Person, RoleType, subtree_ids
+
+
+class SignedInMixin:
+    """Views for signed-in users; strangers go to the sign-in page, others get a 403."""
+
+    admin_only = False
+
+    def is_accessible(self) -> bool:
+        if not current_user.is_authenticated:
+            return False
+        return current_user.is_admin or not self.admin_only
+
+    def inaccessible_callback(self, _name: str, **_kwargs: Any) -> Response:
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("mcbridge_account.sign_in", next=request.full_path))
+
+
+class SignedInView(SignedInMixin, BaseView):
+    """A custom (non-model) page behind sign-in."""
+
+
+class ScopedModelView(SignedInMixin, ModelView):
+    """A model view that only ever reads and writes rows inside the user's scope.
+
+    Every path Flask-Admin takes to a row (list, count, edit, delete, bulk actions) goes
+    through `get_query`/`get_one`, so filtering there is what makes a guessed URL of another
+    group a 404 that changes nothing.
+    """
+
+    scope_rule: Callable[[Scope], ColumnElement[bool]]
+    page_size = 50
+    can_set_page_size = True
+    can_view_details = False
+    create_modal = False
+    edit_modal = False
+
+    def scope_filter(self) -> ColumnElement[bool]:
+        return type(self).scope_rule(current_scope())
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(self.scope_filter())
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(self.scope_filter())
+
+    def get_one(self, id: Any) -> Any:
+        found = self.get_query().filter(self.model.id == int_or_404(id)).one_or_none()
+        if found is None:
+            abort(404)
+        return found
+
+    def _get_filter_groups(self) -> Any:
+        """Filter choices (groups) depend on who is signed in; Flask-Admin caches them at
+        start-up, so they are rebuilt for each list page."""
+        self._refresh_filters_cache()
+        return super()._get_filter_groups()
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, IntegrityError):
+            db.session.rollback()
+            flash(
+                gettext(
+                    "This change conflicts with other records (a duplicate, or a record "
+                    "still in use). Nothing was saved."
+                ),
+                "error",
+            )
+            return True
+        return super().handle_view_exception(exc)
+
+
+def int_or_404(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        abort(404)
+
+
+def require_in_scope(group: Group | None) -> None:
+    """Refuse to save a row whose group the user does not manage (a crafted form)."""
+    if group is None or not current_scope().contains_group(group.id):
+        raise ValidationError(gettext("You can only use groups you manage."))
+
+
+def scoped_groups() -> Any:
+    """Choices for group fields: only groups in scope, shown by path."""
+    groups = db.session.scalars(select(Group).where(current_scope().groups())).all()
+    return sorted(groups, key=lambda group: group.path.casefold())
+
+
+def all_role_types() -> Any:
+    return db.session.scalars(select(RoleType).order_by(RoleType.name)).all()
+
+
+class ScopedPeopleLoader(QueryAjaxModelLoader):
+    """Person search for form fields, limited to people the user may see."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            name,
+            db,
+            Person,
+            fields=["first_name", "last_name", "email", "nickname"],
+            order_by=Person.last_name,
+            placeholder=lazy_gettext("Type a name or an address"),
+            minimum_input_length=1,
+        )
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(current_scope().people())
+
+    def get_one(self, pk: Any) -> Any:
+        return self.get_query().filter(Person.id == pk).one_or_none()
+
+
+class SubtreeFilter(BaseSQLAFilter):
+    """ "In group, including the groups below it", for any model with a group column."""
+
+    def __init__(self, column: Any, name: str, condition: Callable[[Any], Any]) -> None:
+        super().__init__(column, name, options=group_options)
+        self.condition = condition
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(self.condition(subtree_ids([int_or_404(value)])))
+
+    def operation(self) -> str:
+        return gettext("is or is below")
+
+
+def group_options() -> list[tuple[str, str]]:
+    """Groups to filter by; none while Flask-Admin builds its views, outside any request."""
+    if not has_request_context():
+        return []
+    return [(str(group.id), group.path) for group in scoped_groups()]

@@ -1,0 +1,133 @@
+"""Mailing lists and their rules: role rules, people added directly, people excluded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
+from flask_admin.model.form import InlineFormAdmin
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup, escape
+from wtforms.validators import ValidationError
+
+from mcbridge.admin.base import (
+    ScopedModelView,
+    ScopedPeopleLoader,
+    SubtreeFilter,
+    all_role_types,
+    require_in_scope,
+    scoped_groups,
+)
+from mcbridge.auth import Scope
+from mcbridge.models import MailingList, Subscription
+
+
+def describe_rule(rule: Subscription) -> str:
+    """A rule in the words a group leader uses."""
+    if rule.group is not None:
+        return gettext(
+            "%(role_types)s in %(group)s and the groups below",
+            role_types=", ".join(role_type.name for role_type in rule.role_types),
+            group=rule.group.path,
+        )
+    if rule.excluded:
+        return gettext("Excluded: %(person)s", person=rule.person)
+    return gettext("Added directly: %(person)s", person=rule.person)
+
+
+def rules_column(_view: Any, _context: Any, mailing_list: MailingList, _name: str) -> Markup:
+    return Markup("<br>").join(escape(describe_rule(rule)) for rule in mailing_list.subscriptions)
+
+
+def name_column(_view: Any, _context: Any, mailing_list: MailingList, _name: str) -> Markup:
+    link = url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id)
+    return Markup('<a href="%s">%s</a>') % (link, mailing_list.name)
+
+
+def check_rule(rule: Subscription) -> None:
+    """Each row of the rules table is exactly one kind of rule, completely filled in."""
+    if rule.group is not None:
+        if rule.person is not None:
+            raise ValidationError(
+                gettext("A rule names either a group with role types or a person, not both.")
+            )
+        if not rule.role_types:
+            raise ValidationError(
+                gettext("The rule for %(group)s needs at least one role type.", group=rule.group)
+            )
+        if rule.excluded:
+            raise ValidationError(gettext("Only people can be excluded, not groups."))
+        require_in_scope(rule.group)
+    elif rule.person is None:
+        raise ValidationError(
+            gettext("Each rule needs either a group with role types or a person.")
+        )
+    elif rule.role_types:
+        raise ValidationError(gettext("Role types only apply to group rules."))
+
+
+class SubscriptionInline(InlineFormAdmin):
+    form_columns = ("id", "group", "role_types", "person", "excluded")
+    form_overrides = {"role_types": QuerySelectMultipleField}
+    form_args = {
+        "group": {
+            "label": lazy_gettext("Group (and the groups below)"),
+            "query_factory": scoped_groups,
+        },
+        "role_types": {"label": lazy_gettext("Role types"), "query_factory": all_role_types},
+        "person": {"label": lazy_gettext("Person")},
+        "excluded": {
+            "label": lazy_gettext("Exclude this person"),
+            "description": lazy_gettext("An excluded person never receives the list."),
+        },
+    }
+    form_ajax_refs = {"person": ScopedPeopleLoader("person")}
+
+
+class MailingListView(ScopedModelView):
+    scope_rule = Scope.mailing_lists
+    column_list = ("name", "group", "rules")
+    column_labels = {
+        "name": lazy_gettext("Name"),
+        "group": lazy_gettext("Group"),
+        "rules": lazy_gettext("Who receives it"),
+        "description": lazy_gettext("Description"),
+        "sync_all_delivery_addresses": lazy_gettext("Send to all delivery addresses"),
+        "subscriptions": lazy_gettext("Rules"),
+    }
+    column_formatters = {"rules": rules_column, "name": name_column}
+    column_searchable_list = ("name", "description")
+    column_sortable_list = ("name", ("group", "group.name"))
+    column_default_sort = "name"
+    column_filters = (
+        SubtreeFilter(MailingList.group_id, lazy_gettext("Group"), MailingList.group_id.in_),
+    )
+    form_columns = ("group", "name", "description", "sync_all_delivery_addresses", "subscriptions")
+    form_args = {
+        "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
+        "name": {"label": lazy_gettext("Name")},
+        "description": {"label": lazy_gettext("Description")},
+        "sync_all_delivery_addresses": {
+            "label": lazy_gettext("Send to all delivery addresses"),
+            "description": lazy_gettext(
+                "Besides each recipient's primary email, also send to every additional "
+                "address they marked as a delivery address."
+            ),
+        },
+    }
+    inline_models = (SubscriptionInline(Subscription),)
+    column_extra_row_actions = [  # Flask-Admin concatenates it to a list
+        EndpointLinkRowAction(
+            "fa fa-users",
+            "mcbridge_subscribers.recipients",
+            title=lazy_gettext("Subscribers"),
+            id_arg="list_id",
+        ),
+    ]
+
+    def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
+        require_in_scope(model.group)
+        for rule in model.subscriptions:
+            check_rule(rule)

@@ -1,0 +1,154 @@
+"""People, their additional addresses, and the first role that places them in a group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup, escape
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField
+from wtforms.validators import Optional as OptionalValidator
+from wtforms.validators import ValidationError
+
+from mcbridge.admin.base import (
+    ScopedModelView,
+    SubtreeFilter,
+    all_role_types,
+    scoped_groups,
+)
+from mcbridge.admin.forms import valid_email
+from mcbridge.auth import Scope, current_scope
+from mcbridge.models import GENDERS, AdditionalEmail, Person, Role
+
+GENDER_LABELS = {
+    "female": lazy_gettext("female"),
+    "male": lazy_gettext("male"),
+    "other": lazy_gettext("other"),
+}
+
+
+def gender_choices() -> list[tuple[str, Any]]:
+    return [("", "—"), *((value, GENDER_LABELS[value]) for value in GENDERS)]
+
+
+def roles_column(_view: Any, _context: Any, person: Person, _name: str) -> Markup:
+    return Markup("<br>").join(escape(str(role)) for role in person.roles)
+
+
+class AdditionalEmailInline(InlineFormAdmin):
+    form_columns = ("id", "email", "label", "mailings")
+    form_args = {
+        "email": {"label": lazy_gettext("Address"), "validators": [valid_email]},
+        "label": {"label": lazy_gettext("Label")},
+        "mailings": {
+            "label": lazy_gettext("Delivery address"),
+            "description": lazy_gettext("Mailing lists may send to this address."),
+        },
+    }
+
+
+class PersonView(ScopedModelView):
+    """People in the user's groups; a leader places a new person with a first role."""
+
+    scope_rule = Scope.people
+    column_list = ("last_name", "first_name", "email", "company", "roles")
+    column_labels = {
+        "last_name": lazy_gettext("Last name"),
+        "first_name": lazy_gettext("First name"),
+        "nickname": lazy_gettext("Nickname"),
+        "gender": lazy_gettext("Gender"),
+        "birthday": lazy_gettext("Birthday"),
+        "company": lazy_gettext("Company"),
+        "email": lazy_gettext("Primary email"),
+        "roles": lazy_gettext("Roles"),
+        "additional_emails": lazy_gettext("Additional emails"),
+    }
+    column_formatters = {"roles": roles_column}
+    column_searchable_list = ("first_name", "last_name", "nickname", "email", "company")
+    column_sortable_list = ("last_name", "first_name", "email", "company")
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_filters = (
+        SubtreeFilter(
+            Person.id,
+            lazy_gettext("Has a role in"),
+            lambda ids: Person.roles.any(Role.group_id.in_(ids)),
+        ),
+    )
+    form_columns = (
+        "first_name",
+        "last_name",
+        "nickname",
+        "gender",
+        "birthday",
+        "company",
+        "email",
+        "additional_emails",
+    )
+    form_overrides = {"gender": SelectField}
+    form_args = {
+        "first_name": {"label": lazy_gettext("First name")},
+        "last_name": {"label": lazy_gettext("Last name")},
+        "nickname": {"label": lazy_gettext("Nickname")},
+        "gender": {"label": lazy_gettext("Gender"), "choices": gender_choices},
+        "birthday": {"label": lazy_gettext("Birthday")},
+        "company": {"label": lazy_gettext("Company")},
+        "email": {"label": lazy_gettext("Primary email"), "validators": [valid_email]},
+    }
+    inline_models = (AdditionalEmailInline(AdditionalEmail),)
+
+    def get_query(self) -> Any:
+        return super().get_query().options(selectinload(Person.roles).selectinload(Role.group))
+
+    def create_form(self, obj: Any = None) -> Any:
+        """New people come with a first role, or a leader would lose sight of them at once."""
+        form = super().create_form(obj)
+        form.first_role_group.query_factory = scoped_groups
+        form.first_role_type.query_factory = all_role_types
+        return form
+
+    def get_create_form(self) -> Any:
+        form_class = super().get_create_form()
+        form_class.first_role_group = QuerySelectField(
+            lazy_gettext("First role: group"), allow_blank=True, validators=[OptionalValidator()]
+        )
+        form_class.first_role_type = QuerySelectField(
+            lazy_gettext("First role: role type"),
+            allow_blank=True,
+            validators=[OptionalValidator()],
+        )
+        return form_class
+
+    def on_model_change(self, form: Any, model: Person, is_created: bool) -> None:
+        if model.first_name is None and model.last_name is None and model.nickname is None:
+            raise ValidationError(gettext("Give the person at least a name or a nickname."))
+        if is_created:
+            self._add_first_role(form, model)
+
+    def _add_first_role(self, form: Any, model: Person) -> None:
+        group, role_type = form.first_role_group.data, form.first_role_type.data
+        if bool(group) != bool(role_type):
+            raise ValidationError(
+                gettext("Choose both a group and a role type for the first role.")
+            )
+        if group is None and not current_scope().everything:
+            raise ValidationError(
+                gettext("Give the person a role in one of your groups, or you could not see them.")
+            )
+        if group is not None:
+            model.roles.append(Role(group=group, role_type=role_type))
+
+    def on_model_delete(self, model: Person) -> None:
+        scope = current_scope()
+        if any(not scope.contains_group(role.group_id) for role in model.roles):
+            raise ValidationError(
+                gettext(
+                    "This person also holds roles in groups you do not manage; "
+                    "end or delete their roles in your groups instead."
+                )
+            )
+
+
+__all__ = ["PersonView"]

@@ -1,0 +1,171 @@
+"""The subscriber view of a mailing list: who receives it, why, and its Export menu."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, redirect, request, stream_with_context, url_for
+from flask_admin import expose
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from mcbridge.admin.base import SignedInView, int_or_404
+from mcbridge.admin.mailing_lists import describe_rule
+from mcbridge.auth import current_scope
+from mcbridge.extensions import db
+from mcbridge.models import MailingList, Person, Subscription
+from mcbridge.recipients import Recipients, recipients_of
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ExportEntry:
+    """One entry of the Export dropdown.
+
+    Entries that change something (a sync) are POSTed with a CSRF token; downloads are
+    links. `available` hides entries that make no sense for a list (Mailchimp when unlinked).
+    """
+
+    label: Any
+    endpoint: str
+    method: str = "GET"
+    available: Callable[[MailingList], bool] = lambda _mailing_list: True
+
+
+EXPORT_ENTRIES: list[ExportEntry] = [
+    ExportEntry(lazy_gettext("CSV (spreadsheet)"), "mcbridge_subscribers.export_csv"),
+]
+
+
+def register_export(entry: ExportEntry) -> None:
+    """Add an entry to the Export dropdown of every subscriber view (later features do)."""
+    if entry not in EXPORT_ENTRIES:
+        EXPORT_ENTRIES.append(entry)
+
+
+def load_list_in_scope(list_id: Any) -> MailingList:
+    """The mailing list, if the user may see it; a 404 otherwise, whether or not it exists."""
+    mailing_list = db.session.scalar(
+        select(MailingList)
+        .where(MailingList.id == int_or_404(list_id), current_scope().mailing_lists())
+        .options(selectinload(MailingList.subscriptions).selectinload(Subscription.role_types))
+    )
+    if mailing_list is None:
+        abort(404)
+    return mailing_list
+
+
+def search_filter(statement: Any, term: str) -> Any:
+    pattern = f"%{term}%"
+    return statement.where(
+        or_(
+            statement.selected_columns.email.ilike(pattern),
+            Person.first_name.ilike(pattern),
+            Person.last_name.ilike(pattern),
+        )
+    )
+
+
+def page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and int(value) > 0 else 1
+
+
+class SubscribersView(SignedInView):
+    """Resolved recipients of one list, paged and searchable, with the Export dropdown."""
+
+    def is_visible(self) -> bool:
+        """Reached from each mailing list, not from the menu."""
+        return False
+
+    @expose("/")
+    def index(self) -> Response:
+        return redirect(url_for("mcbridge_mailing_lists.index_view"))
+
+    @expose("/<list_id>/")
+    def recipients(self, list_id: str) -> str:
+        mailing_list = load_list_in_scope(list_id)
+        recipients = recipients_of(mailing_list)
+        term = request.args.get("q", "").strip()
+        page = page_number(request.args.get("page"))
+        statement = search_filter(recipients.addresses(), term) if term else recipients.addresses()
+        total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        return self.render(
+            "mcbridge/admin/subscribers.html",
+            mailing_list=mailing_list,
+            counts=recipients.counts(db.session),
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            term=term,
+            rules={rule.id: describe_rule(rule) for rule in mailing_list.subscriptions},
+            skipped=db.session.execute(recipients.skipped().limit(200)).all(),
+            exports=[entry for entry in EXPORT_ENTRIES if entry.available(mailing_list)],
+        )
+
+    @expose("/<list_id>/subscribers.csv")
+    def export_csv(self, list_id: str) -> Response:
+        mailing_list = load_list_in_scope(list_id)
+        recipients = recipients_of(mailing_list)
+        rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
+        filename = f"{slug(mailing_list.name)}-{date.today().isoformat()}.csv"
+        return Response(
+            stream_with_context(csv_lines(recipients, rules)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+def csv_lines(recipients: Recipients, rules: dict[int, str]) -> Iterator[str]:
+    """The CSV, streamed row by row so a large list never sits in memory.
+
+    It starts with a byte-order mark because spreadsheet programs otherwise misread accents.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            gettext("Email"),
+            gettext("First name"),
+            gettext("Last name"),
+            gettext("Nickname"),
+            gettext("Company"),
+            gettext("Address"),
+            gettext("Reached by"),
+        ]
+    )
+    yield "\ufeff" + pop(buffer)
+    kinds = {True: gettext("primary"), False: gettext("delivery address")}
+    for recipient in recipients.stream(db.session):
+        writer.writerow(
+            [
+                recipient.email,
+                recipient.first_name or "",
+                recipient.last_name or "",
+                recipient.nickname or "",
+                recipient.company or "",
+                kinds[recipient.primary],
+                rules.get(recipient.via_subscription_id, ""),
+            ]
+        )
+        yield pop(buffer)
+
+
+def pop(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "mailing-list"

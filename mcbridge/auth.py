@@ -1,0 +1,109 @@
+"""Who may see and change what.
+
+An admin sees everything. Anyone else sees the groups where their person holds an active
+role of a managing role type, every group below those, the people holding roles there and
+those groups' mailing lists. The scope is SQL (a subquery), never a Python list of ids, so
+it stays one query however large the subtree, and every view filters through it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask, g
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, exists, false, select, true
+
+from mcbridge.extensions import db, login_manager
+from mcbridge.models import Group, MailingList, Person, Role, RoleType, User, role_is_active
+from mcbridge.models import subtree_ids as subtree_ids_of
+
+
+class Scope:
+    """What one user may reach; `everything` for admins."""
+
+    def __init__(self, user: User | None, today: date | None = None) -> None:
+        self.user = user
+        self.everything = bool(user and user.is_admin)
+        self.today = today or date.today()
+
+    def led_group_ids(self) -> Select:
+        """Groups where the user's person holds an active role of a managing type."""
+        person_id = self.user.person_id if self.user else None
+        return (
+            select(Role.group_id)
+            .join(RoleType, RoleType.id == Role.role_type_id)
+            .where(
+                Role.person_id == person_id,
+                RoleType.manages.is_(true()),
+                role_is_active(self.today),
+            )
+        )
+
+    def group_ids(self) -> Select:
+        return subtree_ids_of(self.led_group_ids())
+
+    def is_leader(self) -> bool:
+        return self.everything or bool(db.session.scalar(select(exists(self.led_group_ids()))))
+
+    def shared(self) -> ColumnElement[bool]:
+        """Rows every signed-in user may read (role types)."""
+        return true()
+
+    def groups(self) -> ColumnElement[bool]:
+        return self._within(Group.id)
+
+    def roles(self) -> ColumnElement[bool]:
+        return self._within(Role.group_id)
+
+    def mailing_lists(self) -> ColumnElement[bool]:
+        return self._within(MailingList.group_id)
+
+    def people(self) -> ColumnElement[bool]:
+        """People holding any role (past ones too, so leaders can renew them) in scope."""
+        if self.everything:
+            return true()
+        return exists().where(Role.person_id == Person.id, Role.group_id.in_(self.group_ids()))
+
+    def contains_group(self, group_id: int | None) -> bool:
+        """Checked while a form's changes are pending: no autoflush of half-validated rows."""
+        if self.everything:
+            return True
+        if group_id is None:
+            return False
+        with db.session.no_autoflush:
+            return bool(db.session.scalar(select(exists().where(self._within_id(group_id)))))
+
+    def _within(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        if self.everything:
+            return true()
+        if self.user is None:
+            return false()
+        return column.in_(self.group_ids())
+
+    def _within_id(self, group_id: int) -> ColumnElement[bool]:
+        subtree = self.group_ids().subquery()
+        return subtree.c.id == group_id
+
+
+def current_scope() -> Scope:
+    """The signed-in user's scope, computed once per request."""
+    if "mcbridge_scope" not in g:
+        user = current_user if current_user.is_authenticated else None
+        g.mcbridge_scope = Scope(user)
+    return g.mcbridge_scope
+
+
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user and user.active else None
+
+
+def init_login(app: Flask) -> None:
+    """Use mcbridge's sign-in unless the host app brought its own login manager."""
+    if hasattr(app, "login_manager"):
+        return
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "mcbridge_account.sign_in"
+    login_manager.session_protection = "strong"

@@ -1,0 +1,142 @@
+"""The `flask mcbridge …` commands."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext
+from sqlalchemy import select
+
+from mcbridge.demo import seed_demo
+from mcbridge.emails import email_problem, normalize_email
+from mcbridge.extensions import db
+from mcbridge.importer import ImportRejectedError, import_people
+from mcbridge.models import User
+
+mcbridge_cli = AppGroup("mcbridge", help="Manage mcbridge: accounts, demo data, imports.")
+
+
+def save_user(email: str, password: str, *, admin: bool, person_id: int | None = None) -> bool:
+    """Create or update an account; True when it was created."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    created = user is None
+    if user is None:
+        user = User(email=email)
+        db.session.add(user)
+    user.set_password(password)
+    user.is_admin = user.is_admin or admin
+    user.active = True
+    user.person_id = person_id or user.person_id
+    db.session.commit()
+    return created
+
+
+@mcbridge_cli.command("create-admin")
+@click.argument("email")
+@click.option(
+    "--password",
+    envvar="MCBRIDGE_ADMIN_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Read from MCBRIDGE_ADMIN_PASSWORD, or asked for when absent.",
+)
+def create_admin(email: str, password: str) -> None:
+    """Create an administrator (or make an existing account one, with a new password)."""
+    problem = email_problem(normalize_email(email) or "")
+    if problem:
+        raise click.BadParameter(problem, param_hint="EMAIL")
+    if len(password) < 10:
+        raise click.BadParameter(gettext("use at least 10 characters"), param_hint="--password")
+    created = save_user(email, password, admin=True)
+    message = (
+        gettext("Created administrator %(email)s.")
+        if created
+        else gettext("Updated administrator %(email)s.")
+    )
+    click.echo(message % {"email": normalize_email(email)})
+
+
+@mcbridge_cli.command("seed-demo")
+@click.option("--seed", default=2026, show_default=True, help="Random seed of the demo data.")
+def seed_demo_command(seed: int) -> None:
+    """Fill an empty database with a demo federation; a non-empty one is left alone."""
+    summary = seed_demo(db.session, seed)
+    if summary is None:
+        click.echo(gettext("The database already holds an organisation: nothing was seeded."))
+        return
+    leader = summary.club_leader
+    password = secrets.token_urlsafe(12)
+    save_user(leader.email, password, admin=False, person_id=leader.id)
+    click.echo(
+        gettext(
+            "Seeded %(groups)d groups, %(people)d people, %(roles)d roles and %(lists)d mailing "
+            "lists.",
+            groups=summary.groups,
+            people=summary.people,
+            roles=summary.roles,
+            lists=summary.mailing_lists,
+        )
+    )
+    click.echo(
+        gettext(
+            "Club leader sign-in: %(email)s / %(password)s", email=leader.email, password=password
+        )
+    )
+
+
+@mcbridge_cli.command("bootstrap")
+@click.option("--admin-email", default="admin@demo.mcbridge.org", show_default=True)
+def bootstrap(admin_email: str) -> None:
+    """First start of a demo: the demo organisation and an administrator, when none exist.
+
+    The administrator's password is random and printed once; it is stored only as a hash,
+    so `create-admin` is the way to set a new one.
+    """
+    seed_demo_command.callback(seed=2026)
+    if db.session.scalar(select(User.id).where(User.is_admin.is_(True)).limit(1)) is not None:
+        return
+    password = secrets.token_urlsafe(12)
+    save_user(admin_email, password, admin=True)
+    banner = gettext(
+        "Administrator sign-in (shown once): %(email)s / %(password)s",
+        email=admin_email,
+        password=password,
+    )
+    click.echo(f"\n{'=' * len(banner)}\n{banner}\n{'=' * len(banner)}\n")
+
+
+@mcbridge_cli.command("import-people")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--create-groups", is_flag=True, help="Create groups named in the file but missing.")
+def import_people_command(file: Path, create_groups: bool) -> None:
+    """Import people and roles from a CSV file: all rows, or none when any row is wrong.
+
+    Columns: first_name, last_name, email, additional_emails, group (a path such as
+    "Federation/North/Club A") and role_type.
+    """
+    try:
+        report = import_people(db.session, file.read_bytes(), create_groups=create_groups)
+    except ImportRejectedError as rejected:
+        click.echo(
+            f"{file.name}: nothing was imported, {len(rejected.problems)} problem(s):", err=True
+        )
+        for problem in rejected.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    click.echo(
+        gettext(
+            "Imported %(file)s: %(created)d new people, %(matched)d already known (matched by "
+            "email), %(roles)d roles, %(emails)d additional addresses, %(groups)d new groups.",
+            file=file.name,
+            created=report.people_created,
+            matched=report.people_matched,
+            roles=report.roles_created,
+            emails=report.emails_added,
+            groups=report.groups_created,
+        )
+    )

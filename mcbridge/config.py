@@ -1,0 +1,76 @@
+"""Settings: embedded defaults, then the environment, then the mapping given to the factory.
+
+Every setting has a default that works on a fresh machine, so `make run` needs no
+configuration; production sets the environment variables listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+LANGUAGES = ("en", "fr", "de")
+
+ENVIRONMENT_SETTINGS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "MAILCHIMP_API_BASE_URL",
+    "MCBRIDGE_TIMEZONE",
+)
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Settings that make a fresh checkout run: SQLite and the secret in the instance folder."""
+    return {
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'mcbridge.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "MAILCHIMP_API_BASE_URL": "",
+        "MCBRIDGE_TIMEZONE": "UTC",
+        "MCBRIDGE_QUEUE": "mcbridge",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+def database_uri(url: str) -> str:
+    """SQLAlchemy URL for a DATABASE_URL, defaulting PostgreSQL URLs to the psycopg 3 driver.
+
+    Hosting platforms hand out `postgres://` and `postgresql://` URLs; SQLAlchemy would pick
+    psycopg2, which mcbridge does not install.
+    """
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def instance_secret(instance_path: str) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts on a demo.
+
+    Production sets SECRET_KEY; a secret hard-coded in the source would be public.
+    """
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Apply defaults, environment and overrides, without clobbering a host app's settings."""
+    for key, value in defaults(app.instance_path).items():
+        app.config.setdefault(key, value)
+    for key in ENVIRONMENT_SETTINGS:
+        if key in os.environ:
+            app.config[key] = os.environ[key]
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_uri(app.config["DATABASE_URL"]))

@@ -1,0 +1,21 @@
+"""The domain: groups and roles, people and emails, mailing lists and rules, users."""
+
+from mcbridge.models.groups import Group, Role, RoleType, role_is_active, subtree_ids
+from mcbridge.models.mailing_lists import MailingList, Subscription, subscription_role_types
+from mcbridge.models.people import GENDERS, AdditionalEmail, Person
+from mcbridge.models.users import User
+
+__all__ = [
+    "GENDERS",
+    "AdditionalEmail",
+    "Group",
+    "MailingList",
+    "Person",
+    "Role",
+    "RoleType",
+    "Subscription",
+    "User",
+    "role_is_active",
+    "subscription_role_types",
+    "subtree_ids",
+]

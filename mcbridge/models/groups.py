@@ -1,0 +1,122 @@
+"""Groups, role types and roles: who holds which role where, and since when."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, or_, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement, Select
+
+from mcbridge.extensions import db
+
+if TYPE_CHECKING:
+    from mcbridge.models.people import Person
+
+PATH_SEPARATOR = " / "
+
+
+class Group(db.Model):
+    """A node of the organisation tree (federation, region, club…), of any depth."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(String(500))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
+
+    parent: Mapped[Group | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Group]] = relationship(back_populates="parent", order_by="Group.name")
+    roles: Mapped[list[Role]] = relationship(back_populates="group")
+
+    def ancestors(self) -> list[Group]:
+        """Parents from the root down, so that a group can be shown by its path."""
+        chain: list[Group] = []
+        node = self.parent
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    @property
+    def path(self) -> str:
+        return PATH_SEPARATOR.join(g.name for g in [*self.ancestors(), self])
+
+    def would_create_cycle(self, new_parent: Group | None) -> bool:
+        """True when `new_parent` is this group or lies below it: the tree would loop."""
+        node = new_parent
+        while node is not None:
+            if node is self or (self.id is not None and node.id == self.id):
+                return True
+            node = node.parent
+        return False
+
+    def __str__(self) -> str:
+        return self.path
+
+
+def subtree_ids(root_ids: Select | list[int]) -> Select:
+    """Ids of the given groups and every group below them, as one recursive query.
+
+    The tree can be of any depth; a recursive CTE keeps the walk inside the database on
+    SQLite and PostgreSQL alike instead of one query per level.
+    """
+    roots = select(Group.id.label("id")).where(Group.id.in_(root_ids))
+    tree = roots.cte("subtree", recursive=True)
+    below = select(Group.id).join(tree, Group.parent_id == tree.c.id)
+    tree = tree.union(below)
+    return select(tree.c.id)
+
+
+class RoleType(db.Model):
+    """A kind of role (Leader, Member, Coach…); `manages` makes holders leaders of the group."""
+
+    __tablename__ = "role_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    manages: Mapped[bool] = mapped_column(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(db.Model):
+    """A person holding a role type in a group, between optional dates."""
+
+    __tablename__ = "roles"
+    __table_args__ = (
+        CheckConstraint(
+            "start_on IS NULL OR end_on IS NULL OR start_on <= end_on", name="dates_in_order"
+        ),
+        Index("ix_roles_group_type", "group_id", "role_type_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    role_type_id: Mapped[int] = mapped_column(ForeignKey("role_types.id"), index=True)
+    start_on: Mapped[date | None]
+    end_on: Mapped[date | None]
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+    group: Mapped[Group] = relationship(back_populates="roles")
+    role_type: Mapped[RoleType] = relationship()
+
+    def is_active(self, today: date) -> bool:
+        return (self.start_on is None or self.start_on <= today) and (
+            self.end_on is None or self.end_on >= today
+        )
+
+    def __str__(self) -> str:
+        return f"{self.role_type} · {self.group}"
+
+
+def role_is_active(today: date) -> ColumnElement[bool]:
+    """SQL form of `Role.is_active`: the one definition used by recipients and permissions."""
+    return and_(
+        or_(Role.start_on.is_(None), Role.start_on <= today),
+        or_(Role.end_on.is_(None), Role.end_on >= today),
+    )

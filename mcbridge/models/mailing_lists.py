@@ -1,0 +1,92 @@
+"""Mailing lists and the rules (subscriptions) that decide who receives them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mcbridge.extensions import db
+from mcbridge.models.groups import Group, RoleType
+from mcbridge.models.people import Person
+
+subscription_role_types = Table(
+    "subscription_role_types",
+    db.metadata,
+    Column(
+        "subscription_id",
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "role_type_id",
+        ForeignKey("role_types.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class MailingList(db.Model):
+    """A list owned by a group, optionally linked to a Mailchimp audience."""
+
+    __tablename__ = "mailing_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text)
+    mailchimp_api_key: Mapped[str | None] = mapped_column(String(255))
+    mailchimp_list_id: Mapped[str | None] = mapped_column(String(40))
+    sync_all_delivery_addresses: Mapped[bool] = mapped_column(default=False)
+
+    group: Mapped[Group] = relationship()
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="mailing_list", cascade="all, delete-orphan", order_by="Subscription.id"
+    )
+
+    @property
+    def is_linked(self) -> bool:
+        return bool(self.mailchimp_api_key and self.mailchimp_list_id)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(db.Model):
+    """One rule of a mailing list: a group with role types, or one person (maybe excluded).
+
+    The two kinds share a table because the subscriber view lists them together and the
+    recipient query reads them in one pass; the check constraint keeps each row one kind.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        db.CheckConstraint(
+            "(group_id IS NOT NULL AND person_id IS NULL AND excluded = false)"
+            " OR (group_id IS NULL AND person_id IS NOT NULL)",
+            name="one_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_list_id: Mapped[int] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    excluded: Mapped[bool] = mapped_column(default=False)
+
+    mailing_list: Mapped[MailingList] = relationship(back_populates="subscriptions")
+    group: Mapped[Group | None] = relationship()
+    person: Mapped[Person | None] = relationship()
+    role_types: Mapped[list[RoleType]] = relationship(
+        secondary=subscription_role_types, order_by=RoleType.name
+    )
+
+    @property
+    def is_role_rule(self) -> bool:
+        return self.group_id is not None or self.group is not None

@@ -1,0 +1,69 @@
+"""People and their email addresses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from mcbridge.emails import normalize_email
+from mcbridge.extensions import db
+from mcbridge.models.groups import Role
+
+GENDERS = ("female", "male", "other")
+
+
+class Person(db.Model):
+    """Someone the organisation knows; a recipient when a mailing list's rules reach them."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    last_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    nickname: Mapped[str | None] = mapped_column(String(100))
+    gender: Mapped[str | None] = mapped_column(String(10))
+    birthday: Mapped[date | None]
+    company: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+
+    additional_emails: Mapped[list[AdditionalEmail]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="AdditionalEmail.id"
+    )
+    roles: Mapped[list[Role]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by=Role.id
+    )
+
+    @validates("email")
+    def _normalize(self, _key: str, value: str | None) -> str | None:
+        return normalize_email(value)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def __str__(self) -> str:
+        label = self.full_name or self.nickname or f"#{self.id}"
+        return f"{label} <{self.email}>" if self.email else label
+
+
+class AdditionalEmail(db.Model):
+    """Another address of a person; `mailings` marks it as a delivery address for lists."""
+
+    __tablename__ = "additional_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    label: Mapped[str | None] = mapped_column(String(60))
+    mailings: Mapped[bool] = mapped_column(default=True)
+
+    person: Mapped[Person] = relationship(back_populates="additional_emails")
+
+    @validates("email")
+    def _normalize(self, _key: str, value: str | None) -> str | None:
+        return normalize_email(value)
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.label})" if self.label else self.email

@@ -1,0 +1,56 @@
+"""Accounts that sign in to the admin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from mcbridge.emails import normalize_email
+from mcbridge.extensions import db
+from mcbridge.models.people import Person
+
+
+def password_hash_method() -> str:
+    """Werkzeug's hashing method; scrypt unless configured (tests use a cheaper one)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+class User(UserMixin, db.Model):
+    """A sign-in. Admins see everything; others see what their person leads (see auth.py)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), unique=True
+    )
+    last_login_at: Mapped[datetime | None]
+
+    person: Mapped[Person | None] = relationship()
+
+    @validates("email")
+    def _normalize(self, _key: str, value: str) -> str | None:
+        return normalize_email(value)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, password_hash_method())
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def __str__(self) -> str:
+        return self.email

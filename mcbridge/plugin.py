@@ -1,0 +1,59 @@
+"""The Flask plugin: one `init_app` registers mcbridge into a host app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask
+from flask_admin import Admin
+
+from mcbridge.admin import create_admin, register_views
+from mcbridge.auth import init_login
+from mcbridge.cli import mcbridge_cli
+from mcbridge.config import configure
+from mcbridge.extensions import csrf, db, migrate
+from mcbridge.i18n import init_i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
+
+blueprint = Blueprint(
+    "mcbridge",
+    __name__,
+    template_folder=str(ROOT / "templates"),
+    static_folder=str(ROOT / "static"),
+    static_url_path="/mcbridge-static",
+)
+
+
+class MCBridge:
+    """mcbridge as an extension, following Flask's `init_app` pattern.
+
+    Given a host's Flask-Admin, mcbridge's views join it under an "mcbridge" menu category;
+    without one, mcbridge creates its own admin with its dashboard as home page.
+    """
+
+    def __init__(self, app: Flask | None = None, admin: Admin | None = None) -> None:
+        self.admin: Admin | None = None
+        if app is not None:
+            self.init_app(app, admin)
+
+    def init_app(self, app: Flask, admin: Admin | None = None, **config: Any) -> Admin:
+        configure(app, config)
+        db.init_app(app)
+        migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+        init_login(app)
+        init_i18n(app)
+        if "csrf" not in app.extensions:
+            csrf.init_app(app)
+        app.register_blueprint(blueprint)
+        app.cli.add_command(mcbridge_cli)
+        if admin is None:
+            admin = create_admin(app)
+            register_views(admin)
+        else:
+            register_views(admin, url_prefix="mcbridge/")
+        app.extensions["mcbridge"] = self
+        self.admin = admin
+        return admin

@@ -1,0 +1,84 @@
+"""Test helpers that are not fixtures: counting SQL, signing in, reading CSRF tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+from werkzeug.test import TestResponse
+
+from mcbridge.extensions import db
+from tests.factories import PASSWORD
+
+
+class RequestPerContextClient(FlaskClient):
+    """Each request gets its own app context (its own `g` and session), as in production.
+
+    Tests hold an app context for factories and assertions; without this, every request of
+    a test would share that context's `g`, where Flask-Babel and mcbridge cache per-request
+    state (the language, the user's scope).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@contextmanager
+def sql_statements() -> Iterator[list[str]]:
+    """Every SQL statement the block sends, to prove work is set-based and not per row."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def csrf_token(client: FlaskClient, page: str = "/admin/account/sign-in") -> str:
+    """The CSRF token a browser would find in a page's forms."""
+    match = TOKEN.search(client.get(page).get_data(as_text=True))
+    assert match, f"no CSRF token on {page}"
+    return match.group(1)
+
+
+def sign_in(
+    client: FlaskClient,
+    email: str,
+    password: str = PASSWORD,
+    page: str = "/admin/account/sign-in",
+) -> None:
+    response = client.post(
+        page,
+        data={"email": email, "password": password, "csrf_token": csrf_token(client, page)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any], page: str | None = None) -> Any:
+    """POST like a browser: with the token of the page the form is on."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, page or url)})
+
+
+def empty_tables() -> None:
+    """Delete every row, so the next test starts from the migrated but empty schema."""
+    db.session.rollback()
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
