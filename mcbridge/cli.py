@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from pathlib import Path
@@ -9,13 +10,16 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext
+from rq import Worker
 from sqlalchemy import select
 
 from mcbridge.demo import seed_demo
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.extensions import db
 from mcbridge.importer import ImportRejectedError, import_people
-from mcbridge.models import User
+from mcbridge.jobs import AlreadyRunningError, execute, ignore_progress, reserve
+from mcbridge.jobs import state as jobs_state
+from mcbridge.models import COUNTERS, MailingList, SyncRun, User
 
 mcbridge_cli = AppGroup("mcbridge", help="Manage mcbridge: accounts, demo data, imports.")
 
@@ -87,6 +91,69 @@ def seed_demo_command(seed: int) -> None:
             "Club leader sign-in: %(email)s / %(password)s", email=leader.email, password=password
         )
     )
+
+
+EXIT_CODES = {"unchanged": 0, "success": 0, "partial": 1, "failed": 2}
+
+
+@mcbridge_cli.command("sync")
+@click.argument("list_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Compute and show the changes; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def sync_command(list_id: int, dry_run: bool, as_json: bool) -> None:
+    """Export a mailing list to its Mailchimp audience now, in the foreground.
+
+    Exits 0 when unchanged or exported, 1 when partly exported, 2 when it failed.
+    """
+    mailing_list = db.session.get(MailingList, list_id)
+    if mailing_list is None or not mailing_list.is_linked:
+        click.echo(gettext("No mailing list %(id)d linked to Mailchimp.", id=list_id), err=True)
+        sys.exit(2)
+    try:
+        run = reserve(mailing_list, "cli", None, dry_run)
+    except AlreadyRunningError:
+        click.echo(gettext("An export of this list is already running."), err=True)
+        sys.exit(2)
+    execute(run, ignore_progress if as_json else print_progress)
+    click.echo(json.dumps(run_summary(run), indent=2) if as_json else describe_run(run))
+    sys.exit(EXIT_CODES[run.state])
+
+
+def print_progress(phase: str, done: int, total: int) -> None:
+    if phase in ("writing", "reading") and total and done < total:
+        return
+    click.echo(f"… {phase} {done}/{total}" if total else f"… {phase}", err=True)
+
+
+def run_summary(run: SyncRun) -> dict[str, object]:
+    return {
+        "run": run.id,
+        "mailing_list": run.mailing_list_id,
+        "state": run.state,
+        "dry_run": run.dry_run,
+        "message": run.message,
+        "counts": {name: getattr(run, name) for name in COUNTERS},
+        "calls": {"read": run.read_calls, "write": run.write_calls},
+        "issues": [{"email": i.email, "kind": i.kind, "message": i.message} for i in run.issues],
+        "preview": run.preview,
+    }
+
+
+def describe_run(run: SyncRun) -> str:
+    counts = ", ".join(f"{name}={getattr(run, name)}" for name in COUNTERS if getattr(run, name))
+    lines = [f"{run.mailing_list.name}: {run.state}" + (f" ({counts})" if counts else "")]
+    if run.message:
+        lines.append(run.message)
+    lines.extend(f"  {issue.email}: {issue.message}" for issue in run.issues)
+    return "\n".join(lines)
+
+
+@mcbridge_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool) -> None:
+    """Run an RQ worker for mcbridge's queue, inside the application's context."""
+    worker = Worker([jobs_state().queue], connection=jobs_state().redis)
+    worker.work(burst=burst, logging_level="INFO")
 
 
 @mcbridge_cli.command("bootstrap")

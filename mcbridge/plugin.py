@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Flask
 from flask_admin import Admin
+from redis import Redis
 
 from mcbridge.admin import create_admin, register_views
 from mcbridge.auth import init_login
@@ -14,6 +15,7 @@ from mcbridge.cli import mcbridge_cli
 from mcbridge.config import configure
 from mcbridge.extensions import csrf, db, migrate
 from mcbridge.i18n import init_i18n
+from mcbridge.jobs import QueueState, init_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -36,6 +38,7 @@ class MCBridge:
 
     def __init__(self, app: Flask | None = None, admin: Admin | None = None) -> None:
         self.admin: Admin | None = None
+        self.queue_state: QueueState | None = None
         if app is not None:
             self.init_app(app, admin)
 
@@ -54,6 +57,12 @@ class MCBridge:
             register_views(admin)
         else:
             register_views(admin, url_prefix="mcbridge/")
+        self.queue_state = init_queue(app)
         app.extensions["mcbridge"] = self
         self.admin = admin
         return admin
+
+    @property
+    def redis(self) -> Redis:
+        assert self.queue_state is not None
+        return self.queue_state.redis

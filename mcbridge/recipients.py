@@ -37,6 +37,7 @@ from mcbridge.models import (
     role_is_active,
     subscription_role_types,
 )
+from mcbridge.sql import in_binary_order
 
 PERSON_COLUMNS = (
     Person.first_name,
@@ -198,9 +199,18 @@ class Recipients:
         skipped = session.scalar(select(func.count()).select_from(self.skipped().subquery()))
         return Counts(people=people or 0, addresses=addresses or 0, skipped=skipped or 0)
 
-    def stream(self, session: Session, batch_size: int = 5000) -> Iterator[Recipient]:
+    def by_address(self) -> Select:
+        """The addresses sorted by code point, for the export's merge-join."""
+        statement = self.addresses()
+        email = statement.selected_columns.email
+        return statement.order_by(None).order_by(in_binary_order(email))
+
+    def stream(
+        self, session: Session, batch_size: int = 5000, *, by_address: bool = False
+    ) -> Iterator[Recipient]:
         """All recipients as plain rows, fetched in batches so memory stays flat."""
-        result = session.execute(self.addresses().execution_options(yield_per=batch_size))
+        statement = self.by_address() if by_address else self.addresses()
+        result = session.execute(statement.execution_options(yield_per=batch_size))
         for row in result:
             yield Recipient(
                 person_id=row.person_id,

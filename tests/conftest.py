@@ -18,9 +18,26 @@ from sqlalchemy import text
 
 from mcbridge import create_app
 from mcbridge.extensions import db
+from mcbridge.sandbox import SandboxControl, SandboxServer
 from tests.helpers import RequestPerContextClient, empty_tables
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One Mailchimp sandbox for the session, on a free port; tests use fresh accounts."""
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxControl]:
+    control = SandboxControl(sandbox_server.url)
+    yield control
+    control.clear_faults()
+    control.resume_batches()
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +48,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(database_url: str) -> str:
+def migrated_database(database_url: str, sandbox_server: SandboxServer) -> str:
     """The test database, emptied and brought to the latest migration once per session."""
-    app = create_app(base_config(database_url))
+    app = create_app(base_config(database_url, sandbox_server))
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -43,19 +60,27 @@ def migrated_database(database_url: str) -> str:
     return database_url
 
 
-def base_config(database_url: str) -> dict[str, object]:
+def base_config(database_url: str, sandbox_server: SandboxServer) -> dict[str, object]:
+    """Real services, tuned for speed: cheap password hashing, short retry waits."""
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
+        "REDIS_URL": TEST_REDIS_URL,
         "SECRET_KEY": "test-secret-key",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "MAILCHIMP_API_BASE_URL": sandbox_server.api_base_url,
+        "MAILCHIMP_RETRY_BASE": 0.01,
+        "MAILCHIMP_RETRY_BUDGET": 30,
+        "MAILCHIMP_BATCH_POLL": 0.05,
+        "MCBRIDGE_LOCK_SECONDS": 2,
     }
 
 
 @pytest.fixture
-def app(migrated_database: str) -> Iterator[Flask]:
-    app = create_app(base_config(migrated_database))
+def app(migrated_database: str, sandbox_server: SandboxServer) -> Iterator[Flask]:
+    app = create_app(base_config(migrated_database, sandbox_server))
     app.test_client_class = RequestPerContextClient
+    app.extensions["mcbridge"].redis.flushdb()
     with app.app_context():
         yield app
         empty_tables()

@@ -9,11 +9,12 @@ from flask_babel import lazy_gettext
 
 from mcbridge.admin.account import AccountView
 from mcbridge.admin.dashboard import DashboardView
+from mcbridge.admin.exports import MAILCHIMP_EXPORT, ExportsView
 from mcbridge.admin.groups import GroupView, RoleTypeView
 from mcbridge.admin.mailing_lists import MailingListView
 from mcbridge.admin.people import PersonView
 from mcbridge.admin.roles import RoleView
-from mcbridge.admin.subscribers import SubscribersView
+from mcbridge.admin.subscribers import SubscribersView, register_export
 from mcbridge.admin.users import UserView
 from mcbridge.extensions import db
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
@@ -65,4 +66,6 @@ def register_views(admin: Admin, url_prefix: str = "") -> None:
             )
         )
     admin.add_view(SubscribersView(endpoint="mcbridge_subscribers", url=f"{url_prefix}subscribers"))
+    admin.add_view(ExportsView(endpoint="mcbridge_exports", url=f"{url_prefix}exports"))
+    register_export(MAILCHIMP_EXPORT)
     admin.add_view(AccountView(endpoint="mcbridge_account", url=f"{url_prefix}account"))

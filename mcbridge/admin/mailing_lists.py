@@ -10,7 +10,8 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
-from wtforms.validators import ValidationError
+from wtforms import PasswordField
+from wtforms.validators import Length, Optional, ValidationError
 
 from mcbridge.admin.base import (
     ScopedModelView,
@@ -20,8 +21,11 @@ from mcbridge.admin.base import (
     require_in_scope,
     scoped_groups,
 )
+from mcbridge.admin.run_labels import state_badge
 from mcbridge.auth import Scope
+from mcbridge.mailchimp.keys import is_well_formed
 from mcbridge.models import MailingList, Subscription
+from mcbridge.sync.mirror import MANAGED_PREFIX
 
 
 def describe_rule(rule: Subscription) -> str:
@@ -44,6 +48,31 @@ def rules_column(_view: Any, _context: Any, mailing_list: MailingList, _name: st
 def name_column(_view: Any, _context: Any, mailing_list: MailingList, _name: str) -> Markup:
     link = url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id)
     return Markup('<a href="%s">%s</a>') % (link, mailing_list.name)
+
+
+def strip_or_none(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+def well_formed_key(_form: Any, field: Any) -> None:
+    if field.data and not is_well_formed(field.data):
+        raise ValidationError(
+            gettext("An API key looks like 0123456789abcdef0123456789abcdef-us6.")
+        )
+
+
+def managed_tag_prefix(_form: Any, field: Any) -> None:
+    """Other lists recognise mcbridge's contacts by the tag's prefix (see sync.mirror)."""
+    if field.data and not field.data.strip().startswith(MANAGED_PREFIX):
+        raise ValidationError(
+            gettext("The tag must start with “%(prefix)s”.", prefix=MANAGED_PREFIX)
+        )
+
+
+def mailchimp_column(_view: Any, _context: Any, mailing_list: MailingList, _name: str) -> Markup:
+    if not mailing_list.is_linked:
+        return Markup('<span class="text-muted small">%s</span>') % gettext("not linked")
+    return state_badge(mailing_list.last_sync_state)
 
 
 def check_rule(rule: Subscription) -> None:
@@ -88,7 +117,7 @@ class SubscriptionInline(InlineFormAdmin):
 
 class MailingListView(ScopedModelView):
     scope_rule = Scope.mailing_lists
-    column_list = ("name", "group", "rules")
+    column_list = ("name", "group", "rules", "mailchimp")
     column_labels = {
         "name": lazy_gettext("Name"),
         "group": lazy_gettext("Group"),
@@ -96,19 +125,58 @@ class MailingListView(ScopedModelView):
         "description": lazy_gettext("Description"),
         "sync_all_delivery_addresses": lazy_gettext("Send to all delivery addresses"),
         "subscriptions": lazy_gettext("Rules"),
+        "mailchimp": lazy_gettext("Mailchimp"),
+        "mailchimp_list_id": lazy_gettext("Mailchimp audience id"),
+        "mailchimp_tag": lazy_gettext("Tag of the contacts this list adds"),
     }
-    column_formatters = {"rules": rules_column, "name": name_column}
+    column_formatters = {"rules": rules_column, "name": name_column, "mailchimp": mailchimp_column}
     column_searchable_list = ("name", "description")
     column_sortable_list = ("name", ("group", "group.name"))
     column_default_sort = "name"
     column_filters = (
         SubtreeFilter(MailingList.group_id, lazy_gettext("Group"), MailingList.group_id.in_),
     )
-    form_columns = ("group", "name", "description", "sync_all_delivery_addresses", "subscriptions")
+    form_columns = (
+        "group",
+        "name",
+        "description",
+        "sync_all_delivery_addresses",
+        "subscriptions",
+        "api_key",
+        "mailchimp_list_id",
+        "mailchimp_tag",
+    )
+    form_extra_fields = {
+        "api_key": PasswordField(
+            lazy_gettext("Mailchimp API key"),
+            validators=[Optional(), well_formed_key],
+            description=lazy_gettext(
+                "Create one in Mailchimp under Account › Extras › API keys. A saved key is "
+                "never shown again; leave empty to keep it."
+            ),
+        )
+    }
     form_args = {
         "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
         "name": {"label": lazy_gettext("Name")},
         "description": {"label": lazy_gettext("Description")},
+        "mailchimp_list_id": {
+            "label": lazy_gettext("Mailchimp audience id"),
+            "validators": [Optional(), Length(max=40)],
+            "filters": [strip_or_none],
+            "description": lazy_gettext(
+                "In Mailchimp: Audience › Settings › Audience name and defaults."
+            ),
+        },
+        "mailchimp_tag": {
+            "label": lazy_gettext("Tag of the contacts this list adds"),
+            "validators": [Optional(), Length(max=100), managed_tag_prefix],
+            "filters": [strip_or_none],
+            "description": lazy_gettext(
+                "mcbridge tags every contact it adds, and only ever archives contacts with this "
+                "tag. Leave empty for “mcbridge: <list name>”."
+            ),
+        },
         "sync_all_delivery_addresses": {
             "label": lazy_gettext("Send to all delivery addresses"),
             "description": lazy_gettext(
@@ -129,5 +197,7 @@ class MailingListView(ScopedModelView):
 
     def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
         require_in_scope(model.group)
+        if form.api_key.data:
+            model.mailchimp_api_key = form.api_key.data.strip()
         for rule in model.subscriptions:
             check_rule(rule)

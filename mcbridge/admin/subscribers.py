@@ -18,9 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from mcbridge.admin.base import SignedInView, int_or_404
 from mcbridge.admin.mailing_lists import describe_rule
+from mcbridge.admin.run_labels import state_badge
 from mcbridge.auth import current_scope
 from mcbridge.extensions import db
-from mcbridge.models import MailingList, Person, Subscription
+from mcbridge.models import MailingList, Person, RefusedAddress, Subscription
 from mcbridge.recipients import Recipients, recipients_of
 
 PAGE_SIZE = 50
@@ -61,6 +62,11 @@ def load_list_in_scope(list_id: Any) -> MailingList:
     if mailing_list is None:
         abort(404)
     return mailing_list
+
+
+def refused_count(mailing_list_id: int) -> int:
+    statement = select(func.count()).where(RefusedAddress.mailing_list_id == mailing_list_id)
+    return db.session.scalar(statement) or 0
 
 
 def search_filter(statement: Any, term: str) -> Any:
@@ -110,6 +116,8 @@ class SubscribersView(SignedInView):
             rules={rule.id: describe_rule(rule) for rule in mailing_list.subscriptions},
             skipped=db.session.execute(recipients.skipped().limit(200)).all(),
             exports=[entry for entry in EXPORT_ENTRIES if entry.available(mailing_list)],
+            last_state_badge=state_badge(mailing_list.last_sync_state),
+            refused_count=refused_count(mailing_list.id),
         )
 
     @expose("/<list_id>/subscribers.csv")

@@ -3,17 +3,31 @@
 from mcbridge.models.groups import Group, Role, RoleType, role_is_active, subtree_ids
 from mcbridge.models.mailing_lists import MailingList, Subscription, subscription_role_types
 from mcbridge.models.people import GENDERS, AdditionalEmail, Person
+from mcbridge.models.sync import (
+    COUNTERS,
+    FINISHED_STATES,
+    AudienceMember,
+    RefusedAddress,
+    SyncIssue,
+    SyncRun,
+)
 from mcbridge.models.users import User
 
 __all__ = [
+    "COUNTERS",
+    "FINISHED_STATES",
     "GENDERS",
     "AdditionalEmail",
+    "AudienceMember",
     "Group",
     "MailingList",
     "Person",
+    "RefusedAddress",
     "Role",
     "RoleType",
     "Subscription",
+    "SyncIssue",
+    "SyncRun",
     "User",
     "role_is_active",
     "subscription_role_types",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,6 +40,12 @@ class MailingList(db.Model):
     mailchimp_api_key: Mapped[str | None] = mapped_column(String(255))
     mailchimp_list_id: Mapped[str | None] = mapped_column(String(40))
     sync_all_delivery_addresses: Mapped[bool] = mapped_column(default=False)
+    mailchimp_tag: Mapped[str | None] = mapped_column(String(100))
+    audience_changed_since: Mapped[str | None] = mapped_column(String(40))
+    audience_read_at: Mapped[datetime | None]
+    audience_fields: Mapped[str | None] = mapped_column(String(200))
+    last_sync_state: Mapped[str | None] = mapped_column(String(10))
+    last_synced_at: Mapped[datetime | None]
 
     group: Mapped[Group] = relationship()
     subscriptions: Mapped[list[Subscription]] = relationship(
@@ -47,6 +55,15 @@ class MailingList(db.Model):
     @property
     def is_linked(self) -> bool:
         return bool(self.mailchimp_api_key and self.mailchimp_list_id)
+
+    @property
+    def managed_tag(self) -> str:
+        """The tag that marks, inside Mailchimp, the contacts this list added.
+
+        It is stored rather than derived so that renaming the list keeps it, and so that a
+        restored or second installation can be given the same tag and adopt its contacts.
+        """
+        return self.mailchimp_tag or f"mcbridge: {self.name}"[:100]
 
     def __str__(self) -> str:
         return self.name

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mcbridge.extensions import db
-from mcbridge.models import Group, MailingList, Person, RoleType
+from mcbridge.models import Group, MailingList, Person, Role, RoleType
+from tests import factories as make
 from tests.helpers import post_form
 
 
@@ -156,3 +157,16 @@ def test_admin_creates_an_account_and_it_can_sign_in(as_admin, client, org):
         {"email": "new.leader@club-mail.ch", "password": "a long enough password"},
     )
     assert signed_in.status_code == 302
+
+
+def test_bulk_delete_removes_the_selected_rows_in_scope(as_leader, org):
+    extra = make.role(org.alice, org.club_a, org.leader_type)
+    db.session.commit()
+    ids = [str(org.alice_role.id), str(extra.id)]
+
+    response = post_form(
+        as_leader, "/admin/roles/action/", {"action": "delete", "rowid": ids}, page="/admin/roles/"
+    )
+
+    assert "2 records were deleted." in flashes(as_leader.get(response.headers["Location"]))
+    assert db.session.query(Role).filter(Role.person_id == org.alice.id).count() == 0

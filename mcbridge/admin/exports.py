@@ -1,0 +1,153 @@
+"""Exporting a mailing list to Mailchimp: start, preview, follow a run, read the history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import delete, func, select
+from werkzeug.wrappers import Response
+
+from mcbridge.admin.base import SignedInView, int_or_404
+from mcbridge.admin.run_labels import counter_labels, phase_labels, state_badge
+from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
+from mcbridge.auth import current_scope
+from mcbridge.extensions import db
+from mcbridge.jobs import AlreadyRunningError, close_interrupted_runs, enqueue_sync, progress_of
+from mcbridge.models import COUNTERS, MailingList, RefusedAddress, SyncIssue, SyncRun
+
+HISTORY_PAGE = 25
+
+
+def load_run_in_scope(run_id: Any) -> SyncRun:
+    run = db.session.scalar(
+        select(SyncRun)
+        .join(MailingList, MailingList.id == SyncRun.mailing_list_id)
+        .where(SyncRun.id == int_or_404(run_id), current_scope().mailing_lists())
+    )
+    if run is None:
+        abort(404)
+    return run
+
+
+def run_link(run: SyncRun) -> Markup:
+    return Markup('<a href="%s">%s</a>') % (
+        url_for("mcbridge_exports.run", run_id=run.id),
+        gettext("Follow the run"),
+    )
+
+
+class ExportsView(SignedInView):
+    """Starting exports and previews, and the record of every run."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self) -> Response:
+        return redirect(url_for("mcbridge_mailing_lists.index_view"))
+
+    @expose("/<list_id>/start", methods=("POST",))
+    def start(self, list_id: str) -> Response:
+        return self._enqueue(list_id, dry_run=False)
+
+    @expose("/<list_id>/preview", methods=("POST",))
+    def preview(self, list_id: str) -> Response:
+        return self._enqueue(list_id, dry_run=True)
+
+    def _enqueue(self, list_id: str, *, dry_run: bool) -> Response:
+        mailing_list = load_list_in_scope(list_id)
+        back = url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id)
+        if not mailing_list.is_linked:
+            flash(gettext("Link this list to a Mailchimp audience first."), "error")
+            return redirect(back)
+        try:
+            run = enqueue_sync(mailing_list, trigger="manual", user=current_user, dry_run=dry_run)
+        except AlreadyRunningError as running:
+            message = gettext("An export of this list is already running.")
+            link = run_link(running.run) if running.run else ""
+            flash(Markup("%s %s") % (message, link), "warning")
+            return redirect(back)
+        if dry_run:
+            return redirect(url_for(".run", run_id=run.id))
+        flash(Markup("%s %s") % (gettext("Export to Mailchimp started."), run_link(run)), "success")
+        return redirect(back)
+
+    @expose("/runs/<run_id>")
+    def run(self, run_id: str) -> str:
+        run = load_run_in_scope(run_id)
+        close_interrupted_runs(run.mailing_list_id)
+        issues = db.session.scalars(
+            select(SyncIssue).where(SyncIssue.run_id == run.id).order_by(SyncIssue.id).limit(500)
+        ).all()
+        return self.render(
+            "mcbridge/admin/export_run.html",
+            run=run,
+            issues=issues,
+            badge=state_badge(run.state),
+            progress=progress_of(run),
+            counter_labels=counter_labels(),
+            counter_order=COUNTERS,
+            phases=phase_labels(),
+        )
+
+    @expose("/runs/<run_id>/progress.json")
+    def progress(self, run_id: str) -> Response:
+        return jsonify(progress_of(load_run_in_scope(run_id)))
+
+    @expose("/<list_id>/history")
+    def history(self, list_id: str) -> str:
+        mailing_list = load_list_in_scope(list_id)
+        close_interrupted_runs(mailing_list.id)
+        page = max(int_or_404(request.args.get("page", "1")), 1)
+        runs_query = select(SyncRun).where(SyncRun.mailing_list_id == mailing_list.id)
+        total = db.session.scalar(select(func.count()).select_from(runs_query.subquery())) or 0
+        runs = db.session.scalars(
+            runs_query.order_by(SyncRun.id.desc())
+            .limit(HISTORY_PAGE)
+            .offset((page - 1) * HISTORY_PAGE)
+        ).all()
+        return self.render(
+            "mcbridge/admin/export_history.html",
+            mailing_list=mailing_list,
+            runs=runs,
+            page=page,
+            pages=max((total + HISTORY_PAGE - 1) // HISTORY_PAGE, 1),
+            badge=state_badge,
+            refused=refused_addresses(mailing_list.id),
+            counter_labels=counter_labels(),
+        )
+
+    @expose("/<list_id>/refused/forget", methods=("POST",))
+    def forget_refused(self, list_id: str) -> Response:
+        """Try refused addresses again at the next export (after fixing them in Mailchimp)."""
+        mailing_list = load_list_in_scope(list_id)
+        db.session.execute(
+            delete(RefusedAddress).where(RefusedAddress.mailing_list_id == mailing_list.id)
+        )
+        db.session.commit()
+        flash(gettext("Refused addresses will be tried again at the next export."), "success")
+        return redirect(url_for(".history", list_id=mailing_list.id))
+
+
+def refused_addresses(mailing_list_id: int) -> list[RefusedAddress]:
+    return list(
+        db.session.scalars(
+            select(RefusedAddress)
+            .where(RefusedAddress.mailing_list_id == mailing_list_id)
+            .order_by(RefusedAddress.email)
+        )
+    )
+
+
+def is_linked(mailing_list: MailingList) -> bool:
+    return mailing_list.is_linked
+
+
+MAILCHIMP_EXPORT = ExportEntry(
+    lazy_gettext("Mailchimp"), "mcbridge_exports.start", method="POST", available=is_linked
+)

@@ -1,0 +1,61 @@
+"""How runs are named on pages: states, counters and phases, in the user's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from markupsafe import Markup
+
+STATE_STYLES = {
+    "queued": "secondary",
+    "running": "info",
+    "unchanged": "light",
+    "success": "success",
+    "partial": "warning",
+    "failed": "danger",
+}
+
+
+def state_label(state: str | None) -> str:
+    labels = {
+        "queued": gettext("queued"),
+        "running": gettext("running"),
+        "unchanged": gettext("unchanged"),
+        "success": gettext("exported"),
+        "partial": gettext("partly exported"),
+        "failed": gettext("failed"),
+    }
+    return labels.get(state or "", gettext("never exported"))
+
+
+def state_badge(state: str | None) -> Markup:
+    style = STATE_STYLES.get(state or "", "light")
+    return Markup('<span class="badge badge-%s">%s</span>') % (style, state_label(state))
+
+
+def counter_labels() -> dict[str, str]:
+    return {
+        "added": gettext("added"),
+        "resubscribed": gettext("brought back"),
+        "updated": gettext("updated"),
+        "archived": gettext("archived"),
+        "untagged": gettext("left to another list"),
+        "kept_unsubscribed": gettext("kept unsubscribed"),
+        "bounced": gettext("bounced"),
+        "pending": gettext("awaiting confirmation"),
+        "skipped_no_email": gettext("without email"),
+        "refused": gettext("refused"),
+        "errors": gettext("not written"),
+        "unchanged_members": gettext("already up to date"),
+    }
+
+
+def phase_labels() -> dict[str, str]:
+    return {
+        "queued": gettext("waiting for a worker"),
+        "running": gettext("starting"),
+        "checking": gettext("checking the key and the audience"),
+        "reading": gettext("reading the audience"),
+        "comparing": gettext("comparing"),
+        "writing": gettext("writing to Mailchimp"),
+        "done": gettext("done"),
+    }

@@ -1,0 +1,163 @@
+"""mailchimp3 with what production needs: one session, timeouts, retries, the connection cap.
+
+mailchimp3 sends each call with a bare `requests.request` (no pooling, no timeout, no retry)
+and logs payloads; `_make_request` is its single seam, so replacing it gives every entity
+method (`client.lists.members.all`, `client.lists.update_members`, …) the same behaviour.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from mailchimp3 import MailChimp
+from requests.adapters import HTTPAdapter
+
+from mcbridge.mailchimp.errors import MailchimpError, UnavailableError, from_response
+from mcbridge.mailchimp.keys import datacenter
+from mcbridge.mailchimp.slots import ConnectionSlots
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, honouring Retry-After, bounded in tries and time."""
+
+    attempts: int = 8
+    base: float = 0.5
+    cap: float = 30.0
+    budget: float = 300.0
+
+    def delay(self, attempt: int, retry_after: str | None, elapsed: float) -> float | None:
+        """Seconds to wait before try number `attempt + 1`, or None to give up."""
+        if attempt + 1 >= self.attempts:
+            return None
+        wait = random.uniform(0, min(self.cap, self.base * 2**attempt))
+        if retry_after and retry_after.strip().isdigit():
+            wait = max(wait, min(float(retry_after), self.cap * 4))
+        if elapsed + wait > self.budget:
+            return None
+        return wait
+
+
+@dataclass
+class CallCounter:
+    """Requests by kind, for run records and benchmarks (write calls are the expensive ones)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, method: str) -> None:
+        with self.lock:
+            self.counts["write" if method in WRITE_METHODS else "read"] += 1
+            self.counts[method] += 1
+
+    @property
+    def reads(self) -> int:
+        return self.counts["read"]
+
+    @property
+    def writes(self) -> int:
+        return self.counts["write"]
+
+
+class Client(MailChimp):
+    """A mailchimp3 client bound to one API key, safe to share between threads."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str,
+        slots: ConnectionSlots,
+        retry: RetryPolicy,
+        timeout: tuple[float, float] = (10.0, 120.0),
+    ) -> None:
+        super().__init__(mc_api=api_key, timeout=timeout)
+        if base_url:
+            self.base_url = base_url.format(dc=datacenter(api_key)).rstrip("/") + "/"
+        self.slots = slots
+        self.retry = retry
+        self.calls = CallCounter()
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=slots.capacity)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._local = threading.local()
+
+    def _make_request(self, **kwargs: Any) -> requests.Response:
+        method = kwargs["method"]
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            response, failure = self._send(kwargs)
+            retryable = failure is not None or response.status_code in RETRYABLE_STATUSES
+            if not retryable:
+                return self._accept(method, response)
+            retry_after = response.headers.get("Retry-After") if response is not None else None
+            wait = self.retry.delay(attempt, retry_after, time.monotonic() - started)
+            if wait is None:
+                raise self._give_up(response, failure)
+            time.sleep(wait)
+            attempt += 1
+
+    def _send(self, kwargs: dict[str, Any]) -> tuple[Any, Exception | None]:
+        self.calls.record(kwargs["method"])
+        try:
+            with self.slots.slot():
+                return self.session.request(**kwargs), None
+        except DROPPED as error:
+            return None, error
+
+    def _accept(self, method: str, response: requests.Response) -> requests.Response:
+        """Check a final answer; errors become mcbridge's exceptions here, once."""
+        self._remember_server_time(response)
+        if response.status_code >= 400:
+            raise from_response(response.status_code, json_or_none(response))
+        if response.status_code != 204 and response.content and json_or_none(response) is None:
+            raise MailchimpError(
+                response.status_code,
+                "Invalid answer",
+                f"the answer to a {method} was not JSON",
+            )
+        return response
+
+    @staticmethod
+    def _give_up(response: Any, failure: Exception | None) -> MailchimpError:
+        if response is None:
+            return UnavailableError(None, "Connection failed", type(failure).__name__)
+        error = from_response(response.status_code, json_or_none(response))
+        return (
+            error
+            if isinstance(error, UnavailableError)
+            else UnavailableError(response.status_code, error.title, error.detail)
+        )
+
+    def _remember_server_time(self, response: requests.Response) -> None:
+        date = response.headers.get("Date")
+        if date:
+            self._local.server_time = parsedate_to_datetime(date)
+
+    def server_time(self) -> datetime | None:
+        """Mailchimp's clock at this thread's last answer (to read changes since then)."""
+        return getattr(self._local, "server_time", None)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,81 @@
+"""Mailchimp's answers turned into mcbridge's own exceptions, with messages a leader reads.
+
+Nothing here ever includes the API key: messages are built from Mailchimp's title and
+detail, never from the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+
+
+class MailchimpError(Exception):
+    """A call Mailchimp answered with an error (or never answered)."""
+
+    def __init__(
+        self,
+        status: int | None,
+        title: str = "",
+        detail: str = "",
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {title}: {detail}".strip())
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+
+    def user_message(self) -> str:
+        """What went wrong, for the group leader, in their language."""
+        return gettext(
+            "Mailchimp refused the request (%(status)s %(title)s): %(detail)s",
+            status=self.status,
+            title=self.title,
+            detail=self.detail,
+        )
+
+
+class KeyRefusedError(MailchimpError):
+    def user_message(self) -> str:
+        return gettext(
+            "The API key was refused by Mailchimp. It may have been revoked, or mistyped: "
+            "create a new key in Mailchimp (Account › Extras › API keys) and save it on the list."
+        )
+
+
+class NotFoundError(MailchimpError):
+    """404: in mcbridge's calls, almost always an audience id the key does not own."""
+
+    def user_message(self) -> str:
+        return gettext(
+            "Mailchimp has no audience with this id for this API key. Check the audience id "
+            "(Audience › Settings › Audience name and defaults)."
+        )
+
+
+class UnavailableError(MailchimpError):
+    """Mailchimp could not be reached, or kept answering 429/5xx after every retry."""
+
+    def user_message(self) -> str:
+        return gettext(
+            "Mailchimp could not be reached or was overloaded (%(detail)s). Nothing more was "
+            "changed; the next export will try again.",
+            detail=self.detail or self.title or self.status,
+        )
+
+
+def from_response(status: int, body: dict[str, Any] | None) -> MailchimpError:
+    """The exception for an error answer, chosen by status and Mailchimp's problem document."""
+    body = body or {}
+    title = str(body.get("title") or "")
+    detail = str(body.get("detail") or "")
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    if status in (401, 403):
+        return KeyRefusedError(status, title, detail, errors)
+    if status == 404:
+        return NotFoundError(status, title, detail, errors)
+    if status == 429 or status >= 500:
+        return UnavailableError(status, title, detail, errors)
+    return MailchimpError(status, title, detail, errors)

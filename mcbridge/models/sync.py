@@ -1,0 +1,132 @@
+"""What mcbridge knows of each linked audience, and the record of every export run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mcbridge.extensions import db
+
+if TYPE_CHECKING:
+    from mcbridge.models.mailing_lists import MailingList
+    from mcbridge.models.users import User
+
+RUN_STATES = ("queued", "running", "unchanged", "success", "partial", "failed")
+FINISHED_STATES = ("unchanged", "success", "partial", "failed")
+COUNTERS = (
+    "added",
+    "resubscribed",
+    "updated",
+    "archived",
+    "untagged",
+    "kept_unsubscribed",
+    "bounced",
+    "pending",
+    "skipped_no_email",
+    "refused",
+    "errors",
+    "unchanged_members",
+)
+
+
+class SyncRun(db.Model):
+    """One export (or preview) of a mailing list to its audience: who started it, what it did."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_list_started", "mailing_list_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    job_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    trigger: Mapped[str] = mapped_column(String(10))
+    triggered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    added: Mapped[int] = mapped_column(default=0)
+    resubscribed: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    archived: Mapped[int] = mapped_column(default=0)
+    untagged: Mapped[int] = mapped_column(default=0)
+    kept_unsubscribed: Mapped[int] = mapped_column(default=0)
+    bounced: Mapped[int] = mapped_column(default=0)
+    pending: Mapped[int] = mapped_column(default=0)
+    skipped_no_email: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    unchanged_members: Mapped[int] = mapped_column(default=0)
+    write_calls: Mapped[int] = mapped_column(default=0)
+    read_calls: Mapped[int] = mapped_column(default=0)
+    preview: Mapped[dict | None] = mapped_column(JSON)
+
+    mailing_list: Mapped[MailingList] = relationship()
+    triggered_by: Mapped[User | None] = relationship()
+    issues: Mapped[list[SyncIssue]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="SyncIssue.id"
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED_STATES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class SyncIssue(db.Model):
+    """An address Mailchimp refused, or that could not be written, during one run."""
+
+    __tablename__ = "sync_issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+
+    run: Mapped[SyncRun] = relationship(back_populates="issues")
+
+
+class AudienceMember(db.Model):
+    """mcbridge's copy of one member of a list's audience, as of the last read or write.
+
+    Keeping it lets a daily run read only what changed in Mailchimp since the last one, and
+    lets the diff stream both sides sorted by address instead of holding them in memory.
+    """
+
+    __tablename__ = "audience_members"
+    __table_args__ = (UniqueConstraint("mailing_list_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(20))
+    fields: Mapped[str] = mapped_column(Text, default="{}")
+    managed: Mapped[bool] = mapped_column(default=False)
+    shared: Mapped[bool] = mapped_column(default=False)
+    last_changed: Mapped[str | None] = mapped_column(String(40))
+
+
+class RefusedAddress(db.Model):
+    """An address Mailchimp refuses for good for this list's audience; later runs skip it."""
+
+    __tablename__ = "refused_addresses"
+    __table_args__ = (UniqueConstraint("mailing_list_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_list_id: Mapped[int] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    reason: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    refused_at: Mapped[datetime]

@@ -1,0 +1,121 @@
+"""The outcome of one run: counts, per-address issues, and how it is recorded.
+
+The state follows what a group leader needs to know: "unchanged" (nothing to do),
+"success", "partial" (some addresses need attention, the rest went through), "failed"
+(nothing was done, with the reason in plain words). Addresses Mailchimp already keeps out
+(unsubscribed, bounced, refused before) are counted, never made into errors again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from mcbridge.extensions import db
+from mcbridge.models import COUNTERS, RefusedAddress, SyncIssue, SyncRun
+from mcbridge.sync.plan import Action, Step
+
+MAX_ISSUES = 1000
+PREVIEW_SAMPLE = 200
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class SyncResult:
+    dry_run: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+    issues: list[tuple[str, str, str]] = field(default_factory=list)
+    refusals: list[tuple[str, str, str]] = field(default_factory=list)
+    samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    failure: str | None = None
+    writes_planned: int = 0
+    reads: int = 0
+    writes: int = 0
+
+    def planned(self, step: Step) -> None:
+        self.counts[step.action.value] += 1
+        if self.dry_run:
+            sample = self.samples.setdefault(step.action.value, [])
+            if len(sample) < PREVIEW_SAMPLE:
+                name = step.wanted.name if step.wanted else ""
+                sample.append({"email": step.email, "name": name})
+
+    def moved(self, action: Action, counter: str) -> None:
+        """A planned write turned out otherwise (refused, kept out, failed)."""
+        self.counts[action.value] -= 1
+        self.counts[counter] += 1
+
+    def refuse(self, email: str, reason: str, message: str) -> None:
+        self.refusals.append((email, reason, message))
+        self.issue(email, "refused", message)
+
+    def issue(self, email: str, kind: str, message: str) -> None:
+        self.issues.append((email, kind, message))
+
+    def fail(self, message: str) -> None:
+        self.failure = message
+
+    @property
+    def state(self) -> str:
+        if self.failure is not None:
+            return "failed"
+        if self.writes_planned == 0:
+            return "unchanged"
+        if self.issues:
+            return "partial"
+        return "success"
+
+    def preview(self) -> dict[str, Any] | None:
+        if not self.dry_run:
+            return None
+        return {"samples": self.samples, "notes": self.notes}
+
+
+def record(run: SyncRun, result: SyncResult) -> None:
+    """Store the outcome on the run, the list and the refused-address memory; commit."""
+    run.state = result.state
+    run.finished_at = now()
+    run.message = result.failure or ("\n".join(result.notes) or None)
+    for name in COUNTERS:
+        setattr(run, name, max(result.counts.get(name, 0), 0))
+    run.errors = len([issue for issue in result.issues if issue[1] == "error"])
+    run.read_calls, run.write_calls = result.reads, result.writes
+    run.preview = result.preview()
+    run.issues = [
+        SyncIssue(email=email, kind=kind, message=message[:2000])
+        for email, kind, message in result.issues[:MAX_ISSUES]
+    ]
+    remember_refusals(run.mailing_list_id, result.refusals)
+    if not run.dry_run:
+        run.mailing_list.last_sync_state = run.state
+        run.mailing_list.last_synced_at = run.finished_at
+    db.session.commit()
+
+
+def remember_refusals(mailing_list_id: int, refusals: list[tuple[str, str, str]]) -> None:
+    """Addresses refused for good are skipped (and shown) from now on."""
+    known = set(
+        db.session.scalars(
+            select(RefusedAddress.email).where(RefusedAddress.mailing_list_id == mailing_list_id)
+        )
+    )
+    for email, reason, message in refusals:
+        if email not in known:
+            db.session.add(
+                RefusedAddress(
+                    mailing_list_id=mailing_list_id,
+                    email=email,
+                    reason=reason,
+                    message=message[:2000],
+                    refused_at=now(),
+                )
+            )
+            known.add(email)

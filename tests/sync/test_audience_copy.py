@@ -1,0 +1,134 @@
+"""Reading the audience: in full the first time, then only what changed since."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from mcbridge.extensions import db
+from mcbridge.mailchimp.keys import subscriber_hash
+from mcbridge.models import AudienceMember, MailingList
+from tests import factories as make
+
+
+def member_reads(club) -> list[dict]:
+    path = f"/3.0/lists/{club.audience}/members"
+    return [c for c in club.calls() if c["method"] == "GET" and c["path"] == path]
+
+
+def query(call: dict) -> dict[str, list[str]]:
+    raw = call["query"]
+    return parse_qs(raw) if isinstance(raw, str) else {k: [v] for k, v in raw.items()}
+
+
+def test_the_first_read_pages_the_whole_audience_with_only_the_needed_fields(club, app):
+    for number in range(25):
+        club.sandbox.simulate_signup(club.audience, f"reader{number}@news-mail.ch")
+    club.join("Anna")
+    app.config["MAILCHIMP_PAGE_SIZE"] = 10
+
+    club.export()
+
+    pages = [query(call) for call in member_reads(club) if "offset" in query(call)]
+    assert sorted(int(p["offset"][0]) for p in pages) == [0, 10, 20]
+    assert all(p["count"] == ["10"] for p in pages)
+    assert all("members.email_address" in p["fields"][0] for p in pages)
+    assert all("since_last_changed" not in p for p in pages)
+    assert db.session.query(AudienceMember).count() == 26
+
+
+def test_later_reads_ask_only_for_changes_and_still_see_an_unsubscribe(club):
+    anna, ben = club.join("Anna"), club.join("Ben")
+    club.export()
+    club.sandbox.clear_requests()
+
+    unchanged = club.export()
+    reads = member_reads(club)
+    assert unchanged.state == "unchanged"
+    assert unchanged.read_calls <= 6
+    assert any("since_last_changed" in query(call) for call in reads)
+
+    club.sandbox.simulate_unsubscribe(club.audience, anna.email)
+    anna.first_name = "Anna-Maria"
+    db.session.commit()
+    after = club.export()
+    assert (after.kept_unsubscribed, after.updated) == (1, 0)
+    assert club.member(anna.email)["status"] == "unsubscribed"
+    assert club.member(ben.email)["status"] == "subscribed"
+
+
+def test_a_contact_deleted_in_mailchimp_is_noticed(club):
+    anna = club.join("Anna")
+    club.export()
+    club.mailchimp().lists.members.delete_permanent(club.audience, subscriber_hash(anna.email))
+
+    run = club.export()
+
+    assert (run.state, run.refused) == ("partial", 1)
+    assert "permanently deleted" in run.issues[0].message
+    assert club.export().state == "unchanged"
+
+
+def test_a_new_installation_recognises_the_contacts_by_their_tag(club):
+    anna, ben = club.join("Anna"), club.join("Ben")
+    club.export()
+    restored = MailingList(
+        group=club.club,
+        name="Club news (restored)",
+        mailchimp_api_key=club.key,
+        mailchimp_list_id=club.audience,
+        mailchimp_tag="mcbridge: Club news",
+    )
+    make.person_rule(restored, anna)
+    db.session.add(restored)
+    db.session.commit()
+    club.newsletter = restored
+
+    run = club.export()
+
+    assert (run.unchanged_members, run.archived, run.added) == (1, 1, 0)
+    assert club.member(ben.email)["status"] == "archived"
+
+
+def test_two_lists_sharing_an_audience_manage_only_their_contacts(club):
+    anna, ben = club.join("Anna"), club.join("Ben")
+    club.export()
+    coaches = make.mailing_list(club.club, "Coaches")
+    coaches.mailchimp_api_key, coaches.mailchimp_list_id = club.key, club.audience
+    make.person_rule(coaches, anna)
+    db.session.commit()
+    newsletter = club.newsletter
+    club.newsletter = coaches
+    assert club.export().state == "success"
+    assert {t["name"] for t in club.member(anna.email)["tags"]} == {
+        "mcbridge: Club news",
+        "mcbridge: Coaches",
+    }
+
+    club.newsletter = newsletter
+    make.person_rule(newsletter, anna, excluded=True)
+    make.person_rule(newsletter, ben, excluded=True)
+    db.session.commit()
+    run = club.export()
+
+    assert (run.archived, run.untagged) == (1, 1)
+    assert club.member(ben.email)["status"] == "archived"
+    anna_now = club.member(anna.email)
+    assert anna_now["status"] == "subscribed"
+    assert {t["name"] for t in anna_now["tags"]} == {"mcbridge: Coaches"}
+
+
+def test_a_preview_computes_the_changes_and_writes_nothing(club):
+    club.join("Anna", last_name="Muster")
+    club.sandbox.clear_requests()
+    bare = club.sandbox.add_audience(club.key, "Bare", default_merge_fields=False)
+    club.newsletter.mailchimp_list_id = bare
+    db.session.commit()
+
+    run = club.export(dry_run=True)
+
+    assert (run.state, run.added) == ("success", 1)
+    assert run.preview["samples"]["added"][0]["name"] == "Anna Muster"
+    assert "FNAME would be created" in run.message
+    assert club.write_calls() == []
+    assert club.sandbox.members(bare) == []
+    assert club.newsletter.last_sync_state is None
