@@ -1,0 +1,94 @@
+"""POST /lists/{id}: up to 500 members in one call, answered 200 with per-member errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcbridge.sandbox import problems
+from mcbridge.sandbox.api import params, shapes
+from mcbridge.sandbox.api.call import ApiCall, ApiResult, ok
+from mcbridge.sandbox.api.members import member_input
+from mcbridge.sandbox.api.projection import wanted
+from mcbridge.sandbox.keys import subscriber_hash
+from mcbridge.sandbox.member_writes import MemberWriter, member_writes
+from mcbridge.sandbox.models import Member
+
+MAX_MEMBERS = 500
+
+
+def batch_subscribe(call: ApiCall, list_id: str) -> ApiResult:
+    audience = call.audience(list_id)
+    body = params.body_object(call.body)
+    entries = params.required(body, "members", list)
+    if len(entries) > MAX_MEMBERS:
+        raise problems.invalid_field(
+            "members", f"You may only batch subscribe {MAX_MEMBERS} members at a time."
+        )
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise problems.invalid_field(
+                f"members.item:{index}",
+                f"Schema describes object, {params.json_type(entry)} found.",
+            )
+    update_existing = bool(params.optional(body, "update_existing", bool))
+    sync_tags = bool(params.optional(body, "sync_tags", bool))
+    created: list[Member] = []
+    updated: list[Member] = []
+    errors: list[dict[str, Any]] = []
+    with member_writes(call.runtime, audience) as writer:
+        writer.prefetch(_hashes(entries))
+        for entry in entries:
+            try:
+                member, is_new = _subscribe_one(writer, entry, update_existing, sync_tags)
+            except problems.ApiError as problem:
+                errors.append(_error(entry, problem))
+                continue
+            (created if is_new else updated).append(member)
+    return ok(
+        {
+            "new_members": _shaped(call, writer, "new_members", created),
+            "updated_members": _shaped(call, writer, "updated_members", updated),
+            "errors": errors,
+            "total_created": len(created),
+            "total_updated": len(updated),
+            "error_count": len(errors),
+        }
+    )
+
+
+def _shaped(
+    call: ApiCall, writer: MemberWriter, key: str, members: list[Member]
+) -> list[dict[str, Any]]:
+    if not wanted(call.query, key):
+        return []
+    return shapes.members(call.runtime.store, members, writer.audience, writer.fields)
+
+
+def _subscribe_one(
+    writer: MemberWriter, entry: dict[str, Any], update_existing: bool, sync_tags: bool
+) -> tuple[Member, bool]:
+    given = member_input(entry)
+    if given.status is None and given.status_if_new is None:
+        raise problems.invalid_field("status", "Each member needs a status or status_if_new.")
+    return writer.batch_subscribe(given, update_existing, sync_tags)
+
+
+def _hashes(entries: list[dict[str, Any]]) -> list[str]:
+    return [
+        subscriber_hash(e["email_address"])
+        for e in entries
+        if isinstance(e.get("email_address"), str)
+    ]
+
+
+def _error(entry: dict[str, Any], problem: problems.ApiError) -> dict[str, Any]:
+    first = problem.errors[0] if problem.errors else None
+    return {
+        "email_address": entry.get("email_address", ""),
+        "error": problem.detail,
+        "error_code": "ERROR_CONTACT_EXISTS"
+        if problem.title == "Member Exists"
+        else "ERROR_GENERIC",
+        "field": first.field if first else "",
+        "field_message": first.message if first else "",
+    }

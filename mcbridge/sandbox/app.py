@@ -1,0 +1,31 @@
+"""The sandbox's Flask application: the API under /3.0/ and /<dc>/3.0/, the control
+endpoints under /_sandbox/ and the read-only page at /.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, Response
+
+from mcbridge.sandbox.control_api import control_blueprint
+from mcbridge.sandbox.gateway import handle_api_request
+from mcbridge.sandbox.runtime import SandboxRuntime
+from mcbridge.sandbox.web import init_babel, web_blueprint
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def create_app(runtime: SandboxRuntime) -> Flask:
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    init_babel(app)
+
+    def api(rest: str = "", dc: str | None = None) -> Response:
+        return handle_api_request(runtime, dc, rest)
+
+    for rule in ("/3.0/", "/3.0/<path:rest>", "/<dc>/3.0/", "/<dc>/3.0/<path:rest>"):
+        app.add_url_rule(rule, view_func=api, endpoint=f"api:{rule}", methods=API_METHODS)
+    app.register_blueprint(control_blueprint(runtime))
+    app.register_blueprint(web_blueprint(runtime))
+    return app

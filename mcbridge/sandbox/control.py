@@ -1,0 +1,219 @@
+"""A Python client for the sandbox-only /_sandbox/ endpoints, for tests and demos."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
+
+TIMEOUT_SECONDS = 30.0
+
+
+class SandboxControlError(RuntimeError):
+    """The sandbox refused a control request; the message carries its problem detail."""
+
+
+class SandboxControl:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self._http = requests.Session()
+
+    # Set-up -----------------------------------------------------------------------------
+
+    def add_account(self, dc: str = "us1") -> str:
+        """A new account; returns its API key."""
+        return str(self._post("/accounts", {"dc": dc})["api_key"])
+
+    def add_audience(
+        self,
+        api_key: str,
+        name: str = "Sandbox audience",
+        *,
+        default_merge_fields: bool = True,
+        merge_fields: Sequence[Mapping[str, Any]] = (),
+    ) -> str:
+        """A new audience id. Mailchimp's defaults are FNAME, LNAME, ADDRESS, PHONE and
+        BIRTHDAY; pass `default_merge_fields=False` for an audience without them and
+        `merge_fields` (specs as for POST /merge-fields) for extra ones.
+        """
+        body = {
+            "api_key": api_key,
+            "name": name,
+            "default_merge_fields": default_merge_fields,
+            "merge_fields": list(merge_fields),
+        }
+        return str(self._post("/audiences", body)["id"])
+
+    def mark_recent_signups(self, email: str) -> None:
+        """From now on the address is refused as "signed up to a lot of lists recently"."""
+        self._post("/throttled", {"email": email})
+
+    # Inspection -------------------------------------------------------------------------
+
+    def members(self, audience_id: str) -> list[dict[str, Any]]:
+        """Every member, archived ones included, as the API would show them."""
+        return list(self._get(f"/lists/{audience_id}/members")["members"])
+
+    def member(self, audience_id: str, email: str) -> dict[str, Any] | None:
+        wanted = email.lower()
+        return next(
+            (m for m in self.members(audience_id) if m["email_address"].lower() == wanted), None
+        )
+
+    def requests(
+        self,
+        *,
+        api_key: str | None = None,
+        method: str | None = None,
+        path_prefix: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The request log: method, path (`/3.0/...`), query, status, duration_ms, masked key.
+
+        A dropped connection is logged with status 0.
+        """
+        query = {"api_key": api_key, "method": method, "path_prefix": path_prefix}
+        return list(self._get("/requests", {k: v for k, v in query.items() if v})["requests"])
+
+    def clear_requests(self) -> None:
+        self._delete("/requests")
+
+    def batch_history(self, batch_id: str) -> list[str]:
+        """The statuses a batch went through, in order."""
+        return [step["status"] for step in self._get(f"/batches/{batch_id}/history")["history"]]
+
+    def pause_batches(self) -> None:
+        self._post("/batches/pause", {})
+
+    def resume_batches(self) -> None:
+        self._post("/batches/resume", {})
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        return list(self._get("/webhook-deliveries")["deliveries"])
+
+    def clear_webhook_deliveries(self) -> None:
+        self._delete("/webhook-deliveries")
+
+    # Time ------------------------------------------------------------------------------
+
+    def now(self) -> str:
+        return str(self._get("/clock")["now"])
+
+    def advance_clock(self, seconds: float) -> str:
+        return str(self._post("/clock", {"advance_seconds": seconds})["now"])
+
+    # Faults -----------------------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        status: int,
+        *,
+        times: int | None = 1,
+        retry_after: int | None = None,
+        body: bool = True,
+        api_key: str | None = None,
+        method: str | None = None,
+        path_prefix: str | None = None,
+    ) -> dict[str, Any]:
+        """The next `times` matching requests get `status` (None: until cleared)."""
+        spec = {"kind": "error", "status": status, "retry_after": retry_after, "body": body}
+        return self._fault(spec, times, api_key, method, path_prefix)
+
+    def drop_connections(
+        self,
+        *,
+        times: int | None = 1,
+        api_key: str | None = None,
+        method: str | None = None,
+        path_prefix: str | None = None,
+    ) -> dict[str, Any]:
+        """The server closes the socket without answering: clients see a connection error."""
+        return self._fault({"kind": "drop"}, times, api_key, method, path_prefix)
+
+    def add_latency(
+        self,
+        milliseconds: int,
+        *,
+        api_key: str | None = None,
+        method: str | None = None,
+        path_prefix: str | None = None,
+    ) -> dict[str, Any]:
+        """Every matching request waits this long first, until `clear_faults`."""
+        spec = {"kind": "latency", "latency_ms": milliseconds}
+        return self._fault(spec, None, api_key, method, path_prefix)
+
+    def clear_faults(self) -> None:
+        self._delete("/faults")
+
+    def _fault(
+        self,
+        spec: dict[str, Any],
+        times: int | None,
+        api_key: str | None,
+        method: str | None,
+        path_prefix: str | None,
+    ) -> dict[str, Any]:
+        scope = {"api_key": api_key, "method": method, "path_prefix": path_prefix}
+        return self._post("/faults", {**spec, "times": times, **scope})
+
+    # Simulations ------------------------------------------------------------------------
+
+    def simulate_unsubscribe(
+        self, audience_id: str, email: str, reason: str = ""
+    ) -> dict[str, Any]:
+        """The person unsubscribed through a link (webhook source: user)."""
+        return self._simulate(audience_id, "unsubscribe", {"email": email, "reason": reason})
+
+    def simulate_bounce(self, audience_id: str, email: str, reason: str = "hard") -> dict[str, Any]:
+        """A hard bounce ("hard") or abuse report ("abuse") cleans the address (source: admin)."""
+        return self._simulate(audience_id, "bounce", {"email": email, "reason": reason})
+
+    def simulate_email_change(
+        self, audience_id: str, old_email: str, new_email: str
+    ) -> dict[str, Any]:
+        body = {"old_email": old_email, "new_email": new_email}
+        return self._simulate(audience_id, "email-change", body)
+
+    def simulate_profile_update(
+        self, audience_id: str, email: str, merge_fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        body = {"email": email, "merge_fields": dict(merge_fields)}
+        return self._simulate(audience_id, "profile-update", body)
+
+    def simulate_signup(
+        self, audience_id: str, email: str, merge_fields: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Someone subscribes through a sign-up form, outside any integration (source: user)."""
+        body = {"email": email, "merge_fields": dict(merge_fields or {})}
+        return self._simulate(audience_id, "signup", body)
+
+    def _simulate(self, audience_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._post(f"/lists/{audience_id}/simulate/{action}", body)
+
+    # HTTP -------------------------------------------------------------------------------
+
+    def _get(self, path: str, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+        return self._send("GET", path, params=query)
+
+    def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._send("POST", path, json=body)
+
+    def _delete(self, path: str) -> None:
+        self._send("DELETE", path)
+
+    def _send(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        response = self._http.request(
+            method, f"{self.url}/_sandbox{path}", timeout=TIMEOUT_SECONDS, **options
+        )
+        if response.status_code >= 400:
+            raise SandboxControlError(_describe(response))
+        return response.json() if response.content else {}
+
+
+def _describe(response: requests.Response) -> str:
+    try:
+        document = response.json()
+    except ValueError:
+        return f"{response.status_code}: {response.text[:200]}"
+    errors = "; ".join(f"{e['field']}: {e['message']}" for e in document.get("errors", []))
+    return f"{response.status_code} {document.get('title')}: {document.get('detail')} {errors}"

@@ -1,0 +1,214 @@
+"""Sandbox-only endpoints under /_sandbox/: set-up, inspection, fault injection and
+simulations. No authentication: the sandbox is a loopback tool for tests and demos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from mcbridge.sandbox import problems, simulate
+from mcbridge.sandbox.api import params, shapes
+from mcbridge.sandbox.api.call import decode_json
+from mcbridge.sandbox.faults import api_path, fault_from_spec
+from mcbridge.sandbox.keys import DC_PATTERN, is_api_key, new_api_key, subscriber_hash
+from mcbridge.sandbox.merge_field_definitions import add_default_fields, add_merge_field
+from mcbridge.sandbox.models import Account, Audience, LoggedRequest, Member
+from mcbridge.sandbox.responses import problem_response
+from mcbridge.sandbox.runtime import SandboxRuntime
+
+
+def control_blueprint(runtime: SandboxRuntime) -> Blueprint:
+    bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
+    store = runtime.store
+
+    @bp.errorhandler(problems.ApiError)
+    def refused(problem: problems.ApiError) -> Response:
+        return problem_response(problem)
+
+    @bp.post("/accounts")
+    def add_account() -> Response:
+        dc = params.optional(_body(), "dc", str) or "us1"
+        if not DC_PATTERN.match(dc):
+            raise problems.invalid_field("dc", "A data centre looks like us1 or us21.")
+        key = new_api_key(dc)
+        store.accounts.create(key, runtime.clock.iso_now())
+        return jsonify(api_key=key)
+
+    @bp.post("/audiences")
+    def add_audience() -> Response:
+        body = _body()
+        audience = create_audience(
+            runtime,
+            params.required(body, "api_key", str),
+            params.optional(body, "name", str) or "Sandbox audience",
+            default_merge_fields=params.optional(body, "default_merge_fields", bool) is not False,
+        )
+        for spec in params.optional(body, "merge_fields", list) or []:
+            add_merge_field(store, audience, params.body_object(spec))
+        return jsonify(id=audience.id)
+
+    @bp.get("/lists/<audience_id>/members")
+    def list_members(audience_id: str) -> Response:
+        audience = _audience(runtime, audience_id)
+        members = store.members.all(audience.pk)
+        return jsonify(members=shapes.members(store, members, audience))
+
+    @bp.get("/requests")
+    def list_requests() -> Response:
+        key = request.args.get("api_key")
+        account = store.accounts.by_key(key) if key else None
+        if key and account is None:
+            return jsonify(requests=[])
+        found = store.request_log.find(
+            account_id=account.id if account else None,
+            method=request.args.get("method"),
+            path_prefix=api_path(request.args.get("path_prefix")),
+        )
+        return jsonify(requests=[_logged(r) for r in found])
+
+    @bp.delete("/requests")
+    def clear_requests() -> Response:
+        store.request_log.clear()
+        return Response(status=204)
+
+    @bp.post("/faults")
+    def add_fault() -> Response:
+        fault = store.faults.add(fault_from_spec(store, _body()))
+        return jsonify(asdict(fault))
+
+    @bp.get("/faults")
+    def list_faults() -> Response:
+        return jsonify(faults=[asdict(f) for f in store.faults.all()])
+
+    @bp.delete("/faults")
+    def clear_faults() -> Response:
+        store.faults.clear()
+        return Response(status=204)
+
+    @bp.get("/clock")
+    def clock_now() -> Response:
+        return jsonify(now=runtime.clock.iso_now())
+
+    @bp.post("/clock")
+    def advance_clock() -> Response:
+        seconds = params.required(_body(), "advance_seconds", (int, float))
+        runtime.clock.advance(seconds)
+        return jsonify(now=runtime.clock.iso_now())
+
+    @bp.post("/batches/pause")
+    def pause_batches() -> Response:
+        runtime.batches.pause()
+        return Response(status=204)
+
+    @bp.post("/batches/resume")
+    def resume_batches() -> Response:
+        runtime.batches.resume()
+        return Response(status=204)
+
+    @bp.get("/batches/<batch_id>/history")
+    def batch_history(batch_id: str) -> Response:
+        return jsonify(history=store.batches.history(batch_id))
+
+    @bp.get("/batch-results/<batch_id>.tar.gz")
+    def batch_results(batch_id: str) -> Response:
+        archive = store.batches.results(batch_id)
+        if archive is None:
+            raise problems.not_found()
+        return Response(archive, content_type="application/x-gzip")
+
+    @bp.get("/webhook-deliveries")
+    def webhook_deliveries() -> Response:
+        return jsonify(deliveries=runtime.webhooks.deliveries())
+
+    @bp.delete("/webhook-deliveries")
+    def clear_webhook_deliveries() -> Response:
+        runtime.webhooks.clear()
+        return Response(status=204)
+
+    @bp.post("/throttled")
+    def throttle() -> Response:
+        email = params.required(_body(), "email", str)
+        store.suppressions.throttle(subscriber_hash(email))
+        return Response(status=204)
+
+    @bp.post("/lists/<audience_id>/simulate/<action>")
+    def simulate_action(audience_id: str, action: str) -> Response:
+        audience = _audience(runtime, audience_id)
+        handler = SIMULATIONS.get(action)
+        if handler is None:
+            raise problems.not_found()
+        member = handler(runtime, audience, _body())
+        return jsonify(shapes.one_member(store, member, audience))
+
+    return bp
+
+
+def create_audience(
+    runtime: SandboxRuntime, api_key: str, name: str, *, default_merge_fields: bool = True
+) -> Audience:
+    """Also used by the CLI; the account is created on first use of a well-formed key."""
+    account = ensure_account(runtime, api_key)
+    store = runtime.store
+    with store.transaction():
+        audience = store.audiences.create(account.id, name, runtime.clock.iso_now())
+        if default_merge_fields:
+            add_default_fields(store, audience)
+    return audience
+
+
+def ensure_account(runtime: SandboxRuntime, api_key: str) -> Account:
+    if not is_api_key(api_key):
+        raise problems.invalid_field("api_key", "Keys are 32 hex characters, a dash, a dc.")
+    with runtime.store.transaction():
+        found = runtime.store.accounts.by_key(api_key)
+        return found or runtime.store.accounts.create(api_key, runtime.clock.iso_now())
+
+
+Simulation = Callable[[SandboxRuntime, Audience, dict[str, Any]], Member]
+
+SIMULATIONS: dict[str, Simulation] = {
+    "unsubscribe": lambda rt, aud, body: simulate.unsubscribe(
+        rt, aud, _email(body), params.optional(body, "reason", str) or ""
+    ),
+    "bounce": lambda rt, aud, body: simulate.bounce(
+        rt, aud, _email(body), params.optional(body, "reason", str) or "hard"
+    ),
+    "email-change": lambda rt, aud, body: simulate.change_email(
+        rt,
+        aud,
+        params.required(body, "old_email", str),
+        params.required(body, "new_email", str),
+    ),
+    "profile-update": lambda rt, aud, body: simulate.update_profile(
+        rt, aud, _email(body), params.required(body, "merge_fields", dict)
+    ),
+    "signup": lambda rt, aud, body: simulate.sign_up(
+        rt, aud, _email(body), params.optional(body, "merge_fields", dict) or {}
+    ),
+}
+
+
+def _body() -> dict[str, Any]:
+    body = decode_json(request.get_data())
+    return {} if body is None else params.body_object(body)
+
+
+def _email(body: dict[str, Any]) -> str:
+    return params.required(body, "email", str)
+
+
+def _audience(runtime: SandboxRuntime, audience_id: str) -> Audience:
+    found = runtime.store.audiences.get(audience_id)
+    if found is None:
+        raise problems.not_found()
+    return found
+
+
+def _logged(entry: LoggedRequest) -> dict[str, Any]:
+    document = asdict(entry)
+    document.pop("account_id")
+    return document

@@ -1,0 +1,140 @@
+"""The records the sandbox keeps, as plain dataclasses shared by the store and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived")
+WRITABLE_STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
+MERGE_TYPES = (
+    "text",
+    "number",
+    "address",
+    "phone",
+    "date",
+    "url",
+    "imageurl",
+    "radio",
+    "dropdown",
+    "birthday",
+    "zip",
+)
+WEBHOOK_EVENTS = ("subscribe", "unsubscribe", "profile", "cleaned", "upemail", "campaign")
+WEBHOOK_SOURCES = ("user", "admin", "api")
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    api_key: str
+    dc: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    pk: int
+    id: str
+    account_id: int
+    name: str
+    web_id: int
+    date_created: str
+
+
+@dataclass
+class Member:
+    id: int
+    audience_pk: int
+    hash: str
+    email: str
+    unique_email_id: str
+    web_id: int
+    status: str
+    prior_status: str
+    merge_fields: dict[str, Any]
+    email_type: str
+    language: str
+    vip: bool
+    ip_signup: str
+    timestamp_signup: str
+    ip_opt: str
+    timestamp_opt: str
+    unsubscribe_reason: str
+    source: str
+    last_changed: str
+
+
+@dataclass
+class MergeField:
+    audience_pk: int
+    merge_id: int
+    tag: str
+    name: str
+    type: str
+    required: bool
+    default_value: str
+    public: bool
+    display_order: int
+    options: dict[str, Any]
+    help_text: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    audience_pk: int
+    name: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: str
+    audience_pk: int
+    url: str
+    events: dict[str, bool]
+    sources: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    account_id: int
+    status: str
+    total_operations: int
+    finished_operations: int
+    errored_operations: int
+    submitted_at: str
+    completed_at: str
+    results_url: str
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A scripted misbehaviour; `remaining` None means it stays until cleared."""
+
+    id: int
+    kind: str
+    status: int
+    retry_after: int | None
+    with_body: bool
+    latency_ms: int
+    remaining: int | None
+    account_id: int | None
+    method: str | None
+    path_prefix: str | None
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    id: int
+    at: str
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    key: str
+    account_id: int | None = field(default=None, repr=False)

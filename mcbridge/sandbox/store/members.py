@@ -1,0 +1,294 @@
+"""Member rows, fast offset paging and the bulk pre-fill used by benchmarks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcbridge.sandbox.keys import subscriber_hash
+from mcbridge.sandbox.models import Member
+from mcbridge.sandbox.store.database import Database, chunks, marks
+from mcbridge.sandbox.store.schema import BLOCK_SIZE, MEMBER_BLOCK_TRIGGERS, MEMBER_INDEXES
+
+COLUMNS = (
+    "audience",
+    "hash",
+    "email",
+    "unique_email_id",
+    "web_id",
+    "status",
+    "prior_status",
+    "merge_fields",
+    "email_type",
+    "language",
+    "vip",
+    "ip_signup",
+    "timestamp_signup",
+    "ip_opt",
+    "timestamp_opt",
+    "unsubscribe_reason",
+    "source",
+    "last_changed",
+)
+INSERT_SQL = f"INSERT INTO members (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
+UPDATE_SQL = f"UPDATE members SET {', '.join(f'{c} = ?' for c in COLUMNS)} WHERE id = ?"
+ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode
+MEMBER_ATTRIBUTES = ("audience_pk", *COLUMNS[1:])
+SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM members"
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    members: list[Member]
+    total: int
+
+
+class Members:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, audience_pk: int, member_hash: str) -> Member | None:
+        found = self.db.row(f"{SELECT} WHERE audience = ? AND hash = ?", (audience_pk, member_hash))
+        return None if found is None else _member(found)
+
+    def get_many(self, audience_pk: int, hashes: Iterable[str]) -> dict[str, Member]:
+        found: dict[str, Member] = {}
+        for chunk in chunks(hashes):
+            rows = self.db.rows(
+                f"{SELECT} WHERE audience = ? AND hash IN ({marks(chunk)})",
+                (audience_pk, *chunk),
+            )
+            found.update((row["hash"], _member(row)) for row in rows)
+        return found
+
+    def by_ids(self, member_ids: Sequence[int]) -> list[Member]:
+        found: list[Member] = []
+        for chunk in chunks(member_ids):
+            rows = self.db.rows(f"{SELECT} WHERE id IN ({marks(chunk)}) ORDER BY id", chunk)
+            found.extend(_member(r) for r in rows)
+        return found
+
+    def insert(self, member: Member) -> Member:
+        cursor = self.db.run(INSERT_SQL, (None, *_values(member)))
+        member.id = int(cursor.lastrowid or 0)
+        return member
+
+    def save(self, member: Member) -> None:
+        self.db.run(UPDATE_SQL, (*_values(member), member.id))
+
+    def delete(self, member_id: int) -> None:
+        with self.db.transaction():
+            self.db.run("DELETE FROM segment_members WHERE member_id = ?", (member_id,))
+            self.db.run("DELETE FROM members WHERE id = ?", (member_id,))
+
+    def all(self, audience_pk: int) -> list[Member]:
+        rows = self.db.rows(f"{SELECT} WHERE audience = ? ORDER BY id", (audience_pk,))
+        return [_member(r) for r in rows]
+
+    def status_counts(self, audience_pk: int) -> dict[str, int]:
+        rows = self.db.rows(
+            "SELECT status, SUM(n) FROM member_blocks WHERE audience = ? GROUP BY status",
+            (audience_pk,),
+        )
+        return {status: int(n) for status, n in rows}
+
+    def page(
+        self,
+        audience_pk: int,
+        *,
+        status: str | None = None,
+        since: str | None = None,
+        offset: int = 0,
+        count: int = 10,
+    ) -> MemberPage:
+        """Members in the order they were added; `since` filters on `last_changed`."""
+        if since is not None:
+            return self._filtered_page(
+                audience_pk, status, "last_changed > ?", (since,), offset, count
+            )
+        start_id, skip, total = self._locate(audience_pk, status, offset)
+        status_sql, status_params = _status_clause(status)
+        rows = self.db.rows(
+            f"{SELECT} WHERE audience = ?{status_sql} AND id >= ? ORDER BY id LIMIT ? OFFSET ?",
+            (audience_pk, *status_params, start_id, count, skip),
+        )
+        return MemberPage([_member(r) for r in rows], total)
+
+    def search(
+        self, audience_pk: int, text: str, status: str | None, offset: int, count: int
+    ) -> MemberPage:
+        """Substring search for the read-only page: a scan, fine for people, not for APIs."""
+        pattern = f"%{text.lower()}%"
+        return self._filtered_page(
+            audience_pk,
+            status,
+            "(lower(email) LIKE ? OR lower(merge_fields) LIKE ?)",
+            (pattern, pattern),
+            offset,
+            count,
+        )
+
+    def _filtered_page(
+        self,
+        audience_pk: int,
+        status: str | None,
+        condition: str,
+        params: Sequence[Any],
+        offset: int,
+        count: int,
+    ) -> MemberPage:
+        status_sql, status_params = _status_clause(status)
+        where = f"audience = ?{status_sql} AND {condition}"
+        args = (audience_pk, *status_params, *params)
+        total = int(self.db.scalar(f"SELECT COUNT(*) FROM members WHERE {where}", args))
+        rows = self.db.rows(
+            f"{SELECT} WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
+            (*args, count, offset),
+        )
+        return MemberPage([_member(r) for r in rows], total)
+
+    def _locate(self, audience_pk: int, status: str | None, offset: int) -> tuple[int, int, int]:
+        """Find the block holding the offset-th member: (first id to read, rows to skip, total)."""
+        status_sql, status_params = _status_clause(status)
+        blocks = self.db.rows(
+            f"SELECT block, SUM(n) FROM member_blocks WHERE audience = ?{status_sql}"
+            " GROUP BY block ORDER BY block",
+            (audience_pk, *status_params),
+        )
+        total = 0
+        start: tuple[int, int] | None = None
+        for block, size in blocks:
+            if start is None and total + size > offset:
+                start = (block * BLOCK_SIZE, offset - total)
+            total += size
+        start_id, skip = start if start is not None else (0, offset)
+        return start_id, skip, total
+
+    def bulk_load(self, audience_pk: int, rows: Iterable[Mapping[str, Any]], now: str) -> int:
+        """Insert many new members fast: indexes and triggers are rebuilt once at the end.
+
+        Rows carry `email_address`, optional `status` (default subscribed), `merge_fields`
+        (a dict or its JSON text), `tags` (names) and `last_changed`. All addresses must be
+        new to the audience.
+        """
+        with self.db.transaction():
+            first_id = int(self.db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM members"))
+            self.db.script(_drop_member_indexes())
+            tally = _BulkTally()
+            self.db.run_many(
+                BULK_INSERT_SQL, _bulk_records(audience_pk, rows, now, first_id, tally)
+            )
+            loaded = int(self.db.scalar("SELECT COUNT(*) FROM members WHERE id >= ?", (first_id,)))
+            try:
+                self.db.script(MEMBER_INDEXES)
+            except sqlite3.IntegrityError as error:
+                raise ValueError("bulk_load rows repeat an address already present") from error
+            self.db.run_many(
+                "INSERT INTO member_blocks (audience, status, block, n) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                ((audience_pk, status, block, n) for (status, block), n in tally.blocks.items()),
+            )
+            self.db.script(MEMBER_BLOCK_TRIGGERS)
+            self._tag_loaded(audience_pk, tally.tagged, now)
+        return loaded
+
+    def _tag_loaded(self, audience_pk: int, tagged: dict[int, list[str]], now: str) -> None:
+        names = sorted({name for names in tagged.values() for name in names})
+        segment_ids: dict[str, int] = {}
+        for name in names:
+            self.db.run(
+                "INSERT INTO segments (audience, name, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (audience_pk, name, now, now),
+            )
+            segment_ids[name] = int(
+                self.db.scalar(
+                    "SELECT id FROM segments WHERE audience = ? AND name = ?", (audience_pk, name)
+                )
+            )
+        self.db.run_many(
+            "INSERT OR IGNORE INTO segment_members (segment_id, member_id, added_at)"
+            " VALUES (?, ?, ?)",
+            (
+                (segment_ids[name], member_id, now)
+                for member_id, member_names in tagged.items()
+                for name in member_names
+            ),
+        )
+
+
+def _drop_member_indexes() -> str:
+    return """
+DROP TRIGGER IF EXISTS member_blocks_insert;
+DROP INDEX IF EXISTS members_hash;
+DROP INDEX IF EXISTS members_audience;
+DROP INDEX IF EXISTS members_status;
+"""
+
+
+BULK_COLUMNS = ("id", *COLUMNS[:6], "merge_fields", "timestamp_signup", "last_changed")
+BULK_INSERT_SQL = (
+    f"INSERT INTO members ({', '.join(BULK_COLUMNS)}) VALUES ({', '.join('?' * len(BULK_COLUMNS))})"
+)
+
+
+@dataclass
+class _BulkTally:
+    """What a fill learns on the way: tags to attach, and the block counts for paging."""
+
+    tagged: dict[int, list[str]] = field(default_factory=dict)
+    blocks: Counter[tuple[str, int]] = field(default_factory=Counter)
+
+
+def _bulk_records(
+    audience_pk: int,
+    rows: Iterable[Mapping[str, Any]],
+    now: str,
+    first_id: int,
+    tally: _BulkTally,
+) -> Iterator[tuple[Any, ...]]:
+    """Only the columns without defaults, ids derived rather than drawn: this loop is most
+    of a fill's cost. `merge_fields` may come as ready JSON text to save encoding it."""
+    for member_id, row in enumerate(rows, start=first_id):
+        email = row["email_address"]
+        member_hash = subscriber_hash(email)
+        if "tags" in row:
+            tally.tagged[member_id] = list(row["tags"])
+        status = row.get("status", "subscribed")
+        tally.blocks[status, member_id // BLOCK_SIZE] += 1
+        merges = row.get("merge_fields") or "{}"
+        yield (
+            member_id,
+            audience_pk,
+            member_hash,
+            email,
+            member_hash[:10],
+            member_id,
+            status,
+            merges if isinstance(merges, str) else ENCODE_JSON(merges),
+            now,
+            row.get("last_changed", now),
+        )
+
+
+def _status_clause(status: str | None) -> tuple[str, tuple[str, ...]]:
+    return ("", ()) if status is None else (" AND status = ?", (status,))
+
+
+def _values(member: Member) -> tuple[Any, ...]:
+    values = [getattr(member, name) for name in MEMBER_ATTRIBUTES]
+    values[COLUMNS.index("merge_fields")] = ENCODE_JSON(member.merge_fields)
+    values[COLUMNS.index("vip")] = int(member.vip)
+    return tuple(values)
+
+
+def _member(row: sqlite3.Row) -> Member:
+    """Positional on purpose: pages of 1000 members are built on every listing call."""
+    member = Member(*row)
+    member.merge_fields = json.loads(row[8])
+    member.vip = bool(row[11])
+    return member

@@ -1,0 +1,75 @@
+"""The read-only page: accounts with masked keys, audiences, and a member browser."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.sandbox.conftest import Sandbox
+from tests.sandbox.helpers import Api, address
+
+
+def page(sandbox: Sandbox, path: str, **params: str) -> str:
+    response = requests.get(f"{sandbox.url}{path}", params=params, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    return response.text
+
+
+def test_index_lists_accounts_masked_with_audience_counts(
+    sandbox: Sandbox, account_key: str, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    html = page(sandbox, "/")
+    assert f"…{account_key[28:32]}-us1" in html
+    assert account_key[:32] not in html
+    assert audience_id in html
+    assert "Members" in html
+
+
+def test_audience_page_lists_members_with_details(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1), merge_fields={"FNAME": "Ann"}, tags=["board"])
+    html = page(sandbox, f"/audiences/{audience_id}")
+    assert address(1) in html
+    assert "Ann" in html
+    assert "board" in html
+    assert "Subscribed" in html
+
+
+def test_status_filter_and_search(sandbox: Sandbox, api: Api, audience_id: str) -> None:
+    for n in range(3):
+        api.subscribe(audience_id, address(n), merge_fields={"LNAME": f"Family{n}"})
+    sandbox.control.simulate_unsubscribe(audience_id, address(0))
+    unsubscribed = page(sandbox, f"/audiences/{audience_id}", status="unsubscribed")
+    assert address(0) in unsubscribed
+    assert address(1) not in unsubscribed
+    found = page(sandbox, f"/audiences/{audience_id}", q="family2")
+    assert address(2) in found
+    assert address(1) not in found
+
+
+def test_members_are_paginated(sandbox: Sandbox, api: Api, audience_id: str) -> None:
+    members = [{"email_address": address(n), "status": "subscribed"} for n in range(60)]
+    api.post(f"lists/{audience_id}", json={"members": members})
+    first = page(sandbox, f"/audiences/{audience_id}")
+    second = page(sandbox, f"/audiences/{audience_id}", page="2")
+    assert address(0) in first
+    assert address(55) not in first
+    assert address(55) in second
+    assert "Page 2 of 2" in second
+
+
+def test_language_follows_the_browser_among_en_fr_de(sandbox: Sandbox, audience_id: str) -> None:
+    for asked, chosen in (("fr-CH,fr;q=0.9", "fr"), ("de", "de"), ("ja", "en"), ("", "en")):
+        response = requests.get(
+            f"{sandbox.url}/audiences/{audience_id}",
+            headers={"Accept-Language": asked},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        assert f'<html lang="{chosen}">' in response.text
+
+
+def test_unknown_audience_page_is_404(sandbox: Sandbox) -> None:
+    assert requests.get(f"{sandbox.url}/audiences/nope", timeout=10).status_code == 404

@@ -1,0 +1,176 @@
+"""Webhooks: validation GET, registration, and real form-encoded deliveries filtered by
+event and source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mcbridge.sandbox.keys import subscriber_hash
+from mcbridge.sandbox.models import WEBHOOK_EVENTS
+from tests.sandbox.conftest import Sandbox
+from tests.sandbox.helpers import Api, WebhookReceiver, address, member_path
+
+ALL_EVENTS = dict.fromkeys(WEBHOOK_EVENTS, True)
+
+
+def register(
+    api: Api,
+    audience_id: str,
+    url: str,
+    events: dict[str, bool] | None = None,
+    sources: dict[str, bool] | None = None,
+) -> dict[str, Any]:
+    body = {
+        "url": url,
+        "events": events or ALL_EVENTS,
+        "sources": sources or {"user": True, "admin": True, "api": True},
+    }
+    response = api.post(f"lists/{audience_id}/webhooks", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_registration_validates_the_url_with_a_get(
+    api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    hook = register(api, audience_id, webhook_receiver.url())
+    validation = webhook_receiver.received[0]
+    assert (validation.method, validation.path) == ("GET", "/hooks/secret-token")
+    assert "MailChimp" in validation.user_agent
+    assert hook["url"] == webhook_receiver.url()
+    assert hook["list_id"] == audience_id
+    assert api.get(f"lists/{audience_id}/webhooks/{hook['id']}").json() == hook
+    listed = api.get(f"lists/{audience_id}/webhooks").json()
+    assert [h["id"] for h in listed["webhooks"]] == [hook["id"]]
+    assert api.delete(f"lists/{audience_id}/webhooks/{hook['id']}").status_code == 204
+    assert api.get(f"lists/{audience_id}/webhooks/{hook['id']}").status_code == 404
+
+
+def test_url_that_does_not_answer_2xx_is_refused(
+    api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.validation_status = 404
+    response = api.post(f"lists/{audience_id}/webhooks", json={"url": webhook_receiver.url()})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "url"
+
+
+def test_unreachable_url_is_refused(api: Api, audience_id: str) -> None:
+    response = api.post(f"lists/{audience_id}/webhooks", json={"url": "http://127.0.0.1:9/hook"})
+    assert response.status_code == 400
+
+
+def test_defaults_leave_api_changes_out(
+    api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    hook = api.post(f"lists/{audience_id}/webhooks", json={"url": webhook_receiver.url()}).json()
+    assert hook["sources"] == {"user": True, "admin": True, "api": False}
+    assert hook["events"]["unsubscribe"] is True
+
+
+def test_unsubscribe_delivery(
+    sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    register(api, audience_id, webhook_receiver.url())
+    api.subscribe(audience_id, address(1), merge_fields={"FNAME": "Ann", "LNAME": "Lee"})
+    sandbox.control.simulate_unsubscribe(audience_id, address(1))
+    form = webhook_receiver.wait_for_posts(2)[1].form
+    assert form["type"] == "unsubscribe"
+    assert len(form["fired_at"]) == len("2026-01-01 10:00:00")
+    assert form["data[email]"] == address(1)
+    assert form["data[list_id]"] == audience_id
+    assert form["data[id]"] == subscriber_hash(address(1))
+    assert form["data[action]"] == "unsub"
+    assert form["data[merges][FNAME]"] == "Ann"
+    assert form["data[merges][LNAME]"] == "Lee"
+
+
+def test_upemail_delivery(
+    sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    api.subscribe(audience_id, address(1))
+    register(api, audience_id, webhook_receiver.url())
+    sandbox.control.simulate_email_change(audience_id, address(1), address(2))
+    form = webhook_receiver.wait_for_posts(1)[0].form
+    assert form["type"] == "upemail"
+    assert form["data[old_email]"] == address(1)
+    assert form["data[new_email]"] == address(2)
+    assert form["data[new_id]"] == subscriber_hash(address(2))
+    assert api.get(member_path(audience_id, address(2))).json()["email_address"] == address(2)
+    assert api.get(member_path(audience_id, address(1))).status_code == 404
+
+
+@pytest.mark.parametrize("reason", ["hard", "abuse"])
+def test_cleaned_delivery(
+    sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver, reason: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    register(api, audience_id, webhook_receiver.url())
+    sandbox.control.simulate_bounce(audience_id, address(1), reason=reason)
+    form = webhook_receiver.wait_for_posts(1)[0].form
+    assert (form["type"], form["data[reason]"], form["data[email]"]) == (
+        "cleaned",
+        reason,
+        address(1),
+    )
+
+
+def test_profile_and_signup_deliveries(
+    sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    register(api, audience_id, webhook_receiver.url())
+    sandbox.control.simulate_signup(audience_id, address(1), {"FNAME": "Ann"})
+    sandbox.control.simulate_profile_update(audience_id, address(1), {"FNAME": "Anna"})
+    subscribe, profile = (p.form for p in webhook_receiver.wait_for_posts(2))
+    assert (subscribe["type"], subscribe["data[merges][FNAME]"]) == ("subscribe", "Ann")
+    assert (profile["type"], profile["data[merges][FNAME]"]) == ("profile", "Anna")
+
+
+def test_only_enabled_events_fire(
+    sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    api.subscribe(audience_id, address(1))
+    events = {**dict.fromkeys(ALL_EVENTS, False), "unsubscribe": True}
+    register(api, audience_id, webhook_receiver.url(), events=events)
+    sandbox.control.simulate_profile_update(audience_id, address(1), {"FNAME": "X"})
+    sandbox.control.simulate_unsubscribe(audience_id, address(1))
+    posts = webhook_receiver.wait_for_posts(1)
+    assert [p.form["type"] for p in posts] == ["unsubscribe"]
+
+
+def test_only_enabled_sources_fire(
+    sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    api.subscribe(audience_id, address(1))
+    api.subscribe(audience_id, address(2))
+    register(
+        api,
+        audience_id,
+        webhook_receiver.url(),
+        sources={"user": True, "admin": False, "api": False},
+    )
+    api.patch(member_path(audience_id, address(1)), json={"status": "unsubscribed"})
+    sandbox.control.simulate_bounce(audience_id, address(2))
+    sandbox.control.simulate_signup(audience_id, address(3))
+    posts = webhook_receiver.wait_for_posts(1)
+    assert [(p.form["type"], p.form["data[email]"]) for p in posts] == [("subscribe", address(3))]
+
+
+def test_api_changes_fire_with_source_api(
+    api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    register(
+        api,
+        audience_id,
+        webhook_receiver.url(),
+        sources={"user": False, "admin": False, "api": True},
+    )
+    api.subscribe(audience_id, address(1))
+    api.patch(member_path(audience_id, address(1)), json={"merge_fields": {"FNAME": "Z"}})
+    api.patch(member_path(audience_id, address(1)), json={"status": "unsubscribed"})
+    api.delete(member_path(audience_id, address(1)))
+    posts = webhook_receiver.wait_for_posts(4)
+    assert [p.form["type"] for p in posts] == ["subscribe", "profile", "unsubscribe", "unsubscribe"]
+    assert [p.form.get("data[action]") for p in posts[2:]] == ["unsub", "delete"]
