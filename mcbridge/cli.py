@@ -8,20 +8,28 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext
 from rq import Worker
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from mcbridge.admin.mailing_lists import describe_rule
+from mcbridge.csv_export import csv_lines
 from mcbridge.demo import seed_demo
 from mcbridge.emails import email_problem, normalize_email
+from mcbridge.encryption import add_instance_key
 from mcbridge.extensions import db
 from mcbridge.importer import ImportRejectedError, import_people
 from mcbridge.jobs import AlreadyRunningError, execute, ignore_progress, reserve
 from mcbridge.jobs import state as jobs_state
+from mcbridge.messages import render
 from mcbridge.models import COUNTERS, MailingList, SyncRun, User
+from mcbridge.recipients import recipients_of
+from mcbridge.sandbox.cli import sandbox
 
 mcbridge_cli = AppGroup("mcbridge", help="Manage mcbridge: accounts, demo data, imports.")
+mcbridge_cli.add_command(sandbox)
 
 
 def save_user(email: str, password: str, *, admin: bool, person_id: int | None = None) -> bool:
@@ -93,6 +101,25 @@ def seed_demo_command(seed: int) -> None:
     )
 
 
+@mcbridge_cli.command("recipients")
+@click.argument("list_id", type=int)
+@click.option("--count", is_flag=True, help="Only print how many people and addresses.")
+def recipients_command(list_id: int, count: bool) -> None:
+    """Print a mailing list's recipients as CSV, as the subscriber view's download."""
+    mailing_list = db.session.get(MailingList, list_id)
+    if mailing_list is None:
+        click.echo(gettext("No mailing list %(id)d.", id=list_id), err=True)
+        sys.exit(2)
+    recipients = recipients_of(mailing_list)
+    if count:
+        addresses = sum(1 for _ in recipients.stream(db.session, by_address=True))
+        click.echo(gettext("%(count)d addresses", count=addresses))
+        return
+    rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
+    for line in csv_lines(recipients, rules, db.session):
+        click.echo(line, nl=False)
+
+
 EXIT_CODES = {"unchanged": 0, "success": 0, "partial": 1, "failed": 2}
 
 
@@ -131,10 +158,12 @@ def run_summary(run: SyncRun) -> dict[str, object]:
         "mailing_list": run.mailing_list_id,
         "state": run.state,
         "dry_run": run.dry_run,
-        "message": run.message,
+        "message": render(run.message) or None,
         "counts": {name: getattr(run, name) for name in COUNTERS},
         "calls": {"read": run.read_calls, "write": run.write_calls},
-        "issues": [{"email": i.email, "kind": i.kind, "message": i.message} for i in run.issues],
+        "issues": [
+            {"email": i.email, "kind": i.kind, "message": render(i.message)} for i in run.issues
+        ],
         "preview": run.preview,
     }
 
@@ -143,9 +172,45 @@ def describe_run(run: SyncRun) -> str:
     counts = ", ".join(f"{name}={getattr(run, name)}" for name in COUNTERS if getattr(run, name))
     lines = [f"{run.mailing_list.name}: {run.state}" + (f" ({counts})" if counts else "")]
     if run.message:
-        lines.append(run.message)
-    lines.extend(f"  {issue.email}: {issue.message}" for issue in run.issues)
+        lines.append(render(run.message))
+    lines.extend(f"  {issue.email}: {render(issue.message)}" for issue in run.issues)
     return "\n".join(lines)
+
+
+@mcbridge_cli.command("rotate-encryption-key")
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Add a new newest key to the instance file first (when MCBRIDGE_ENCRYPTION_KEYS "
+    "is not set).",
+)
+def rotate_encryption_key(new_key: bool) -> None:
+    """Re-encrypt every stored API key with the newest encryption key.
+
+    With MCBRIDGE_ENCRYPTION_KEYS: put the new key first, keep the old ones after it, run
+    this, then remove the old keys. Without it: use --new-key.
+    """
+    if new_key:
+        if current_app.config.get("MCBRIDGE_ENCRYPTION_KEYS"):
+            raise click.UsageError(
+                gettext("Keys come from MCBRIDGE_ENCRYPTION_KEYS: put the new key first there.")
+            )
+        add_instance_key()
+    count = reencrypt_all()
+    click.echo(gettext("%(count)d secret(s) re-encrypted with the newest key.", count=count))
+
+
+def reencrypt_all() -> int:
+    """Read every stored key (decrypted with whichever configured key fits) and write it
+    back, which encrypts it with the newest key."""
+    table = MailingList.__table__
+    rows = db.session.execute(
+        select(table.c.id, table.c.mailchimp_api_key).where(table.c.mailchimp_api_key.is_not(None))
+    ).all()
+    for list_id, key in rows:
+        db.session.execute(update(table).where(table.c.id == list_id).values(mailchimp_api_key=key))
+    db.session.commit()
+    return len(rows)
 
 
 @mcbridge_cli.command("worker")

@@ -16,12 +16,12 @@ from flask import Flask
 
 LANGUAGES = ("en", "fr", "de")
 
-ENVIRONMENT_SETTINGS = (
-    "DATABASE_URL",
-    "REDIS_URL",
+# Settings without a default, read from the environment too.
+SECRETS_AND_URLS = (
     "SECRET_KEY",
-    "MAILCHIMP_API_BASE_URL",
-    "MCBRIDGE_TIMEZONE",
+    "MCBRIDGE_ENCRYPTION_KEYS",
+    "MCBRIDGE_PUBLIC_URL",
+    "PASSWORD_HASH_METHOD",
 )
 
 
@@ -74,13 +74,29 @@ def instance_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def from_environment(key: str, default: Any) -> Any:
+    """An environment variable, converted to the type of the setting's default."""
+    value = os.environ[key]
+    if isinstance(default, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int | float):
+        return type(default)(value)
+    return value
+
+
 def configure(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
-    """Apply defaults, environment and overrides, without clobbering a host app's settings."""
-    for key, value in defaults(app.instance_path).items():
+    """Apply defaults, environment and overrides, without clobbering a host app's settings.
+
+    Every setting named in `defaults` (and the secrets) can come from the environment, so
+    the web app, the workers and the scheduler of one installation share one configuration.
+    """
+    embedded = defaults(app.instance_path)
+    for key, value in embedded.items():
         app.config.setdefault(key, value)
-    for key in ENVIRONMENT_SETTINGS:
+    scalars = [key for key, value in embedded.items() if isinstance(value, str | int | float)]
+    for key in (*scalars, *SECRETS_AND_URLS):
         if key in os.environ:
-            app.config[key] = os.environ[key]
+            app.config[key] = from_environment(key, embedded.get(key, ""))
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)

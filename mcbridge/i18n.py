@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from mcbridge.config import LANGUAGES
 from mcbridge.extensions import babel
+from mcbridge.messages import render as render_messages
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -45,6 +46,7 @@ def template_context() -> dict[str, object]:
 def init_i18n(app: Flask) -> None:
     """Register mcbridge's catalogs, next to the host's own when it already uses Babel."""
     app.context_processor(template_context)
+    app.add_template_filter(render_messages, "messages")
     if "babel" in app.extensions:
         app.extensions["babel"].translation_directories.append(str(TRANSLATIONS))
         return

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
 from redis import Redis
 from redis.lock import Lock
 from rq import Queue, get_current_job
@@ -26,11 +25,18 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from mcbridge.extensions import db
+from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import MailingList, SyncRun, User
 from mcbridge.sync.engine import export
 from mcbridge.sync.result import SyncResult, now, record
 
 log = logging.getLogger(__name__)
+
+INTERRUPTED = Message(N_("The export was interrupted (its worker stopped). Start it again."))
+CONCURRENT = Message(N_("Another export of this list was running; this one did not start."))
+UNEXPECTED = Message(
+    N_("An unexpected error stopped the export; it was logged for the administrators.")
+)
 
 PENDING_SECONDS = 6 * 3600
 ENQUEUE_GRACE_SECONDS = 60
@@ -114,9 +120,7 @@ def close_interrupted_runs(mailing_list_id: int) -> None:
         if not is_under_way(run):
             run.state = "failed"
             run.finished_at = now()
-            run.message = gettext(
-                "The export was interrupted (its worker stopped). Start it again."
-            )
+            run.message = dumps([INTERRUPTED])
     db.session.commit()
 
 
@@ -231,9 +235,7 @@ def execute(run: SyncRun, progress: Callable[[str, int, int], None]) -> str:
         release(run)
         if not acquired:
             run.state, run.finished_at = "failed", now()
-            run.message = gettext(
-                "Another export of this list was running; this one did not start."
-            )
+            run.message = dumps([CONCURRENT])
             db.session.commit()
             return run.state
         run.state, run.started_at = "running", now()
@@ -244,11 +246,7 @@ def execute(run: SyncRun, progress: Callable[[str, int, int], None]) -> str:
             db.session.rollback()
             log.exception("Export run %s stopped by an unexpected error", run.id)
             result = SyncResult(dry_run=run.dry_run)
-            result.fail(
-                gettext(
-                    "An unexpected error stopped the export; it was logged for the administrators."
-                )
-            )
+            result.fail(UNEXPECTED)
             record(run, result)
             raise
         record(run, result)

@@ -16,6 +16,7 @@ from mcbridge.config import configure
 from mcbridge.extensions import csrf, db, migrate
 from mcbridge.i18n import init_i18n
 from mcbridge.jobs import QueueState, init_queue
+from mcbridge.webhooks import blueprint as webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -51,6 +52,7 @@ class MCBridge:
         if "csrf" not in app.extensions:
             csrf.init_app(app)
         app.register_blueprint(blueprint)
+        app.register_blueprint(webhooks)
         app.cli.add_command(mcbridge_cli)
         if admin is None:
             admin = create_admin(app)

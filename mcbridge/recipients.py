@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     CTE,
@@ -33,12 +34,15 @@ from mcbridge.models import (
     MailingList,
     Person,
     Role,
+    RoleType,
     Subscription,
     role_is_active,
     subscription_role_types,
+    subtree_ids,
 )
 from mcbridge.sql import in_binary_order
 
+NAME_SEPARATOR = "\x1f"
 PERSON_COLUMNS = (
     Person.first_name,
     Person.last_name,
@@ -63,6 +67,8 @@ class Recipient:
     gender: str | None
     birthday: date | None
     company: str | None
+    role_names: tuple[str, ...] = ()
+    group_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,14 @@ class Counts:
 class Recipients:
     """The recipients of one mailing list on one day, as composable statements."""
 
-    def __init__(self, mailing_list: MailingList, today: date | None = None) -> None:
+    def __init__(
+        self, mailing_list: MailingList, today: date | None = None, *, with_roles: bool = False
+    ) -> None:
         self.mailing_list_id = mailing_list.id
+        self.group_id = mailing_list.group_id
         self.all_delivery_addresses = mailing_list.sync_all_delivery_addresses
         self.today = today or date.today()
+        self.with_roles = with_roles
         self.people = self._people()
 
     def _rule_groups(self) -> CTE:
@@ -199,11 +209,44 @@ class Recipients:
         skipped = session.scalar(select(func.count()).select_from(self.skipped().subquery()))
         return Counts(people=people or 0, addresses=addresses or 0, skipped=skipped or 0)
 
+    def _names_in_tree(self, tree: Select, column: ColumnElement[str], label: str) -> Any:
+        """Per recipient, the distinct names (role types or groups) of their active roles in
+        `tree` (the list's group and below), joined by a separator no name contains."""
+        pairs = (
+            select(Role.person_id.label("person_id"), column.label("name"))
+            .join(RoleType, RoleType.id == Role.role_type_id)
+            .join(Group, Group.id == Role.group_id)
+            .join(self.people, self.people.c.person_id == Role.person_id)
+            .where(Role.group_id.in_(tree), role_is_active(self.today))
+            .distinct()
+            .subquery()
+        )
+        return (
+            select(
+                pairs.c.person_id,
+                func.aggregate_strings(pairs.c.name, NAME_SEPARATOR).label(label),
+            )
+            .group_by(pairs.c.person_id)
+            .subquery()
+        )
+
     def by_address(self) -> Select:
-        """The addresses sorted by code point, for the export's merge-join."""
+        """The addresses sorted by code point, for the export's merge-join; with
+        `with_roles`, also each person's role types and groups in the list's tree."""
         statement = self.addresses()
         email = statement.selected_columns.email
-        return statement.order_by(None).order_by(in_binary_order(email))
+        statement = statement.order_by(None).order_by(in_binary_order(email))
+        if not self.with_roles:
+            return statement
+        tree = subtree_ids([self.group_id])
+        roles = self._names_in_tree(tree, RoleType.name, "role_names")
+        groups = self._names_in_tree(tree, Group.name, "group_names")
+        person_id = statement.selected_columns.person_id
+        return (
+            statement.add_columns(roles.c.role_names, groups.c.group_names)
+            .outerjoin(roles, roles.c.person_id == person_id)
+            .outerjoin(groups, groups.c.person_id == person_id)
+        )
 
     def stream(
         self, session: Session, batch_size: int = 5000, *, by_address: bool = False
@@ -211,6 +254,7 @@ class Recipients:
         """All recipients as plain rows, fetched in batches so memory stays flat."""
         statement = self.by_address() if by_address else self.addresses()
         result = session.execute(statement.execution_options(yield_per=batch_size))
+        with_roles = by_address and self.with_roles
         for row in result:
             yield Recipient(
                 person_id=row.person_id,
@@ -223,7 +267,13 @@ class Recipients:
                 gender=row.gender,
                 birthday=row.birthday,
                 company=row.company,
+                role_names=split_names(row.role_names) if with_roles else (),
+                group_names=split_names(row.group_names) if with_roles else (),
             )
+
+
+def split_names(joined: str | None) -> tuple[str, ...]:
+    return tuple(sorted(joined.split(NAME_SEPARATOR))) if joined else ()
 
 
 def has_primary_email() -> ColumnElement[bool]:
@@ -236,9 +286,11 @@ def has_delivery_address() -> ColumnElement[bool]:
     )
 
 
-def recipients_of(mailing_list: MailingList, today: date | None = None) -> Recipients:
+def recipients_of(
+    mailing_list: MailingList, today: date | None = None, *, with_roles: bool = False
+) -> Recipients:
     """The recipient rules of the product: role rules, person includes, excludes, addresses."""
-    return Recipients(mailing_list, today)
+    return Recipients(mailing_list, today, with_roles=with_roles)
 
 
 __all__ = ["Counts", "Recipient", "Recipients", "recipients_of"]

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
@@ -22,6 +23,7 @@ from mcbridge.sandbox import SandboxControl, SandboxServer
 from tests.helpers import RequestPerContextClient, empty_tables
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -73,6 +75,7 @@ def base_config(database_url: str, sandbox_server: SandboxServer) -> dict[str, o
         "MAILCHIMP_RETRY_BUDGET": 30,
         "MAILCHIMP_BATCH_POLL": 0.05,
         "MCBRIDGE_LOCK_SECONDS": 2,
+        "MCBRIDGE_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
     }
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from mcbridge.extensions import db
@@ -82,3 +85,31 @@ def empty_tables() -> None:
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()
+
+
+class LiveServer:
+    """The app served over real HTTP on a free port, for callers outside the test (the
+    sandbox delivering webhooks, a browser)."""
+
+    def __init__(self, app: Any) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+def wait_for(condition: Any, timeout: float = 10.0) -> Any:
+    """Poll until `condition()` is truthy (things delivered by other threads or processes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)

@@ -11,6 +11,7 @@ from mcbridge.admin.account import AccountView
 from mcbridge.admin.dashboard import DashboardView
 from mcbridge.admin.exports import MAILCHIMP_EXPORT, ExportsView
 from mcbridge.admin.groups import GroupView, RoleTypeView
+from mcbridge.admin.mailchimp_link import MailchimpLinkView
 from mcbridge.admin.mailing_lists import MailingListView
 from mcbridge.admin.people import PersonView
 from mcbridge.admin.roles import RoleView
@@ -67,5 +68,6 @@ def register_views(admin: Admin, url_prefix: str = "") -> None:
         )
     admin.add_view(SubscribersView(endpoint="mcbridge_subscribers", url=f"{url_prefix}subscribers"))
     admin.add_view(ExportsView(endpoint="mcbridge_exports", url=f"{url_prefix}exports"))
+    admin.add_view(MailchimpLinkView(endpoint="mcbridge_mailchimp", url=f"{url_prefix}mailchimp"))
     register_export(MAILCHIMP_EXPORT)
     admin.add_view(AccountView(endpoint="mcbridge_account", url=f"{url_prefix}account"))

@@ -10,8 +10,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
-from wtforms import PasswordField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import ValidationError
 
 from mcbridge.admin.base import (
     ScopedModelView,
@@ -23,9 +22,7 @@ from mcbridge.admin.base import (
 )
 from mcbridge.admin.run_labels import state_badge
 from mcbridge.auth import Scope
-from mcbridge.mailchimp.keys import is_well_formed
 from mcbridge.models import MailingList, Subscription
-from mcbridge.sync.mirror import MANAGED_PREFIX
 
 
 def describe_rule(rule: Subscription) -> str:
@@ -48,25 +45,6 @@ def rules_column(_view: Any, _context: Any, mailing_list: MailingList, _name: st
 def name_column(_view: Any, _context: Any, mailing_list: MailingList, _name: str) -> Markup:
     link = url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id)
     return Markup('<a href="%s">%s</a>') % (link, mailing_list.name)
-
-
-def strip_or_none(value: str | None) -> str | None:
-    return value.strip() or None if value else None
-
-
-def well_formed_key(_form: Any, field: Any) -> None:
-    if field.data and not is_well_formed(field.data):
-        raise ValidationError(
-            gettext("An API key looks like 0123456789abcdef0123456789abcdef-us6.")
-        )
-
-
-def managed_tag_prefix(_form: Any, field: Any) -> None:
-    """Other lists recognise mcbridge's contacts by the tag's prefix (see sync.mirror)."""
-    if field.data and not field.data.strip().startswith(MANAGED_PREFIX):
-        raise ValidationError(
-            gettext("The tag must start with “%(prefix)s”.", prefix=MANAGED_PREFIX)
-        )
 
 
 def mailchimp_column(_view: Any, _context: Any, mailing_list: MailingList, _name: str) -> Markup:
@@ -126,8 +104,6 @@ class MailingListView(ScopedModelView):
         "sync_all_delivery_addresses": lazy_gettext("Send to all delivery addresses"),
         "subscriptions": lazy_gettext("Rules"),
         "mailchimp": lazy_gettext("Mailchimp"),
-        "mailchimp_list_id": lazy_gettext("Mailchimp audience id"),
-        "mailchimp_tag": lazy_gettext("Tag of the contacts this list adds"),
     }
     column_formatters = {"rules": rules_column, "name": name_column, "mailchimp": mailchimp_column}
     column_searchable_list = ("name", "description")
@@ -136,47 +112,12 @@ class MailingListView(ScopedModelView):
     column_filters = (
         SubtreeFilter(MailingList.group_id, lazy_gettext("Group"), MailingList.group_id.in_),
     )
-    form_columns = (
-        "group",
-        "name",
-        "description",
-        "sync_all_delivery_addresses",
-        "subscriptions",
-        "api_key",
-        "mailchimp_list_id",
-        "mailchimp_tag",
-    )
-    form_extra_fields = {
-        "api_key": PasswordField(
-            lazy_gettext("Mailchimp API key"),
-            validators=[Optional(), well_formed_key],
-            description=lazy_gettext(
-                "Create one in Mailchimp under Account › Extras › API keys. A saved key is "
-                "never shown again; leave empty to keep it."
-            ),
-        )
-    }
+    form_columns = ("group", "name", "description", "sync_all_delivery_addresses", "subscriptions")
+    edit_template = "mcbridge/admin/mailing_list_edit.html"
     form_args = {
         "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
         "name": {"label": lazy_gettext("Name")},
         "description": {"label": lazy_gettext("Description")},
-        "mailchimp_list_id": {
-            "label": lazy_gettext("Mailchimp audience id"),
-            "validators": [Optional(), Length(max=40)],
-            "filters": [strip_or_none],
-            "description": lazy_gettext(
-                "In Mailchimp: Audience › Settings › Audience name and defaults."
-            ),
-        },
-        "mailchimp_tag": {
-            "label": lazy_gettext("Tag of the contacts this list adds"),
-            "validators": [Optional(), Length(max=100), managed_tag_prefix],
-            "filters": [strip_or_none],
-            "description": lazy_gettext(
-                "mcbridge tags every contact it adds, and only ever archives contacts with this "
-                "tag. Leave empty for “mcbridge: <list name>”."
-            ),
-        },
         "sync_all_delivery_addresses": {
             "label": lazy_gettext("Send to all delivery addresses"),
             "description": lazy_gettext(
@@ -197,7 +138,5 @@ class MailingListView(ScopedModelView):
 
     def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
         require_in_scope(model.group)
-        if form.api_key.data:
-            model.mailchimp_api_key = form.api_key.data.strip()
         for rule in model.subscriptions:
             check_rule(rule)

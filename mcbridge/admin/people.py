@@ -34,6 +34,19 @@ def gender_choices() -> list[tuple[str, Any]]:
     return [("", "—"), *((value, GENDER_LABELS[value]) for value in GENDERS)]
 
 
+def email_column(_view: Any, _context: Any, person: Person, _name: str) -> Markup:
+    """The address, flagged when Mailchimp reported it bouncing: it needs correcting."""
+    if not person.email:
+        return Markup("")
+    if person.email_bounced_at is None:
+        return escape(person.email)
+    badge = Markup(' <span class="badge badge-danger" title="%s">%s</span>') % (
+        gettext("Mailchimp reported this address as bouncing"),
+        gettext("bouncing"),
+    )
+    return escape(person.email) + badge
+
+
 def roles_column(_view: Any, _context: Any, person: Person, _name: str) -> Markup:
     return Markup("<br>").join(escape(str(role)) for role in person.roles)
 
@@ -66,7 +79,7 @@ class PersonView(ScopedModelView):
         "roles": lazy_gettext("Roles"),
         "additional_emails": lazy_gettext("Additional emails"),
     }
-    column_formatters = {"roles": roles_column}
+    column_formatters = {"roles": roles_column, "email": email_column}
     column_searchable_list = ("first_name", "last_name", "nickname", "email", "company")
     column_sortable_list = ("last_name", "first_name", "email", "company")
     column_default_sort = [("last_name", False), ("first_name", False)]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask import Response, abort, redirect, request, stream_with_context, url_for
 from flask_admin import expose
-from flask_babel import gettext, lazy_gettext
+from flask_babel import lazy_gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -20,9 +18,17 @@ from mcbridge.admin.base import SignedInView, int_or_404
 from mcbridge.admin.mailing_lists import describe_rule
 from mcbridge.admin.run_labels import state_badge
 from mcbridge.auth import current_scope
+from mcbridge.csv_export import csv_lines
 from mcbridge.extensions import db
-from mcbridge.models import MailingList, Person, RefusedAddress, Subscription
-from mcbridge.recipients import Recipients, recipients_of
+from mcbridge.models import (
+    AudienceMember,
+    MailchimpEvent,
+    MailingList,
+    Person,
+    RefusedAddress,
+    Subscription,
+)
+from mcbridge.recipients import recipients_of
 
 PAGE_SIZE = 50
 
@@ -62,6 +68,33 @@ def load_list_in_scope(list_id: Any) -> MailingList:
     if mailing_list is None:
         abort(404)
     return mailing_list
+
+
+def audience_statuses(mailing_list_id: int, emails: list[str]) -> dict[str, str]:
+    """Each shown address's status in the Mailchimp audience, as mcbridge last learned it
+    (from a webhook or an export)."""
+    if not emails:
+        return {}
+    rows = db.session.execute(
+        select(AudienceMember.email, AudienceMember.status).where(
+            AudienceMember.mailing_list_id == mailing_list_id, AudienceMember.email.in_(emails)
+        )
+    )
+    return {row.email: row.status for row in rows}
+
+
+def open_address_changes(mailing_list_id: int) -> list[MailchimpEvent]:
+    return list(
+        db.session.scalars(
+            select(MailchimpEvent)
+            .where(
+                MailchimpEvent.mailing_list_id == mailing_list_id,
+                MailchimpEvent.kind == "upemail",
+                MailchimpEvent.review == "open",
+            )
+            .order_by(MailchimpEvent.id)
+        )
+    )
 
 
 def refused_count(mailing_list_id: int) -> int:
@@ -118,6 +151,8 @@ class SubscribersView(SignedInView):
             exports=[entry for entry in EXPORT_ENTRIES if entry.available(mailing_list)],
             last_state_badge=state_badge(mailing_list.last_sync_state),
             refused_count=refused_count(mailing_list.id),
+            statuses=audience_statuses(mailing_list.id, [row.email for row in rows]),
+            address_changes=open_address_changes(mailing_list.id),
         )
 
     @expose("/<list_id>/subscribers.csv")
@@ -127,52 +162,10 @@ class SubscribersView(SignedInView):
         rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
         filename = f"{slug(mailing_list.name)}-{date.today().isoformat()}.csv"
         return Response(
-            stream_with_context(csv_lines(recipients, rules)),
+            stream_with_context(csv_lines(recipients, rules, db.session)),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-
-
-def csv_lines(recipients: Recipients, rules: dict[int, str]) -> Iterator[str]:
-    """The CSV, streamed row by row so a large list never sits in memory.
-
-    It starts with a byte-order mark because spreadsheet programs otherwise misread accents.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            gettext("Email"),
-            gettext("First name"),
-            gettext("Last name"),
-            gettext("Nickname"),
-            gettext("Company"),
-            gettext("Address"),
-            gettext("Reached by"),
-        ]
-    )
-    yield "\ufeff" + pop(buffer)
-    kinds = {True: gettext("primary"), False: gettext("delivery address")}
-    for recipient in recipients.stream(db.session):
-        writer.writerow(
-            [
-                recipient.email,
-                recipient.first_name or "",
-                recipient.last_name or "",
-                recipient.nickname or "",
-                recipient.company or "",
-                kinds[recipient.primary],
-                rules.get(recipient.via_subscription_id, ""),
-            ]
-        )
-        yield pop(buffer)
-
-
-def pop(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
 
 
 def slug(name: str) -> str:

@@ -63,6 +63,43 @@ def check_audience(client: Client, list_id: str) -> AudienceInfo:
     )
 
 
+def audiences(client: Client) -> list[AudienceInfo]:
+    """The account's audiences, to help someone who mistyped the id."""
+    answer = client.lists.all(get_all=True, fields="lists.id,lists.name,lists.stats.member_count")
+    return [
+        AudienceInfo(
+            item["id"], item.get("name", ""), int(item.get("stats", {}).get("member_count", 0))
+        )
+        for item in answer.get("lists", [])
+    ]
+
+
+def register_webhook(client: Client, list_id: str, url: str) -> str:
+    """Ask Mailchimp to tell `url` about unsubscribes, bounces, profile and address changes.
+
+    Changes made through the API (mcbridge's own) are not reported back. mailchimp3's own
+    helper refuses local addresses before asking, which the sandbox and intranets need,
+    so the call goes through the client's plain POST.
+    """
+    body = {
+        "url": url,
+        "events": {
+            "subscribe": True,
+            "unsubscribe": True,
+            "profile": True,
+            "cleaned": True,
+            "upemail": True,
+            "campaign": False,
+        },
+        "sources": {"user": True, "admin": True, "api": False},
+    }
+    return str(client.post(f"lists/{list_id}/webhooks", body)["id"])
+
+
+def delete_webhook(client: Client, list_id: str, webhook_id: str) -> None:
+    client.lists.webhooks.delete(list_id, webhook_id)
+
+
 def member_total(client: Client, list_id: str) -> int:
     """How many members the audience has, whatever their status (one small read)."""
     answer = client.lists.members.all(list_id, count=1, fields="total_items")
@@ -151,14 +188,12 @@ def archive(client: Client, list_id: str, email: str) -> None:
     client.lists.members.delete(list_id, subscriber_hash(email))
 
 
-def tag_segment_id(client: Client, list_id: str, name: str) -> int | None:
+def tag_segment_ids(client: Client, list_id: str) -> dict[str, int]:
+    """Tags (static segments) of the audience, by name."""
     answer = client.lists.segments.all(
         list_id, get_all=True, type="static", fields="segments.id,segments.name"
     )
-    for segment in answer.get("segments", []):
-        if segment.get("name") == name:
-            return int(segment["id"])
-    return None
+    return {segment["name"]: int(segment["id"]) for segment in answer.get("segments", [])}
 
 
 def remove_tag(client: Client, list_id: str, segment_id: int, emails: list[str]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext
+from mcbridge.messages import N_, Message
 
 
 class MailchimpError(Exception):
@@ -27,42 +27,47 @@ class MailchimpError(Exception):
         self.detail = detail
         self.errors = errors or []
 
-    def user_message(self) -> str:
-        """What went wrong, for the group leader, in their language."""
-        return gettext(
-            "Mailchimp refused the request (%(status)s %(title)s): %(detail)s",
-            status=self.status,
-            title=self.title,
-            detail=self.detail,
+    def user_message(self) -> Message:
+        """What went wrong, for the group leader (translated when shown)."""
+        return Message(
+            N_("Mailchimp refused the request (%(status)s %(title)s): %(detail)s"),
+            {"status": self.status, "title": self.title, "detail": self.detail},
         )
 
 
 class KeyRefusedError(MailchimpError):
-    def user_message(self) -> str:
-        return gettext(
-            "The API key was refused by Mailchimp. It may have been revoked, or mistyped: "
-            "create a new key in Mailchimp (Account › Extras › API keys) and save it on the list."
+    def user_message(self) -> Message:
+        return Message(
+            N_(
+                "The API key was refused by Mailchimp. It may have been revoked, or mistyped: "
+                "create a new key in Mailchimp (Account › Extras › API keys) and save it on "
+                "the list."
+            )
         )
 
 
 class NotFoundError(MailchimpError):
     """404: in mcbridge's calls, almost always an audience id the key does not own."""
 
-    def user_message(self) -> str:
-        return gettext(
-            "Mailchimp has no audience with this id for this API key. Check the audience id "
-            "(Audience › Settings › Audience name and defaults)."
+    def user_message(self) -> Message:
+        return Message(
+            N_(
+                "Mailchimp has no audience with this id for this API key. Check the audience "
+                "id (Audience › Settings › Audience name and defaults)."
+            )
         )
 
 
 class UnavailableError(MailchimpError):
     """Mailchimp could not be reached, or kept answering 429/5xx after every retry."""
 
-    def user_message(self) -> str:
-        return gettext(
-            "Mailchimp could not be reached or was overloaded (%(detail)s). Nothing more was "
-            "changed; the next export will try again.",
-            detail=self.detail or self.title or self.status,
+    def user_message(self) -> Message:
+        return Message(
+            N_(
+                "Mailchimp could not be reached or was overloaded (%(detail)s). Nothing more "
+                "was changed; the next export will try again."
+            ),
+            {"detail": self.detail or self.title or self.status},
         )
 
 

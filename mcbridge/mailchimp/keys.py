@@ -18,8 +18,12 @@ def datacenter(api_key: str) -> str:
 
 
 def masked(api_key: str | None) -> str:
-    """What may be shown of a key: its last four characters."""
-    return f"…{api_key[-4:]}" if api_key else ""
+    """What may be shown of a key: the last four characters of its secret part (and its
+    data centre, which is no secret)."""
+    if not api_key:
+        return ""
+    secret, _, centre = api_key.rpartition("-")
+    return f"…{secret[-4:]}-{centre}" if secret else f"…{api_key[-4:]}"
 
 
 def subscriber_hash(email: str) -> str:

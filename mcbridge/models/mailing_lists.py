@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mcbridge.encryption import EncryptedText
 from mcbridge.extensions import db
 from mcbridge.models.groups import Group, RoleType
 from mcbridge.models.people import Person
+
+if TYPE_CHECKING:
+    from mcbridge.models.users import User
 
 subscription_role_types = Table(
     "subscription_role_types",
@@ -37,8 +42,16 @@ class MailingList(db.Model):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
-    mailchimp_api_key: Mapped[str | None] = mapped_column(String(255))
+    mailchimp_api_key: Mapped[str | None] = mapped_column(EncryptedText)
     mailchimp_list_id: Mapped[str | None] = mapped_column(String(40))
+    mailchimp_audience_name: Mapped[str | None] = mapped_column(String(200))
+    consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    consent_at: Mapped[datetime | None]
+    merge_field_map: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    role_tags: Mapped[bool] = mapped_column(default=False, server_default=false())
+    webhook_id: Mapped[str | None] = mapped_column(String(40))
+    webhook_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    webhook_error: Mapped[str | None] = mapped_column(Text)
     sync_all_delivery_addresses: Mapped[bool] = mapped_column(default=False)
     mailchimp_tag: Mapped[str | None] = mapped_column(String(100))
     audience_changed_since: Mapped[str | None] = mapped_column(String(40))
@@ -48,6 +61,7 @@ class MailingList(db.Model):
     last_synced_at: Mapped[datetime | None]
 
     group: Mapped[Group] = relationship()
+    consent_by: Mapped[User | None] = relationship()
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="mailing_list", cascade="all, delete-orphan", order_by="Subscription.id"
     )
@@ -55,6 +69,10 @@ class MailingList(db.Model):
     @property
     def is_linked(self) -> bool:
         return bool(self.mailchimp_api_key and self.mailchimp_list_id)
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_at is not None
 
     @property
     def managed_tag(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -27,6 +27,7 @@ class Person(db.Model):
     birthday: Mapped[date | None]
     company: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
+    email_bounced_at: Mapped[datetime | None]
 
     additional_emails: Mapped[list[AdditionalEmail]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="AdditionalEmail.id"
@@ -37,7 +38,11 @@ class Person(db.Model):
 
     @validates("email")
     def _normalize(self, _key: str, value: str | None) -> str | None:
-        return normalize_email(value)
+        """Normalised; a new address is no longer the one that bounced."""
+        address = normalize_email(value)
+        if address != self.email:
+            self.email_bounced_at = None
+        return address
 
     @property
     def full_name(self) -> str:
@@ -58,12 +63,16 @@ class AdditionalEmail(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     label: Mapped[str | None] = mapped_column(String(60))
     mailings: Mapped[bool] = mapped_column(default=True)
+    bounced_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship(back_populates="additional_emails")
 
     @validates("email")
     def _normalize(self, _key: str, value: str | None) -> str | None:
-        return normalize_email(value)
+        address = normalize_email(value)
+        if address != self.email:
+            self.bounced_at = None
+        return address
 
     def __str__(self) -> str:
         return f"{self.email} ({self.label})" if self.label else self.email

@@ -113,7 +113,32 @@ class AudienceMember(db.Model):
     fields: Mapped[str] = mapped_column(Text, default="{}")
     managed: Mapped[bool] = mapped_column(default=False)
     shared: Mapped[bool] = mapped_column(default=False)
+    tags: Mapped[str] = mapped_column(Text, default="", server_default="")
+    owned_tags: Mapped[str] = mapped_column(Text, default="", server_default="")
+    read_token: Mapped[str | None] = mapped_column(String(16))
     last_changed: Mapped[str | None] = mapped_column(String(40))
+
+
+class MailchimpEvent(db.Model):
+    """Something that happened to an address in Mailchimp, told by a webhook or seen by a
+    sync: an unsubscribe, a bounce, a changed address (kept for review), a profile edit."""
+
+    __tablename__ = "mailchimp_events"
+    __table_args__ = (
+        UniqueConstraint("mailing_list_id", "kind", "email", "fired_at", name="uq_event_once"),
+        Index("ix_mailchimp_events_list_email", "mailing_list_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    new_email: Mapped[str | None] = mapped_column(String(254))
+    fired_at: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(10))
+    details: Mapped[dict | None] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    review: Mapped[str | None] = mapped_column(String(10))
 
 
 class RefusedAddress(db.Model):

@@ -1,13 +1,15 @@
 """Writing the plan to Mailchimp in bulk, within the connection cap, one refusal at a time.
 
-Adds and updates go by batch subscribe (500 per call, several calls at once); archives go
-one by one when few, through /batches when many; tags come off through their segment, 500
-members per call. What Mailchimp refuses is classified per address and never stops the rest.
+Adds and updates go by batch subscribe (500 per call, several calls at once, tags added in
+the same call); archives go one by one when few, through /batches when many; tags come off
+through their segment, 500 members per call. What Mailchimp refuses is classified per
+address and never stops the rest.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -22,12 +24,13 @@ from mcbridge.mailchimp.audience import (
     chunks,
     remove_tag,
     run_batch,
-    tag_segment_id,
+    tag_segment_ids,
 )
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import MailchimpError
 from mcbridge.mailchimp.keys import subscriber_hash
-from mcbridge.sync.plan import Action, Step, joins_other_lists
+from mcbridge.messages import Message, raw
+from mcbridge.sync.plan import SUBSCRIBES, Action, Step, joins_other_lists
 
 BATCH_OPERATIONS_LIMIT = 5000
 PERMANENT_REFUSALS = (
@@ -39,14 +42,18 @@ PERMANENT_REFUSALS = (
 
 @dataclass
 class Written:
-    """What the writes did, gathered from every thread, for the result and the mirror."""
+    """What the writes did, gathered from every thread, for the result and the mirror.
 
-    members: list[dict[str, Any]] = field(default_factory=list)
+    Written members are kept as (address, status, last change) only: a large export gets
+    hundreds of thousands of full member documents back.
+    """
+
+    members: list[tuple[str, str, str | None]] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
-    untagged: list[str] = field(default_factory=list)
+    untagged: list[tuple[str, str]] = field(default_factory=list)
     unsubscribed: list[str] = field(default_factory=list)
     refused: list[tuple[str, str, str]] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, Message]] = field(default_factory=list)
 
     def merge(self, other: Written) -> None:
         for name in ("members", "archived", "untagged", "unsubscribed", "refused", "failed"):
@@ -67,18 +74,34 @@ class Target:
 def subscriber(step: Step, tag: str) -> dict[str, Any]:
     """The batch-subscribe entry for one recipient.
 
-    Only members mcbridge adds (or that another mcbridge list added) get its tag: a
+    Only members mcbridge adds (or that another mcbridge list added) get the list's tag: a
     recipient who signed up by themselves stays theirs, and is never archived by mcbridge.
+    Role tags to add travel in the same call.
     """
     assert step.wanted is not None
+    tags = sorted(step.add_tags)
+    if step.action is not Action.UPDATE or joins_other_lists(step.known):
+        tags.insert(0, tag)
     entry: dict[str, Any] = {
         "email_address": step.email,
         "status": "subscribed",
         "merge_fields": json.loads(step.wanted.fields),
     }
-    if step.action is not Action.UPDATE or joins_other_lists(step.known):
-        entry["tags"] = [tag]
+    if tags:
+        entry["tags"] = tags
     return entry
+
+
+def removals(steps: list[Step], tag: str) -> dict[str, list[str]]:
+    """Addresses per tag to take off: dropped role tags, and a released member's tags."""
+    by_tag: dict[str, list[str]] = defaultdict(list)
+    for step in steps:
+        names = set(step.remove_tags)
+        if step.action is Action.UNTAG:
+            names.add(tag)
+        for name in names:
+            by_tag[name].append(step.email)
+    return by_tag
 
 
 def classify(error: MemberError) -> tuple[str, str]:
@@ -102,7 +125,10 @@ def subscribe_chunk(target: Target, steps: list[Step]) -> Written:
     except MailchimpError as error:
         written.failed.extend((step.email, error.user_message()) for step in steps)
         return written
-    written.members.extend(outcome.written)
+    written.members.extend(
+        (str(m.get("email_address", "")).lower(), str(m.get("status", "")), m.get("last_changed"))
+        for m in outcome.written
+    )
     for member_error in outcome.errors:
         kind, reason = classify(member_error)
         if kind == "refused":
@@ -110,7 +136,7 @@ def subscribe_chunk(target: Target, steps: list[Step]) -> Written:
         elif kind == "unsubscribed":
             written.unsubscribed.append(member_error.email)
         else:
-            written.failed.append((member_error.email, member_error.message))
+            written.failed.append((member_error.email, raw(member_error.message)))
     return written
 
 
@@ -147,22 +173,21 @@ def archive_in_batch(target: Target, steps: list[Step]) -> Written:
         if result.status_code < 400 or result.status_code == 404:
             written.archived.append(result.operation_id)
         else:
-            detail = str(
-                result.body.get("detail") or result.body.get("title") or result.status_code
+            body = result.body
+            written.failed.append(
+                (
+                    result.operation_id,
+                    str(body.get("detail") or body.get("title") or result.status_code),
+                )
             )
-            written.failed.append((result.operation_id, detail))
     return written
 
 
-def untag_chunk(target: Target, segment_id: int | None, steps: list[Step]) -> Written:
+def untag_chunk(target: Target, segment_id: int, tag: str, emails: list[str]) -> Written:
     written = Written()
-    emails = [step.email for step in steps]
-    if segment_id is None:
-        written.untagged.extend(emails)
-        return written
     try:
         remove_tag(target.client, target.list_id, segment_id, emails)
-        written.untagged.extend(emails)
+        written.untagged.extend((email, tag) for email in emails)
     except MailchimpError as error:
         written.failed.extend((email, error.user_message()) for email in emails)
     return written
@@ -170,28 +195,23 @@ def untag_chunk(target: Target, segment_id: int | None, steps: list[Step]) -> Wr
 
 def apply_steps(target: Target, steps: list[Step], progress: Callable[[int, int], None]) -> Written:
     """Run every write, up to `workers` calls at a time, reporting members done so far."""
-    subscribes = [s for s in steps if s.action in (Action.ADD, Action.RESUBSCRIBE, Action.UPDATE)]
-    archives = [s for s in steps if s.action is Action.ARCHIVE]
-    untags = [s for s in steps if s.action is Action.UNTAG]
     total, done = len(steps), 0
     written = Written()
     with ThreadPoolExecutor(max_workers=target.workers) as pool:
-        sizes = submit_all(pool, target, subscribes, archives, untags)
+        sizes = submit_all(pool, target, steps)
         for future in as_completed(sizes):
             written.merge(future.result())
-            done += sizes[future]
+            done = min(done + sizes[future], total)
             progress(done, total)
     return written
 
 
 def submit_all(
-    pool: ThreadPoolExecutor,
-    target: Target,
-    subscribes: list[Step],
-    archives: list[Step],
-    untags: list[Step],
+    pool: ThreadPoolExecutor, target: Target, steps: list[Step]
 ) -> dict[Future[Written], int]:
     """Every write call as a task of the pool, with the number of members it covers."""
+    subscribes = [step for step in steps if step.action in SUBSCRIBES]
+    archives = [step for step in steps if step.action is Action.ARCHIVE]
     sizes = {
         pool.submit(subscribe_chunk, target, chunk): len(chunk)
         for chunk in chunks(subscribes, BATCH_SUBSCRIBE_LIMIT)
@@ -201,8 +221,10 @@ def submit_all(
             sizes[pool.submit(archive_in_batch, target, chunk)] = len(chunk)
     else:
         sizes.update({pool.submit(archive_one, target, step): 1 for step in archives})
-    if untags:
-        segment_id = tag_segment_id(target.client, target.list_id, target.tag)
-        for chunk in chunks(untags, SEGMENT_LIMIT):
-            sizes[pool.submit(untag_chunk, target, segment_id, chunk)] = len(chunk)
+    by_tag = removals(steps, target.tag)
+    segment_ids = tag_segment_ids(target.client, target.list_id) if by_tag else {}
+    for tag, emails in by_tag.items():
+        if tag in segment_ids:
+            for chunk in chunks(emails, SEGMENT_LIMIT):
+                sizes[pool.submit(untag_chunk, target, segment_ids[tag], tag, chunk)] = len(chunk)
     return sizes

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
 from sqlalchemy import func, select
 
 from mcbridge.extensions import db
@@ -24,25 +23,33 @@ from mcbridge.mailchimp.audience import (
 )
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import MailchimpError
-from mcbridge.models import MailingList, RefusedAddress
+from mcbridge.messages import N_, Message, raw
+from mcbridge.models import MailchimpEvent, MailingList, RefusedAddress
 from mcbridge.recipients import Recipient, recipients_of
 from mcbridge.sync.apply import Target, Written, apply_steps
+from mcbridge.sync.bounces import flag_bounces
 from mcbridge.sync.fields import FieldSpec, canonical, fields_of, wanted_values
-from mcbridge.sync.mirror import Mirror
-from mcbridge.sync.plan import WRITES, Action, Step, Wanted, plan
+from mcbridge.sync.mirror import Mirror, joined, names
+from mcbridge.sync.plan import NO_TAGS, WRITES, Action, Step, Wanted, plan
 from mcbridge.sync.result import SyncResult
 
 Progress = Callable[[str, int, int], None]
 
 
-class FieldConflictError(MailchimpError):
-    def user_message(self) -> str:
-        return self.detail
+NO_CONSENT = Message(
+    N_(
+        "No data-privacy consent was given for this list: tick it on the list's Mailchimp "
+        "page before exporting."
+    )
+)
 
 
 def export(mailing_list: MailingList, *, dry_run: bool, progress: Progress) -> SyncResult:
     """Export (or, with `dry_run`, only compute) the list's recipients to its audience."""
     result = SyncResult(dry_run=dry_run)
+    if not mailing_list.has_consent:
+        result.fail(NO_CONSENT)
+        return result
     client = connect(mailing_list.mailchimp_api_key or "")
     try:
         Export(mailing_list, client, result, progress).run()
@@ -66,43 +73,38 @@ class Export:
         self.result = result
         self.progress = progress
         self.audience_id = mailing_list.mailchimp_list_id or ""
-        self.specs = fields_of(mailing_list)
+        self.specs: tuple[FieldSpec, ...] = ()
         self.mirror = Mirror(mailing_list, self.specs)
         self.config = current_app.config
 
     def run(self) -> None:
         self.progress("checking", 0, 0)
         check_audience(self.client, self.audience_id)
-        self.ensure_fields()
+        self.specs = self.ensure_fields()
+        self.mirror = Mirror(self.mailing_list, self.specs)
         self.read_audience()
         writes = self.compare()
         if writes and not self.result.dry_run:
             self.write(writes)
 
-    def ensure_fields(self) -> None:
-        """Create the merge fields mcbridge fills when the audience lacks them (a preview only
-        says it would); a field of the same tag but another type is a conflict to fix."""
-        existing = {field.tag: field for field in merge_fields(self.client, self.audience_id)}
-        for spec in self.specs:
-            found = existing.get(spec.tag)
-            if found is not None and found.type != spec.type:
-                raise FieldConflictError(
-                    None,
-                    detail=gettext(
-                        "The audience's merge field %(tag)s has the type “%(found)s” but "
-                        "mcbridge fills it with “%(wanted)s”. Change or rename it in Mailchimp.",
-                        tag=spec.tag,
-                        found=found.type,
-                        wanted=spec.type,
-                    ),
-                )
-            if found is None:
+    def ensure_fields(self) -> tuple[FieldSpec, ...]:
+        """The list's fields with the audience's own types; missing ones are created (a
+        preview only says it would). A field whose type differs keeps Mailchimp's type:
+        values that do not fit it are left out and reported, person by person."""
+        existing = {
+            field.tag: (field.type, tuple(field.options.get("choices") or ()))
+            for field in merge_fields(self.client, self.audience_id)
+        }
+        specs = fields_of(self.mailing_list, existing)
+        for spec in specs:
+            if spec.tag not in existing:
                 self.create_field(spec)
+        return specs
 
     def create_field(self, spec: FieldSpec) -> None:
         if self.result.dry_run:
             self.result.notes.append(
-                gettext("The merge field %(tag)s would be created.", tag=spec.tag)
+                Message(N_("The merge field %(tag)s would be created."), {"tag": spec.tag})
             )
             return
         create_merge_field(self.client, self.audience_id, spec.creation())
@@ -118,18 +120,20 @@ class Export:
             workers=int(self.config["MAILCHIMP_MAX_CONNECTIONS"]),
             progress=lambda done, of: self.progress("reading", done, of),
         )
+        flag_bounces(self.mailing_list.id)
 
     def compare(self) -> list[Step]:
         """Walk recipients and audience together; keep the steps that write."""
-        recipients = recipients_of(self.mailing_list)
+        needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
+        recipients = recipients_of(self.mailing_list, with_roles=needs_roles)
         self.result.counts["skipped_no_email"] = db.session.scalar(
             select(func.count()).select_from(recipients.skipped().subquery())
         )
         self.progress("comparing", 0, 0)
-        refused = self.refused_addresses()
+        refused, held = self.refused_addresses(), self.held_addresses()
         wanted = self.wanted(recipients.stream(db.session, by_address=True))
         writes: list[Step] = []
-        for step in plan(wanted, self.mirror.stream(), refused):
+        for step in plan(wanted, self.mirror.stream(), refused, held):
             self.result.planned(step)
             if step.action in WRITES:
                 writes.append(step)
@@ -138,15 +142,29 @@ class Export:
 
     def wanted(self, recipients: Iterator[Recipient]) -> Iterator[Wanted]:
         with_names = self.result.dry_run
+        role_tags = self.mailing_list.role_tags
         for recipient in recipients:
+            values, problems = wanted_values(self.specs, recipient)
+            for problem in problems:
+                self.result.issue(recipient.email, "field", problem)
             name = ""
             if with_names:
                 name = " ".join(filter(None, (recipient.first_name, recipient.last_name)))
-            yield Wanted(recipient.email, canonical(wanted_values(self.specs, recipient)), name)
+            tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
+            yield Wanted(recipient.email, canonical(values), tags, name)
 
     def refused_addresses(self) -> set[str]:
         statement = select(RefusedAddress.email).where(
             RefusedAddress.mailing_list_id == self.mailing_list.id
+        )
+        return set(db.session.scalars(statement))
+
+    def held_addresses(self) -> set[str]:
+        """Old addresses of changes made in Mailchimp that a leader has yet to review."""
+        statement = select(MailchimpEvent.email).where(
+            MailchimpEvent.mailing_list_id == self.mailing_list.id,
+            MailchimpEvent.kind == "upemail",
+            MailchimpEvent.review == "open",
         )
         return set(db.session.scalars(statement))
 
@@ -168,7 +186,7 @@ class Export:
         """Fold what Mailchimp actually did into the counts and the audience copy."""
         for email, reason, message in written.refused:
             self.moved(steps, email, "refused")
-            self.result.refuse(email, reason, message)
+            self.result.refuse(email, reason, raw(message))
         for email in written.unsubscribed:
             self.moved(steps, email, "kept_unsubscribed")
         for email, message in written.failed:
@@ -182,29 +200,21 @@ class Export:
             self.result.moved(steps[email].action, counter)
 
     def mirror_rows(self, written: Written, steps: dict[str, Step]) -> Iterator[dict[str, Any]]:
-        answers = {str(m.get("email_address", "")).lower(): m for m in written.members}
-        for email, answer in answers.items():
+        """The copy's rows for every member this run changed, as Mailchimp now has them."""
+        rows = {email: current_row(step) for email, step in steps.items()}
+        for email, status, last_changed in written.members:
             step = steps.get(email)
-            if step is None or step.wanted is None:
-                continue
-            known = step.known
-            yield {
-                "email": email,
-                "status": answer.get("status", "subscribed"),
-                "fields": step.wanted.fields,
-                "managed": step.action is not Action.UPDATE
-                or bool(known and (known.managed or known.shared)),
-                "shared": bool(known and known.shared),
-                "last_changed": answer.get("last_changed"),
-            }
-        for emails, change in (
-            (written.archived, {"status": "archived"}),
-            (written.untagged, {"managed": False}),
-            (written.unsubscribed, {"status": "unsubscribed"}),
-        ):
-            for email in emails:
-                if email in steps:
-                    yield {**current_row(steps[email]), **change}
+            if step is not None and step.wanted is not None:
+                rows[email] = {**rows[email], **subscribed_row(step, status, last_changed)}
+        for email in written.archived:
+            rows[email]["status"] = "archived"
+        for email in written.unsubscribed:
+            rows[email]["status"] = "unsubscribed"
+        for email, tag in written.untagged:
+            drop_tag(rows[email], tag, self.mailing_list.managed_tag)
+        changed = {email for email, *_ in written.members} | set(written.archived)
+        changed |= set(written.unsubscribed) | {email for email, _ in written.untagged}
+        return (rows[email] for email in changed if email in rows)
 
 
 def current_row(step: Step) -> dict[str, Any]:
@@ -216,5 +226,32 @@ def current_row(step: Step) -> dict[str, Any]:
         "fields": known.fields if known else (wanted.fields if wanted else "{}"),
         "managed": bool(known and known.managed),
         "shared": bool(known and known.shared),
+        "tags": joined(known.tags) if known else "",
+        "owned_tags": joined(known.owned) if known else "",
         "last_changed": None,
     }
+
+
+def subscribed_row(step: Step, status: str, last_changed: str | None) -> dict[str, Any]:
+    """After a batch subscribe: the fields sent, the tags added, the list's tag if given."""
+    assert step.wanted is not None
+    known = step.known
+    tags = (known.tags if known else frozenset()) | step.add_tags
+    owned = (known.owned if known else frozenset()) | step.add_tags
+    return {
+        "status": status or "subscribed",
+        "fields": step.wanted.fields,
+        "managed": step.action is not Action.UPDATE
+        or bool(known and (known.managed or known.shared)),
+        "tags": joined(tags),
+        "owned_tags": joined(owned),
+        "last_changed": last_changed,
+    }
+
+
+def drop_tag(row: dict[str, Any], tag: str, list_tag: str) -> None:
+    if tag == list_tag:
+        row["managed"] = False
+        return
+    row["tags"] = joined(names(row["tags"]) - {tag})
+    row["owned_tags"] = joined(names(row["owned_tags"]) - {tag})

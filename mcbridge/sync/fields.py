@@ -1,48 +1,152 @@
-"""Which Mailchimp merge fields a list fills, and with what.
+"""Which Mailchimp merge fields a list fills, from which person field, in which format.
+
+Email is fixed. By default FNAME ← first name and LNAME ← last name; each can be turned off
+and more can be added ("Add attribute"). A value that does not fit its Mailchimp field
+(a text in a number field, a value outside a dropdown's choices) is left out for that
+person and reported, never sent.
 
 Both sides of the diff reduce a member to the same canonical string of these values, so
-"did anything change?" is one string comparison, whether the values come from the
-organisation's data or from Mailchimp.
+"did anything change?" is usually one string comparison.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext
+
+from mcbridge.messages import N_, Message
+from mcbridge.models import GENDERS
 from mcbridge.recipients import Recipient
 
 TEXT_LIMIT = 255
+TAG_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A person field that can fill a merge field, and the field mcbridge creates for it."""
+
+    label: Any
+    tag: str
+    type: str
+    value: Callable[[Recipient], Any]
+    choices: tuple[str, ...] = ()
+
+
+SOURCES: dict[str, Source] = {
+    "first_name": Source(lazy_gettext("First name"), "FNAME", "text", lambda r: r.first_name),
+    "last_name": Source(lazy_gettext("Last name"), "LNAME", "text", lambda r: r.last_name),
+    "nickname": Source(lazy_gettext("Nickname"), "NICKNAME", "text", lambda r: r.nickname),
+    "gender": Source(lazy_gettext("Gender"), "GENDER", "dropdown", lambda r: r.gender, GENDERS),
+    "birthday": Source(lazy_gettext("Birthday"), "BIRTHDAY", "birthday", lambda r: r.birthday),
+    "company": Source(lazy_gettext("Company"), "COMPANY", "text", lambda r: r.company),
+    "groups": Source(
+        lazy_gettext("Groups in this list's tree"),
+        "GROUPS",
+        "text",
+        lambda r: ", ".join(r.group_names),
+    ),
+}
+DEFAULT_MAP = ({"source": "first_name", "tag": "FNAME"}, {"source": "last_name", "tag": "LNAME"})
+CREATION_NAMES = {"FNAME": "First Name", "LNAME": "Last Name"}
+
+
+class InvalidValueError(ValueError):
+    """A value that does not fit its merge field; `message` says why."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.text)
+        self.message = message
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One merge field mcbridge fills: its tag, how to create it, where its value comes from."""
+    """One merge field mcbridge fills: the audience's tag and type, and the source."""
 
     tag: str
-    name: str
+    source: str
     type: str
-    value: Callable[[Recipient], str]
+    choices: tuple[str, ...] = field(default=())
+
+    @property
+    def origin(self) -> Source:
+        return SOURCES[self.source]
 
     def creation(self) -> dict[str, Any]:
-        return {"tag": self.tag, "name": self.name, "type": self.type, "public": False}
+        spec: dict[str, Any] = {
+            "tag": self.tag,
+            "name": CREATION_NAMES.get(self.tag, str(self.origin.label)),
+            "type": self.type,
+            "public": False,
+        }
+        if self.choices:
+            spec["options"] = {"choices": list(self.choices)}
+        return spec
+
+    def format(self, recipient: Recipient) -> str:
+        """The value as Mailchimp wants it for this field's type, or InvalidValueError."""
+        return formatted(self.origin.value(recipient), self.type, self.choices)
 
 
-DEFAULT_FIELDS = (
-    FieldSpec("FNAME", "First Name", "text", lambda recipient: recipient.first_name or ""),
-    FieldSpec("LNAME", "Last Name", "text", lambda recipient: recipient.last_name or ""),
-)
+def formatted(value: Any, kind: str, choices: tuple[str, ...] = ()) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, date):
+        if kind == "birthday":
+            return value.strftime("%m/%d")
+        if kind in ("date", "text"):
+            return value.isoformat()
+        raise InvalidValueError(
+            Message(N_("%(tag)s left out: a date cannot go into a %(kind)s field"), {"kind": kind})
+        )
+    text = str(value).strip()
+    problem = text_problem(text, kind, choices)
+    if problem:
+        params = {"value": text, "kind": kind, "choices": ", ".join(choices)}
+        raise InvalidValueError(Message(problem, params))
+    return text[:TEXT_LIMIT]
 
 
-def fields_of(_mailing_list: Any) -> tuple[FieldSpec, ...]:
-    """The fields a list fills (the same for every list until field mapping exists)."""
-    return DEFAULT_FIELDS
+def text_problem(text: str, kind: str, choices: tuple[str, ...]) -> str | None:
+    """Why a text does not fit a field of this type (a message id, naming the field as
+    %(tag)s), or None."""
+    if kind in ("dropdown", "radio") and text not in choices:
+        return N_("%(tag)s left out: “%(value)s” is not one of the field's choices (%(choices)s)")
+    if kind == "number" and not re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return N_("%(tag)s left out: “%(value)s” is not a number")
+    if kind in ("url", "imageurl") and not re.match(r"https?://", text):
+        return N_("%(tag)s left out: “%(value)s” is not a web address")
+    if kind in ("birthday", "date", "address"):
+        return N_("%(tag)s left out: “%(value)s” does not fit a %(kind)s field")
+    return None
+
+
+def field_map(mailing_list: Any) -> list[dict[str, str]]:
+    """The list's choices of fields (the default when it never chose)."""
+    chosen = mailing_list.merge_field_map
+    return [dict(item) for item in (DEFAULT_MAP if chosen is None else chosen)]
+
+
+def fields_of(
+    mailing_list: Any, audience_types: Mapping[str, tuple[str, tuple[str, ...]]] | None = None
+) -> tuple[FieldSpec, ...]:
+    """The specs of a list's fields; a field that exists in the audience keeps its type."""
+    specs = []
+    for item in field_map(mailing_list):
+        source = SOURCES[item["source"]]
+        kind, choices = (audience_types or {}).get(item["tag"], (source.type, source.choices))
+        specs.append(FieldSpec(item["tag"], item["source"], kind, tuple(choices)))
+    return tuple(specs)
 
 
 def signature(specs: tuple[FieldSpec, ...]) -> str:
-    """Identifies the set of fields, so a mirror read with other fields is read again."""
+    """Identifies the set of fields, so a copy read with other fields is read again."""
     return ",".join(spec.tag for spec in specs)
 
 
@@ -50,16 +154,35 @@ def canonical(values: Mapping[str, str]) -> str:
     return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def clean(value: Any) -> str:
-    text = "" if value is None else str(value).strip()
-    return text[:TEXT_LIMIT]
-
-
-def wanted_values(specs: tuple[FieldSpec, ...], recipient: Recipient) -> dict[str, str]:
-    return {spec.tag: clean(spec.value(recipient)) for spec in specs}
+def wanted_values(
+    specs: tuple[FieldSpec, ...], recipient: Recipient
+) -> tuple[dict[str, str], list[Message]]:
+    """The values to send, and why each value left out did not fit its field."""
+    values: dict[str, str] = {}
+    problems: list[Message] = []
+    for spec in specs:
+        try:
+            values[spec.tag] = spec.format(recipient)
+        except InvalidValueError as invalid:
+            problems.append(
+                Message(invalid.message.text, {**invalid.message.params, "tag": spec.tag})
+            )
+    return values, problems
 
 
 def audience_values(
     specs: tuple[FieldSpec, ...], merge_fields: Mapping[str, Any]
 ) -> dict[str, str]:
-    return {spec.tag: clean(merge_fields.get(spec.tag)) for spec in specs}
+    values = {}
+    for spec in specs:
+        value = merge_fields.get(spec.tag)
+        values[spec.tag] = "" if value is None else str(value).strip()[:TEXT_LIMIT]
+    return values
+
+
+def same_fields(wanted: str, known: str) -> bool:
+    """Equal on every field mcbridge sends (a value left out is not a difference)."""
+    if wanted == known:
+        return True
+    sent, present = json.loads(wanted), json.loads(known)
+    return all(present.get(tag, "") == value for tag, value in sent.items())

@@ -2,16 +2,19 @@
 
 A full read happens on the first run, when the set of merge fields changes, when the copy
 and Mailchimp disagree on the number of members (something was deleted behind our back),
-or after a week; otherwise only members changed since the last run are read.
+or after a week; otherwise only members changed since the last run are read. A full read
+replaces what Mailchimp says (status, fields, tags) but keeps what only mcbridge knows:
+which role tags it put there.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from mcbridge.extensions import db
 from mcbridge.mailchimp.audience import member_pages
@@ -21,12 +24,31 @@ from mcbridge.sql import in_binary_order, upsert
 from mcbridge.sync.fields import FieldSpec, audience_values, canonical, signature
 from mcbridge.sync.plan import Known
 
-MANAGED_PREFIX = "mcbridge"
+LIST_TAG_PREFIX = "mcbridge: "
+SEPARATOR = "\x1f"
 FULL_READ_EVERY = timedelta(days=7)
-CLOCK_MARGIN = timedelta(minutes=1)
+CLOCK_MARGIN = timedelta(seconds=5)
 WRITE_CHUNK = 2000
-COLUMNS = ("email", "status", "fields", "managed", "shared", "last_changed")
+READ_COLUMNS = (
+    "email",
+    "status",
+    "fields",
+    "managed",
+    "shared",
+    "tags",
+    "last_changed",
+    "read_token",
+)
+WRITE_COLUMNS = (*READ_COLUMNS[:-1], "owned_tags")
 UPSERT_KEYS = ["mailing_list_id", "email"]
+
+
+def joined(names: Iterable[str]) -> str:
+    return SEPARATOR.join(sorted(names))
+
+
+def names(joined_names: str | None) -> frozenset[str]:
+    return frozenset(joined_names.split(SEPARATOR)) if joined_names else frozenset()
 
 
 def mirror_row(member: dict[str, Any], specs: tuple[FieldSpec, ...], tag: str) -> dict[str, Any]:
@@ -37,7 +59,8 @@ def mirror_row(member: dict[str, Any], specs: tuple[FieldSpec, ...], tag: str) -
         "status": str(member.get("status", "")),
         "fields": canonical(audience_values(specs, member.get("merge_fields") or {})),
         "managed": tag in tags,
-        "shared": any(name != tag and name.startswith(MANAGED_PREFIX) for name in tags),
+        "shared": any(name != tag and name.startswith(LIST_TAG_PREFIX) for name in tags),
+        "tags": joined(tags - {tag}),
         "last_changed": member.get("last_changed"),
     }
 
@@ -78,42 +101,56 @@ class Mirror:
         since = None if full else self.mailing_list.audience_changed_since
         total, started, pages = member_pages(
             client,
-            self.mailing_list.mailchimp_list_id,
+            self.mailing_list.mailchimp_list_id or "",
             since=since,
             page_size=page_size,
             workers=workers,
         )
-        if full:
-            db.session.execute(
-                delete(AudienceMember).where(AudienceMember.mailing_list_id == self.list_id)
-            )
+        token = uuid.uuid4().hex[:16]
         read = 0
         for page in pages:
-            self.save(mirror_row(member, self.specs, self.tag) for member in page)
+            rows = ({**mirror_row(m, self.specs, self.tag), "read_token": token} for m in page)
+            self.save(rows, READ_COLUMNS)
             read += len(page)
             progress(read, total)
+        if full:
+            self._forget_unseen(token)
         self._remember_read(started or datetime.now(UTC), full)
         db.session.commit()
         return read
 
+    def _forget_unseen(self, token: str) -> None:
+        """After a full read, members Mailchimp no longer lists (deleted for good) go."""
+        db.session.execute(
+            delete(AudienceMember).where(
+                AudienceMember.mailing_list_id == self.list_id,
+                or_(AudienceMember.read_token.is_(None), AudienceMember.read_token != token),
+            )
+        )
+
     def _remember_read(self, started: datetime, full: bool) -> None:
-        """Next time, read what changed since this read began, by Mailchimp's clock, with a
-        margin: reading a member twice costs nothing, missing one would."""
+        """Next time, read what changed since this read began, by Mailchimp's clock (its
+        Date header has one-second steps), with a margin: reading a member twice costs
+        little, missing one would cost a wrong export."""
         self.mailing_list.audience_changed_since = (started - CLOCK_MARGIN).isoformat()
         if full:
             self.mailing_list.audience_read_at = datetime.now(UTC).replace(tzinfo=None)
             self.mailing_list.audience_fields = signature(self.specs)
 
-    def save(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Insert or update rows by address, in chunks (one statement per chunk)."""
+    def save(
+        self, rows: Iterable[dict[str, Any]], columns: tuple[str, ...] = WRITE_COLUMNS
+    ) -> None:
+        """Insert or update rows by address, in chunks (one statement per chunk); only
+        `columns` are overwritten on existing rows."""
+        statement = upsert(AudienceMember, UPSERT_KEYS, columns)
         chunk: list[dict[str, Any]] = []
         for row in rows:
             chunk.append({**row, "mailing_list_id": self.list_id})
             if len(chunk) >= WRITE_CHUNK:
-                db.session.execute(upsert(AudienceMember, UPSERT_KEYS, COLUMNS), chunk)
+                db.session.execute(statement, chunk)
                 chunk = []
         if chunk:
-            db.session.execute(upsert(AudienceMember, UPSERT_KEYS, COLUMNS), chunk)
+            db.session.execute(statement, chunk)
 
     def stream(self, batch_size: int = 5000) -> Iterator[Known]:
         """Every member, sorted by address in code-point order."""
@@ -124,10 +161,20 @@ class Mirror:
                 AudienceMember.fields,
                 AudienceMember.managed,
                 AudienceMember.shared,
+                AudienceMember.tags,
+                AudienceMember.owned_tags,
             )
             .where(AudienceMember.mailing_list_id == self.list_id)
             .order_by(in_binary_order(AudienceMember.email))
             .execution_options(yield_per=batch_size)
         )
         for row in db.session.execute(statement):
-            yield Known(row.email, row.status, row.fields, bool(row.managed), bool(row.shared))
+            yield Known(
+                row.email,
+                row.status,
+                row.fields,
+                bool(row.managed),
+                bool(row.shared),
+                names(row.tags),
+                names(row.owned_tags),
+            )

@@ -10,43 +10,63 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mcbridge.sync.fields import same_fields
+
+NO_TAGS: frozenset[str] = frozenset()
+
 
 class Action(StrEnum):
-    """What happens to one address. Only the first four write to Mailchimp."""
+    """What happens to one address. Only WRITES reach Mailchimp."""
 
     ADD = "added"
     RESUBSCRIBE = "resubscribed"
     UPDATE = "updated"
+    RETAG = "retagged"
     ARCHIVE = "archived"
     UNTAG = "untagged"
     KEEP_UNSUBSCRIBED = "kept_unsubscribed"
     BOUNCED = "bounced"
     PENDING = "pending"
     REFUSED = "refused"
+    HELD = "held"
     UNCHANGED = "unchanged_members"
 
+    @property
+    def counter(self) -> str:
+        """The run counter it adds to: dropping a role tag is an update to the leader, and an
+        address held for review waits like one awaiting confirmation."""
+        return {Action.RETAG: "updated", Action.HELD: "pending"}.get(self, self.value)
 
-WRITES = frozenset({Action.ADD, Action.RESUBSCRIBE, Action.UPDATE, Action.ARCHIVE, Action.UNTAG})
+
+WRITES = frozenset(
+    {Action.ADD, Action.RESUBSCRIBE, Action.UPDATE, Action.RETAG, Action.ARCHIVE, Action.UNTAG}
+)
+SUBSCRIBES = frozenset({Action.ADD, Action.RESUBSCRIBE, Action.UPDATE})
 
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
-    """A recipient as the audience should have them."""
+    """A recipient as the audience should have them: fields, and role tags (if the list
+    sends them)."""
 
     email: str
     fields: str
+    tags: frozenset[str] = NO_TAGS
     name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """A member as the audience has them (mcbridge's mirror of it)."""
+    """A member as the audience has them (mcbridge's copy): `tags` are all its tags,
+    `owned` the role tags mcbridge put there."""
 
     email: str
     status: str
     fields: str
     managed: bool
     shared: bool = False
+    tags: frozenset[str] = NO_TAGS
+    owned: frozenset[str] = NO_TAGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +76,35 @@ class Step:
     wanted: Wanted | None
     known: Known | None
 
+    @property
+    def add_tags(self) -> frozenset[str]:
+        if self.wanted is None:
+            return NO_TAGS
+        return self.wanted.tags - (self.known.tags if self.known else NO_TAGS)
 
-def decide(wanted: Wanted | None, known: Known | None, refused: bool) -> Action | None:
-    """The rules of an export for one address; None means "not mcbridge's business"."""
+    @property
+    def remove_tags(self) -> frozenset[str]:
+        """Role tags mcbridge added that no longer apply; tags others added stay."""
+        if self.known is None:
+            return NO_TAGS
+        wanted = self.wanted.tags if self.wanted else NO_TAGS
+        return (self.known.owned & self.known.tags) - wanted
+
+
+def decide(
+    wanted: Wanted | None, known: Known | None, refused: bool, held: bool = False
+) -> Action | None:
+    """The rules of an export for one address; None means "not mcbridge's business".
+
+    `refused`: Mailchimp refused the address for good before. `held`: the person changed
+    it in Mailchimp and a leader has not reviewed the change yet.
+    """
     if wanted is None:
         return leaving(known) if known is not None else None
     if refused:
         return Action.REFUSED
+    if held:
+        return Action.HELD
     if known is None or known.status == "transactional":
         return Action.ADD
     match known.status:
@@ -74,9 +116,21 @@ def decide(wanted: Wanted | None, known: Known | None, refused: bool) -> Action 
             return Action.BOUNCED
         case "pending":
             return Action.PENDING
-    if joins_other_lists(known):
+    return staying(wanted, known)
+
+
+def staying(wanted: Wanted, known: Known) -> Action:
+    """A subscribed recipient: updated when a field or a tag must change, else untouched."""
+    needs_write = (
+        joins_other_lists(known)
+        or not same_fields(wanted.fields, known.fields)
+        or wanted.tags - known.tags
+    )
+    if needs_write:
         return Action.UPDATE
-    return Action.UNCHANGED if known.fields == wanted.fields else Action.UPDATE
+    if (known.owned & known.tags) - wanted.tags:
+        return Action.RETAG
+    return Action.UNCHANGED
 
 
 def joins_other_lists(known: Known | None) -> bool:
@@ -88,7 +142,7 @@ def joins_other_lists(known: Known | None) -> bool:
 
 def leaving(known: Known) -> Action | None:
     """A member who is no longer a recipient: archived only if mcbridge added them, they are
-    still subscribed, and no other mcbridge list holds them (then only our tag goes)."""
+    still subscribed, and no other mcbridge list holds them (then only our tags go)."""
     if not known.managed or known.status != "subscribed":
         return None
     return Action.UNTAG if known.shared else Action.ARCHIVE
@@ -113,7 +167,10 @@ def ascending(stream: Iterable[Wanted] | Iterable[Known]) -> Iterator[Wanted | K
 
 
 def plan(
-    wanted: Iterable[Wanted], known: Iterable[Known], refused: Container[str]
+    wanted: Iterable[Wanted],
+    known: Iterable[Known],
+    refused: Container[str],
+    held: Container[str] = (),
 ) -> Iterator[Step]:
     """Merge-join two address-sorted streams into the steps of an export."""
     wanted_iter, known_iter = ascending(wanted), ascending(known)
@@ -128,6 +185,6 @@ def plan(
             pair = (want, have)
             want, have = next(wanted_iter, None), next(known_iter, None)
         email = (pair[0] or pair[1]).email  # type: ignore[union-attr]
-        action = decide(pair[0], pair[1], email in refused)
+        action = decide(pair[0], pair[1], email in refused, email in held)  # type: ignore[arg-type]
         if action is not None:
-            yield Step(action, email, pair[0], pair[1])
+            yield Step(action, email, pair[0], pair[1])  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mcbridge.extensions import db
+from mcbridge.messages import Message, dumps
 from mcbridge.models import COUNTERS, RefusedAddress, SyncIssue, SyncRun
 from mcbridge.sync.plan import Action, Step
 
@@ -31,36 +32,36 @@ def now() -> datetime:
 class SyncResult:
     dry_run: bool = False
     counts: Counter[str] = field(default_factory=Counter)
-    issues: list[tuple[str, str, str]] = field(default_factory=list)
-    refusals: list[tuple[str, str, str]] = field(default_factory=list)
+    issues: list[tuple[str, str, Message]] = field(default_factory=list)
+    refusals: list[tuple[str, str, Message]] = field(default_factory=list)
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    failure: str | None = None
+    notes: list[Message] = field(default_factory=list)
+    failure: Message | None = None
     writes_planned: int = 0
     reads: int = 0
     writes: int = 0
 
     def planned(self, step: Step) -> None:
-        self.counts[step.action.value] += 1
+        self.counts[step.action.counter] += 1
         if self.dry_run:
-            sample = self.samples.setdefault(step.action.value, [])
+            sample = self.samples.setdefault(step.action.counter, [])
             if len(sample) < PREVIEW_SAMPLE:
                 name = step.wanted.name if step.wanted else ""
                 sample.append({"email": step.email, "name": name})
 
     def moved(self, action: Action, counter: str) -> None:
         """A planned write turned out otherwise (refused, kept out, failed)."""
-        self.counts[action.value] -= 1
+        self.counts[action.counter] -= 1
         self.counts[counter] += 1
 
-    def refuse(self, email: str, reason: str, message: str) -> None:
+    def refuse(self, email: str, reason: str, message: Message) -> None:
         self.refusals.append((email, reason, message))
         self.issue(email, "refused", message)
 
-    def issue(self, email: str, kind: str, message: str) -> None:
+    def issue(self, email: str, kind: str, message: Message) -> None:
         self.issues.append((email, kind, message))
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: Message) -> None:
         self.failure = message
 
     @property
@@ -69,28 +70,28 @@ class SyncResult:
             return "failed"
         if self.writes_planned == 0:
             return "unchanged"
-        if self.issues:
+        if any(kind in ("refused", "error") for _email, kind, _message in self.issues):
             return "partial"
         return "success"
 
     def preview(self) -> dict[str, Any] | None:
         if not self.dry_run:
             return None
-        return {"samples": self.samples, "notes": self.notes}
+        return {"samples": self.samples}
 
 
 def record(run: SyncRun, result: SyncResult) -> None:
     """Store the outcome on the run, the list and the refused-address memory; commit."""
     run.state = result.state
     run.finished_at = now()
-    run.message = result.failure or ("\n".join(result.notes) or None)
+    run.message = dumps([result.failure] if result.failure else result.notes)
     for name in COUNTERS:
         setattr(run, name, max(result.counts.get(name, 0), 0))
     run.errors = len([issue for issue in result.issues if issue[1] == "error"])
     run.read_calls, run.write_calls = result.reads, result.writes
     run.preview = result.preview()
     run.issues = [
-        SyncIssue(email=email, kind=kind, message=message[:2000])
+        SyncIssue(email=email, kind=kind, message=dumps([message]) or "")
         for email, kind, message in result.issues[:MAX_ISSUES]
     ]
     remember_refusals(run.mailing_list_id, result.refusals)
@@ -100,7 +101,7 @@ def record(run: SyncRun, result: SyncResult) -> None:
     db.session.commit()
 
 
-def remember_refusals(mailing_list_id: int, refusals: list[tuple[str, str, str]]) -> None:
+def remember_refusals(mailing_list_id: int, refusals: list[tuple[str, str, Message]]) -> None:
     """Addresses refused for good are skipped (and shown) from now on."""
     known = set(
         db.session.scalars(
@@ -114,7 +115,7 @@ def remember_refusals(mailing_list_id: int, refusals: list[tuple[str, str, str]]
                     mailing_list_id=mailing_list_id,
                     email=email,
                     reason=reason,
-                    message=message[:2000],
+                    message=message.render()[:2000],
                     refused_at=now(),
                 )
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from mailchimp3 import MailChimp
@@ -54,6 +55,13 @@ class Club:
         return [call for call in self.calls() if call["method"] in WRITE_METHODS]
 
 
+def link(mailing_list: MailingList, key: str, audience: str) -> None:
+    """Linked as the Mailchimp page does it, consent included."""
+    mailing_list.mailchimp_api_key = key
+    mailing_list.mailchimp_list_id = audience
+    mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
+
+
 @pytest.fixture
 def club(app, sandbox: SandboxControl, sandbox_server: SandboxServer) -> Club:
     key = sandbox.add_account()
@@ -62,8 +70,7 @@ def club(app, sandbox: SandboxControl, sandbox_server: SandboxServer) -> Club:
     member = make.role_type("Member")
     coach = make.role_type("Coach")
     newsletter = make.mailing_list(club, "Club news")
-    newsletter.mailchimp_api_key = key
-    newsletter.mailchimp_list_id = audience
+    link(newsletter, key, audience)
     make.role_rule(newsletter, club, member, coach)
     db.session.commit()
     sandbox.clear_requests()

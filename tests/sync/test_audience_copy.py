@@ -6,8 +6,10 @@ from urllib.parse import parse_qs
 
 from mcbridge.extensions import db
 from mcbridge.mailchimp.keys import subscriber_hash
+from mcbridge.messages import render
 from mcbridge.models import AudienceMember, MailingList
 from tests import factories as make
+from tests.sync.conftest import link
 
 
 def member_reads(club) -> list[dict]:
@@ -64,7 +66,7 @@ def test_a_contact_deleted_in_mailchimp_is_noticed(club):
     run = club.export()
 
     assert (run.state, run.refused) == ("partial", 1)
-    assert "permanently deleted" in run.issues[0].message
+    assert "permanently deleted" in render(run.issues[0].message)
     assert club.export().state == "unchanged"
 
 
@@ -72,12 +74,9 @@ def test_a_new_installation_recognises_the_contacts_by_their_tag(club):
     anna, ben = club.join("Anna"), club.join("Ben")
     club.export()
     restored = MailingList(
-        group=club.club,
-        name="Club news (restored)",
-        mailchimp_api_key=club.key,
-        mailchimp_list_id=club.audience,
-        mailchimp_tag="mcbridge: Club news",
+        group=club.club, name="Club news (restored)", mailchimp_tag="mcbridge: Club news"
     )
+    link(restored, club.key, club.audience)
     make.person_rule(restored, anna)
     db.session.add(restored)
     db.session.commit()
@@ -93,7 +92,7 @@ def test_two_lists_sharing_an_audience_manage_only_their_contacts(club):
     anna, ben = club.join("Anna"), club.join("Ben")
     club.export()
     coaches = make.mailing_list(club.club, "Coaches")
-    coaches.mailchimp_api_key, coaches.mailchimp_list_id = club.key, club.audience
+    link(coaches, club.key, club.audience)
     make.person_rule(coaches, anna)
     db.session.commit()
     newsletter = club.newsletter
@@ -128,7 +127,7 @@ def test_a_preview_computes_the_changes_and_writes_nothing(club):
 
     assert (run.state, run.added) == ("success", 1)
     assert run.preview["samples"]["added"][0]["name"] == "Anna Muster"
-    assert "FNAME would be created" in run.message
+    assert "FNAME would be created" in render(run.message)
     assert club.write_calls() == []
     assert club.sandbox.members(bare) == []
     assert club.newsletter.last_sync_state is None

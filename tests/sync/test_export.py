@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from mcbridge.extensions import db
 from mcbridge.mailchimp.keys import subscriber_hash
+from mcbridge.messages import render
 from mcbridge.models import RefusedAddress
 from tests import factories as make
 
@@ -167,7 +168,7 @@ def test_a_fake_address_makes_the_run_partial_and_is_skipped_afterwards(club):
 
     assert (run.state, run.added, run.refused) == ("partial", 3, 1)
     assert [(i.email, i.kind) for i in run.issues] == [("someone@example.com", "refused")]
-    assert "looks fake or invalid" in run.issues[0].message
+    assert "looks fake or invalid" in render(run.issues[0].message)
     assert statuses(club, *(p.email for p in good)) == ["subscribed"] * 3
     assert db.session.query(RefusedAddress).count() == 1
 

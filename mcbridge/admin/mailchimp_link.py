@@ -1,0 +1,418 @@
+"""Linking a mailing list to a Mailchimp audience, safely.
+
+Saving checks the key and the audience against Mailchimp first: a refused or malformed
+key, an unknown audience or an unreachable service is a form error and nothing is saved.
+The leader consents, once and on record, to the recipients' data leaving the system. The
+key is stored encrypted and only its last four characters are ever shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from contextlib import suppress
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext, lazy_gettext, ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from mcbridge.admin.base import SignedInView, int_or_404
+from mcbridge.admin.subscribers import load_list_in_scope
+from mcbridge.auth import current_scope
+from mcbridge.extensions import db
+from mcbridge.mailchimp import connect
+from mcbridge.mailchimp.audience import (
+    AudienceInfo,
+    MergeField,
+    audiences,
+    check_audience,
+    delete_webhook,
+    merge_fields,
+    register_webhook,
+)
+from mcbridge.mailchimp.client import Client
+from mcbridge.mailchimp.errors import KeyRefusedError, MailchimpError, NotFoundError
+from mcbridge.mailchimp.keys import is_well_formed, masked
+from mcbridge.models import AdditionalEmail, AudienceMember, MailchimpEvent, MailingList, Person
+from mcbridge.sync.fields import SOURCES, TAG_PATTERN, field_map
+from mcbridge.sync.mirror import LIST_TAG_PREFIX
+from mcbridge.sync.result import now
+
+COMPATIBLE_TYPES = {
+    "text": {"text"},
+    "dropdown": {"dropdown", "radio", "text"},
+    "birthday": {"birthday", "date", "text"},
+}
+FIXED_SOURCES = ("first_name", "last_name")
+
+
+def extra_source_choices() -> list[tuple[str, Any]]:
+    return [(name, source.label) for name, source in SOURCES.items() if name not in FIXED_SOURCES]
+
+
+class AttributeForm(Form):
+    """One "Add attribute" row: a person field into a merge field."""
+
+    source = SelectField(lazy_gettext("Person field"), choices=extra_source_choices)
+    tag = StringField(
+        lazy_gettext("Merge field tag"),
+        validators=[
+            Optional(),
+            Regexp(
+                TAG_PATTERN,
+                message=lazy_gettext(
+                    "Up to 10 capital letters, digits or _, starting with a letter."
+                ),
+            ),
+        ],
+        filters=[lambda value: value.strip().upper() if value else value],
+    )
+
+
+class LinkForm(FlaskForm):
+    api_key = PasswordField(
+        lazy_gettext("Mailchimp API key"),
+        description=lazy_gettext("Mailchimp › Account › Extras › API keys › Create A Key."),
+    )
+    audience_id = StringField(
+        lazy_gettext("Audience id"),
+        validators=[DataRequired(), Length(max=40)],
+        filters=[lambda value: value.strip() if value else value],
+        description=lazy_gettext("Mailchimp › Audience › Settings › Audience name and defaults."),
+    )
+    managed_tag = StringField(
+        lazy_gettext("Tag of the contacts this list adds"),
+        validators=[Optional(), Length(max=100)],
+        filters=[lambda value: value.strip() if value else value],
+        description=lazy_gettext(
+            "mcbridge tags every contact it adds, and only ever archives contacts with this tag."
+        ),
+    )
+    send_first_name = BooleanField(lazy_gettext("First name → FNAME"), default=True)
+    send_last_name = BooleanField(lazy_gettext("Last name → LNAME"), default=True)
+    attributes = FieldList(FormField(AttributeForm), min_entries=0)
+    role_tags = BooleanField(
+        lazy_gettext("Send role types as tags"),
+        description=lazy_gettext(
+            "Each recipient gets a tag per role type they hold in this list's groups (for "
+            "example “Coach”), to target them inside Mailchimp. Tags mcbridge added and that "
+            "no longer apply are removed; tags added by others are left alone."
+        ),
+    )
+    consent = BooleanField(
+        lazy_gettext(
+            "I agree that the names and addresses of this list's recipients will be sent to "
+            "Mailchimp, outside this system, and I am entitled to do so."
+        )
+    )
+    add_attribute = SubmitField(lazy_gettext("Add attribute"))
+    save = SubmitField(lazy_gettext("Check and save"))
+
+    def validate_managed_tag(self, field: Any) -> None:
+        if field.data and not field.data.startswith(LIST_TAG_PREFIX):
+            raise ValidationError(
+                gettext("The tag must start with “%(prefix)s”.", prefix=LIST_TAG_PREFIX)
+            )
+
+    def validate_api_key(self, field: Any) -> None:
+        if field.data and not is_well_formed(field.data):
+            raise ValidationError(
+                gettext(
+                    "This is not an API key: it looks like 0123456789abcdef0123456789abcdef-us6."
+                )
+            )
+
+
+def form_defaults(mailing_list: MailingList) -> dict[str, Any]:
+    chosen = field_map(mailing_list)
+    sources = [item["source"] for item in chosen]
+    return {
+        "audience_id": mailing_list.mailchimp_list_id,
+        "managed_tag": mailing_list.mailchimp_tag,
+        "send_first_name": "first_name" in sources,
+        "send_last_name": "last_name" in sources,
+        "attributes": [item for item in chosen if item["source"] not in FIXED_SOURCES],
+        "role_tags": mailing_list.role_tags,
+    }
+
+
+def chosen_map(form: LinkForm) -> list[dict[str, str]]:
+    """The form's fields as the list stores them; an empty tag takes the source's default."""
+    chosen = []
+    if form.send_first_name.data:
+        chosen.append({"source": "first_name", "tag": "FNAME"})
+    if form.send_last_name.data:
+        chosen.append({"source": "last_name", "tag": "LNAME"})
+    for row in form.attributes.entries:
+        source = row.form.source.data
+        chosen.append({"source": source, "tag": row.form.tag.data or SOURCES[source].tag})
+    return chosen
+
+
+def mapping_problems(chosen: list[dict[str, str]], existing: list[MergeField]) -> list[str]:
+    """Fields the audience already has with a type the person field cannot fill."""
+    types = {field.tag: field.type for field in existing}
+    problems = []
+    seen: set[str] = set()
+    for item in chosen:
+        tag, source = item["tag"], SOURCES[item["source"]]
+        if tag in seen:
+            problems.append(gettext("%(tag)s is chosen twice.", tag=tag))
+        seen.add(tag)
+        found = types.get(tag)
+        if found is not None and found not in COMPATIBLE_TYPES[source.type]:
+            problems.append(
+                gettext(
+                    "The audience's field %(tag)s has the type “%(type)s”, which cannot hold "
+                    "%(source)s: choose another tag.",
+                    tag=tag,
+                    type=found,
+                    source=source.label,
+                )
+            )
+    return problems
+
+
+class LinkCheck:
+    """Checking a key and an audience id against Mailchimp, errors onto the form."""
+
+    def __init__(self, form: LinkForm, key: str) -> None:
+        self.form = form
+        self.key = key
+        self.client: Client | None = None
+        self.audience: AudienceInfo | None = None
+        self.fields: list[MergeField] = []
+
+    def run(self) -> bool:
+        if not self.key:
+            self.form.api_key.errors.append(gettext("Enter the API key."))
+            return False
+        self.client = connect(self.key)
+        try:
+            self.audience = check_audience(self.client, self.form.audience_id.data)
+            self.fields = merge_fields(self.client, self.form.audience_id.data)
+        except KeyRefusedError:
+            self.form.api_key.errors.append(gettext("Mailchimp refused this API key."))
+        except NotFoundError:
+            self.form.audience_id.errors.append(self.unknown_audience())
+        except MailchimpError as error:
+            self.form.api_key.errors.append(
+                gettext(
+                    "Mailchimp could not be reached: %(problem)s",
+                    problem=error.user_message().render(),
+                )
+            )
+        return self.audience is not None
+
+    def unknown_audience(self) -> str:
+        """Name the audiences the key does own: the usual mistake is a copied id."""
+        assert self.client is not None
+        try:
+            owned = ", ".join(f"{a.name} ({a.id})" for a in audiences(self.client))
+        except MailchimpError:
+            owned = ""
+        message = gettext("This account has no audience with this id.")
+        if owned:
+            message += " " + gettext("Its audiences: %(audiences)s.", audiences=owned)
+        return message
+
+
+def webhook_url(mailing_list: MailingList, secret: str) -> str:
+    """Where Mailchimp posts events: MCBRIDGE_PUBLIC_URL when set (behind a proxy),
+    else the address this request came in on."""
+    path = url_for("mcbridge_webhooks.receive", list_id=mailing_list.id, secret=secret)
+    base = current_app.config.get("MCBRIDGE_PUBLIC_URL") or request.host_url
+    return base.rstrip("/") + path
+
+
+def connect_webhook(client: Client, mailing_list: MailingList) -> None:
+    """Register (again) the list's webhook; a failure is noted, not fatal: each export
+    reads unsubscribes and bounces from the audience anyway.
+
+    The secret's hash is committed first: Mailchimp checks the URL with a GET before it
+    answers, and that GET must find it.
+    """
+    forget_webhook(client, mailing_list)
+    secret = secrets.token_urlsafe(32)
+    mailing_list.webhook_secret_hash = hashlib.sha256(secret.encode()).hexdigest()
+    db.session.commit()
+    try:
+        mailing_list.webhook_id = register_webhook(
+            client, mailing_list.mailchimp_list_id or "", webhook_url(mailing_list, secret)
+        )
+        mailing_list.webhook_error = None
+    except MailchimpError as error:
+        mailing_list.webhook_secret_hash = None
+        mailing_list.webhook_error = error.detail or error.title or str(error.status)
+
+
+def forget_webhook(client: Client | None, mailing_list: MailingList) -> None:
+    if client is not None and mailing_list.webhook_id and mailing_list.mailchimp_list_id:
+        # Gone already, or the key no longer works: either way nothing is left to undo.
+        with suppress(MailchimpError):
+            delete_webhook(client, mailing_list.mailchimp_list_id, mailing_list.webhook_id)
+    mailing_list.webhook_id = None
+    mailing_list.webhook_secret_hash = None
+
+
+class MailchimpLinkView(SignedInView):
+    """The "Mailchimp" tab of a mailing list."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self) -> Response:
+        return redirect(url_for("mcbridge_mailing_lists.index_view"))
+
+    @expose("/<list_id>/", methods=("GET", "POST"))
+    def edit(self, list_id: str) -> Any:
+        mailing_list = load_list_in_scope(list_id)
+        form = LinkForm(data=None if request.method == "POST" else form_defaults(mailing_list))
+        if form.add_attribute.data:
+            form.attributes.append_entry()
+        elif form.validate_on_submit() and self.save(form, mailing_list):
+            return redirect(url_for(".edit", list_id=mailing_list.id))
+        return self.render(
+            "mcbridge/admin/mailchimp_link.html",
+            mailing_list=mailing_list,
+            form=form,
+            masked_key=masked(mailing_list.mailchimp_api_key),
+        )
+
+    def save(self, form: LinkForm, mailing_list: MailingList) -> bool:
+        if not mailing_list.has_consent and not form.consent.data:
+            form.consent.errors.append(gettext("Exports need this consent."))
+            return False
+        check = LinkCheck(form, form.api_key.data or mailing_list.mailchimp_api_key or "")
+        if not check.run():
+            return False
+        chosen = chosen_map(form)
+        problems = mapping_problems(chosen, check.fields)
+        if problems:
+            form.attributes.errors = problems
+            return False
+        self.apply(form, mailing_list, check, chosen)
+        return True
+
+    def apply(
+        self,
+        form: LinkForm,
+        mailing_list: MailingList,
+        check: LinkCheck,
+        chosen: list[dict[str, str]],
+    ) -> None:
+        assert check.audience is not None
+        assert check.client is not None
+        moved = mailing_list.mailchimp_list_id != check.audience.id
+        if moved:
+            forget_webhook(check.client, mailing_list)
+            forget_audience_copy(mailing_list)
+        mailing_list.mailchimp_api_key = check.key
+        mailing_list.mailchimp_list_id = check.audience.id
+        mailing_list.mailchimp_audience_name = check.audience.name
+        mailing_list.mailchimp_tag = form.managed_tag.data or None
+        mailing_list.merge_field_map = chosen
+        mailing_list.role_tags = form.role_tags.data
+        if not mailing_list.has_consent:
+            mailing_list.consent_by_id, mailing_list.consent_at = current_user.id, now()
+        if moved or not mailing_list.webhook_id:
+            connect_webhook(check.client, mailing_list)
+        db.session.commit()
+        flash(
+            gettext(
+                "Linked to the Mailchimp audience “%(name)s” (%(count)d subscribed members).",
+                name=check.audience.name,
+                count=check.audience.member_count,
+            ),
+            "success",
+        )
+
+    @expose("/<list_id>/address-change/<event_id>/<decision>", methods=("POST",))
+    def review_change(self, list_id: str, event_id: str, decision: str) -> Response:
+        """Apply an address changed in Mailchimp to the person, or dismiss it."""
+        mailing_list = load_list_in_scope(list_id)
+        event = db.session.scalar(
+            select(MailchimpEvent).where(
+                MailchimpEvent.id == int_or_404(event_id),
+                MailchimpEvent.mailing_list_id == mailing_list.id,
+                MailchimpEvent.kind == "upemail",
+                MailchimpEvent.review == "open",
+            )
+        )
+        if event is None or decision not in ("apply", "dismiss"):
+            abort(404)
+        if decision == "apply":
+            changed = apply_address_change(event)
+            flash(
+                ngettext(
+                    "%(num)d address changed to %(new)s.",
+                    "%(num)d addresses changed to %(new)s.",
+                    changed,
+                    new=event.new_email,
+                ),
+                "success",
+            )
+        event.review = "applied" if decision == "apply" else "dismissed"
+        db.session.commit()
+        return redirect(url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id))
+
+    @expose("/<list_id>/disconnect", methods=("POST",))
+    def disconnect(self, list_id: str) -> Response:
+        mailing_list = load_list_in_scope(list_id)
+        client = connect(mailing_list.mailchimp_api_key) if mailing_list.mailchimp_api_key else None
+        forget_webhook(client, mailing_list)
+        forget_audience_copy(mailing_list)
+        mailing_list.mailchimp_api_key = None
+        mailing_list.mailchimp_list_id = None
+        mailing_list.mailchimp_audience_name = None
+        mailing_list.consent_by_id, mailing_list.consent_at = None, None
+        db.session.commit()
+        flash(
+            gettext(
+                "The list is no longer linked to Mailchimp. The contacts it exported stay in the "
+                "audience: remove them in Mailchimp if they should go."
+            ),
+            "success",
+        )
+        return redirect(url_for(".edit", list_id=mailing_list.id))
+
+
+def apply_address_change(event: MailchimpEvent) -> int:
+    """Give the people in scope who hold the old address the new one; returns how many."""
+    scope = current_scope()
+    people = db.session.scalars(
+        select(Person).where(Person.email == event.email, scope.people())
+    ).all()
+    extras = db.session.scalars(
+        select(AdditionalEmail)
+        .join(Person, Person.id == AdditionalEmail.person_id)
+        .where(AdditionalEmail.email == event.email, scope.people())
+    ).all()
+    for holder in [*people, *extras]:
+        holder.email = event.new_email
+    return len(people) + len(extras)
+
+
+def forget_audience_copy(mailing_list: MailingList) -> None:
+    """A new audience (or none) makes the copy of the old one meaningless."""
+    db.session.query(AudienceMember).filter_by(mailing_list_id=mailing_list.id).delete()
+    mailing_list.audience_changed_since = None
+    mailing_list.audience_read_at = None
+    mailing_list.audience_fields = None

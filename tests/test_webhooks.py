@@ -1,0 +1,201 @@
+"""Unsubscribes, bounces and address changes flowing back from Mailchimp, as real webhooks
+delivered by the sandbox to the app served over HTTP."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from mcbridge.extensions import db
+from mcbridge.jobs import execute, ignore_progress, reserve
+from mcbridge.models import AudienceMember, MailchimpEvent, MailingList, Person
+from tests import factories as make
+from tests.helpers import LiveServer, post_form, sign_in, wait_for
+
+
+@pytest.fixture
+def live(app):
+    with LiveServer(app) as server:
+        app.config["MCBRIDGE_PUBLIC_URL"] = server.url
+        yield server
+
+
+@pytest.fixture
+def linked(app, client, sandbox, live):
+    """A club list, linked through its Mailchimp tab by its leader, and exported once."""
+    club = make.group("Club")
+    leader_type, member_type = make.role_type("Leader", manages=True), make.role_type("Member")
+    leader = make.person("Lea", "Leader", email="lea@club-mail.ch")
+    make.role(leader, club, leader_type)
+    people = [make.person(name) for name in ("Anna", "Ben", "Carla")]
+    for person in people:
+        make.role(person, club, member_type)
+    newsletter = make.mailing_list(club, "Club news")
+    make.role_rule(newsletter, club, member_type)
+    db.session.commit()
+    user = make.user(leader.email, holder=leader)
+    sign_in(client, user.email)
+    key = sandbox.add_account()
+    audience = sandbox.add_audience(key, "Club audience")
+    response = post_form(
+        client,
+        f"/admin/mailchimp/{newsletter.id}/",
+        {
+            "api_key": key,
+            "audience_id": audience,
+            "send_first_name": "y",
+            "save": "1",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    newsletter = db.session.get(MailingList, newsletter.id)
+    run = reserve(newsletter, "cli", None, False)
+    execute(run, ignore_progress)
+    return SimpleNamespace(list=newsletter, people=people, audience=audience, key=key)
+
+
+def events(kind: str) -> list[MailchimpEvent]:
+    db.session.expire_all()
+    return db.session.query(MailchimpEvent).filter_by(kind=kind).all()
+
+
+def registered_url(linked, sandbox_server) -> str:
+    """The webhook URL as Mailchimp holds it (the sandbox only registers URLs that answered
+    its validation GET)."""
+    base = sandbox_server.api_base_url.format(dc=linked.key.rsplit("-", 1)[1])
+    answer = requests.get(
+        f"{base}lists/{linked.audience}/webhooks", auth=("mcbridge", linked.key), timeout=10
+    ).json()
+    (webhook,) = answer["webhooks"]
+    return webhook["url"]
+
+
+def test_linking_registers_a_webhook_that_mailchimp_validated(linked, live, sandbox_server):
+    assert linked.list.webhook_id
+    assert linked.list.webhook_error is None
+    url = registered_url(linked, sandbox_server)
+    assert url.startswith(f"{live.url}/mailchimp/webhook/{linked.list.id}/")
+    assert len(url.rsplit("/", 1)[1]) >= 40
+
+
+def test_an_unsubscribe_shows_on_the_subscriber_view_and_is_never_re_added(linked, sandbox, client):
+    anna = linked.people[0]
+    sandbox.simulate_unsubscribe(linked.audience, anna.email)
+
+    assert wait_for(lambda: events("unsubscribe"))
+    page = client.get(f"/admin/subscribers/{linked.list.id}/").get_data(as_text=True)
+    row = page[page.index(anna.email) :].split("</tr>")[0]
+    assert "unsubscribed" in row
+
+    anna.first_name = "Anna-Maria"
+    db.session.commit()
+    run = reserve(linked.list, "cli", None, False)
+    execute(run, ignore_progress)
+    assert (run.kept_unsubscribed, run.updated, run.write_calls) == (1, 0, 0)
+
+
+def test_a_bounce_flags_the_address_on_the_person(linked, sandbox, client):
+    ben = linked.people[1]
+    sandbox.simulate_bounce(linked.audience, ben.email)
+
+    assert wait_for(lambda: events("cleaned"))
+    db.session.expire_all()
+    assert db.session.get(Person, ben.id).email_bounced_at is not None
+    people_page = client.get("/admin/people/").get_data(as_text=True)
+    assert "bouncing" in people_page[people_page.index(ben.email) :].split("</tr>")[0]
+
+
+def test_an_address_change_waits_for_review_then_applies(linked, sandbox, client):
+    carla = linked.people[2]
+    sandbox.simulate_email_change(linked.audience, carla.email, "carla.new@club-mail.ch")
+    assert wait_for(lambda: events("upemail"))
+    db.session.expire_all()
+    assert db.session.get(Person, carla.id).email == carla.email  # not applied silently
+
+    run = reserve(linked.list, "cli", None, False)
+    execute(run, ignore_progress)
+    assert (run.added, run.pending) == (0, 1)  # the old address is not re-added meanwhile
+
+    subscribers = f"/admin/subscribers/{linked.list.id}/"
+    page = client.get(subscribers).get_data(as_text=True)
+    assert "carla.new@club-mail.ch" in page
+    change = events("upemail")[0]
+    post_form(
+        client,
+        f"/admin/mailchimp/{linked.list.id}/address-change/{change.id}/apply",
+        {},
+        page=subscribers,
+    )
+    db.session.expire_all()
+    assert db.session.get(Person, carla.id).email == "carla.new@club-mail.ch"
+    assert events("upemail")[0].review == "applied"
+
+
+def test_a_profile_change_is_recorded(linked, sandbox):
+    sandbox.simulate_profile_update(linked.audience, linked.people[0].email, {"FNAME": "Annie"})
+    assert wait_for(lambda: events("profile"))
+
+
+def webhook_url(linked, live, secret: str) -> str:
+    return f"{live.url}/mailchimp/webhook/{linked.list.id}/{secret}"
+
+
+def delivery(linked, **overrides) -> dict[str, str]:
+    return {
+        "type": "unsubscribe",
+        "fired_at": "2026-11-22 10:00:00",
+        "data[email]": linked.people[0].email,
+        "data[list_id]": linked.audience,
+        **overrides,
+    }
+
+
+def test_a_wrong_secret_is_refused_and_changes_nothing(linked, live):
+    response = requests.post(
+        webhook_url(linked, live, "guessed"), data=delivery(linked), timeout=10
+    )
+    assert response.status_code == 404
+    assert requests.get(webhook_url(linked, live, "guessed"), timeout=10).status_code == 404
+    assert events("unsubscribe") == []
+
+
+def test_malformed_deliveries_are_refused_and_change_nothing(linked, sandbox_server):
+    url = registered_url(linked, sandbox_server)
+    for broken in (
+        {"type": "teleport"},
+        {"fired_at": "yesterday"},
+        {"data[list_id]": "someone-else"},
+        {"data[email]": ""},
+    ):
+        response = requests.post(url, data=delivery(linked, **broken), timeout=10)
+        assert response.status_code == 400, broken
+    assert events("unsubscribe") == []
+
+
+def test_the_same_event_twice_is_recorded_once(linked, sandbox_server):
+    url = registered_url(linked, sandbox_server)
+    first = requests.post(url, data=delivery(linked), timeout=10)
+    second = requests.post(url, data=delivery(linked), timeout=10)
+    assert (first.text, second.text) == ("recorded", "already recorded")
+    assert len(events("unsubscribe")) == 1
+    member = db.session.query(AudienceMember).filter_by(email=linked.people[0].email).one()
+    assert member.status == "unsubscribed"
+
+
+def test_exports_pick_up_unsubscribes_without_a_webhook(app, linked, sandbox):
+    linked.list.webhook_id, linked.list.webhook_secret_hash = None, None
+    db.session.commit()
+    sandbox.clear_webhook_deliveries()
+    bounce = linked.people[1]
+    sandbox.simulate_bounce(linked.audience, bounce.email)
+
+    run = reserve(linked.list, "cli", None, False)
+    execute(run, ignore_progress)
+
+    assert run.bounced == 1
+    db.session.expire_all()
+    assert db.session.get(Person, bounce.id).email_bounced_at is not None
