@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from mcbridge.admin.mailing_lists import describe_rule
 from mcbridge.csv_export import csv_lines
-from mcbridge.demo import seed_demo
+from mcbridge.demo import link_to_sandbox, seed_demo
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.encryption import add_instance_key
 from mcbridge.extensions import db
@@ -26,7 +26,8 @@ from mcbridge.jobs import state as jobs_state
 from mcbridge.messages import render
 from mcbridge.models import COUNTERS, MailingList, SyncRun, User
 from mcbridge.recipients import recipients_of
-from mcbridge.sandbox.cli import sandbox
+from mcbridge.sandbox.cli import default_data_path, sandbox
+from mcbridge.schedule import create_scheduler
 
 mcbridge_cli = AppGroup("mcbridge", help="Manage mcbridge: accounts, demo data, imports.")
 mcbridge_cli.add_command(sandbox)
@@ -221,25 +222,56 @@ def worker_command(burst: bool) -> None:
     worker.work(burst=burst, logging_level="INFO")
 
 
+@mcbridge_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler (RQ's cron) that queues the daily exports; stop it with Ctrl-C."""
+    create_scheduler().start()
+
+
 @mcbridge_cli.command("bootstrap")
 @click.option("--admin-email", default="admin@demo.mcbridge.org", show_default=True)
 def bootstrap(admin_email: str) -> None:
-    """First start of a demo: the demo organisation and an administrator, when none exist.
+    """First start of a demo: the demo organisation, an administrator, and a list linked to
+    an audience of the local Mailchimp sandbox, each only when missing.
 
     The administrator's password is random and printed once; it is stored only as a hash,
     so `create-admin` is the way to set a new one.
     """
     seed_demo_command.callback(seed=2026)
-    if db.session.scalar(select(User.id).where(User.is_admin.is_(True)).limit(1)) is not None:
+    admin = db.session.scalar(select(User).where(User.is_admin.is_(True)).limit(1))
+    if admin is None:
+        password = secrets.token_urlsafe(12)
+        save_user(admin_email, password, admin=True)
+        admin = db.session.scalar(select(User).where(User.email == admin_email))
+        banner = gettext(
+            "Administrator sign-in (shown once): %(email)s / %(password)s",
+            email=admin_email,
+            password=password,
+        )
+        click.echo(f"\n{'=' * len(banner)}\n{banner}\n{'=' * len(banner)}\n")
+    link_demo_list(admin)
+
+
+def link_demo_list(admin: User) -> None:
+    """With the sandbox configured and no list linked yet, link the demo's first list."""
+    if not current_app.config["MAILCHIMP_API_BASE_URL"]:
         return
-    password = secrets.token_urlsafe(12)
-    save_user(admin_email, password, admin=True)
-    banner = gettext(
-        "Administrator sign-in (shown once): %(email)s / %(password)s",
-        email=admin_email,
-        password=password,
+    if db.session.scalar(
+        select(MailingList.id).where(MailingList.mailchimp_list_id.is_not(None)).limit(1)
+    ):
+        return
+    demo_list = db.session.scalar(select(MailingList).order_by(MailingList.id).limit(1))
+    if demo_list is None:
+        return
+    audience = link_to_sandbox(db.session, demo_list, default_data_path(), admin)
+    click.echo(
+        gettext(
+            "“%(name)s” is linked to the sandbox audience %(audience)s: export it from its "
+            "subscriber view.",
+            name=demo_list.name,
+            audience=audience,
+        )
     )
-    click.echo(f"\n{'=' * len(banner)}\n{banner}\n{'=' * len(banner)}\n")
 
 
 @mcbridge_cli.command("import-people")

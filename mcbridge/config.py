@@ -35,6 +35,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MCBRIDGE_QUEUE": "mcbridge",
         "MCBRIDGE_JOB_TIMEOUT": 4 * 3600,
         "MCBRIDGE_LOCK_SECONDS": 120,
+        "MCBRIDGE_DAILY_SYNC_AT": "02:00",
+        "MCBRIDGE_SCHEDULE_TICK": 300,
         "MAILCHIMP_MAX_CONNECTIONS": 10,
         "MAILCHIMP_TIMEOUT": 120,
         "MAILCHIMP_PAGE_SIZE": 1000,

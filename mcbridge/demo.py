@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,11 @@ from mcbridge.models import (
     Role,
     RoleType,
     Subscription,
+    User,
 )
+from mcbridge.sandbox.control_api import create_audience
+from mcbridge.sandbox.keys import new_api_key
+from mcbridge.sandbox.runtime import SandboxRuntime
 
 FIRST_NAMES = (
     "Anna", "Lea", "Sophie", "Marie", "Camille", "Julia", "Laura", "Chiara", "Noemi", "Elena",
@@ -200,6 +204,26 @@ class DemoBuilder:
         club_news.subscriptions.append(Subscription(person=regional_leader))
         club_news.subscriptions.append(Subscription(person=excluded, excluded=True))
         self.session.add_all([leaders, club_news])
+
+
+def link_to_sandbox(
+    session: Session, mailing_list: MailingList, sandbox_data: str, admin: User
+) -> str:
+    """Give the demo list an audience in the local Mailchimp sandbox (its data file), so a
+    newcomer's first export lands somewhere visible. Returns the audience id."""
+    runtime = SandboxRuntime(sandbox_data)
+    key = new_api_key("us1")
+    try:
+        audience = create_audience(runtime, key, f"{mailing_list.name} (demo)")
+    finally:
+        runtime.store.close()
+    mailing_list.mailchimp_api_key = key
+    mailing_list.mailchimp_list_id = audience.id
+    mailing_list.mailchimp_audience_name = audience.name
+    mailing_list.consent_by_id = admin.id
+    mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
+    session.commit()
+    return audience.id
 
 
 def organisation_exists(session: Session) -> bool:

@@ -204,8 +204,13 @@ def enqueue_sync(
     user: User | None = None,
     dry_run: bool = False,
 ) -> SyncRun:
-    """Queue an export (or preview) of the list; AlreadyRunningError if one is under way."""
+    """Queue an export (or preview) of the list; AlreadyRunningError if one is under way.
+
+    An export asked for by hand also lifts the daily schedule's back-off.
+    """
     run = reserve(mailing_list, trigger, user, dry_run)
+    if trigger == "manual" and not dry_run:
+        mailing_list.failure_streak = 0
     job = state().queue.enqueue(
         sync_job,
         run.id,

@@ -13,6 +13,7 @@ from mcbridge.admin.exports import MAILCHIMP_EXPORT, ExportsView
 from mcbridge.admin.groups import GroupView, RoleTypeView
 from mcbridge.admin.mailchimp_link import MailchimpLinkView
 from mcbridge.admin.mailing_lists import MailingListView
+from mcbridge.admin.operations import OperationsView
 from mcbridge.admin.people import PersonView
 from mcbridge.admin.roles import RoleView
 from mcbridge.admin.subscribers import SubscribersView, register_export
@@ -69,5 +70,13 @@ def register_views(admin: Admin, url_prefix: str = "") -> None:
     admin.add_view(SubscribersView(endpoint="mcbridge_subscribers", url=f"{url_prefix}subscribers"))
     admin.add_view(ExportsView(endpoint="mcbridge_exports", url=f"{url_prefix}exports"))
     admin.add_view(MailchimpLinkView(endpoint="mcbridge_mailchimp", url=f"{url_prefix}mailchimp"))
+    admin.add_view(
+        OperationsView(
+            name=lazy_gettext("Operations"),
+            category=category,
+            endpoint="mcbridge_operations",
+            url=f"{url_prefix}operations",
+        )
+    )
     register_export(MAILCHIMP_EXPORT)
     admin.add_view(AccountView(endpoint="mcbridge_account", url=f"{url_prefix}account"))

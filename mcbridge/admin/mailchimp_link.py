@@ -330,6 +330,7 @@ class MailchimpLinkView(SignedInView):
         mailing_list.mailchimp_tag = form.managed_tag.data or None
         mailing_list.merge_field_map = chosen
         mailing_list.role_tags = form.role_tags.data
+        mailing_list.failure_streak = 0
         if not mailing_list.has_consent:
             mailing_list.consent_by_id, mailing_list.consent_at = current_user.id, now()
         if moved or not mailing_list.webhook_id:

@@ -29,6 +29,7 @@ from mcbridge.models import (
     Subscription,
 )
 from mcbridge.recipients import recipients_of
+from mcbridge.schedule import backed_off, next_daily_attempt, utc_now
 
 PAGE_SIZE = 50
 
@@ -152,6 +153,8 @@ class SubscribersView(SignedInView):
             last_state_badge=state_badge(mailing_list.last_sync_state),
             refused_count=refused_count(mailing_list.id),
             statuses=audience_statuses(mailing_list.id, [row.email for row in rows]),
+            next_daily=next_daily_attempt(mailing_list, utc_now()),
+            backed_off=backed_off(mailing_list),
             address_changes=open_address_changes(mailing_list.id),
         )
 

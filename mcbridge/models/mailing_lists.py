@@ -59,6 +59,7 @@ class MailingList(db.Model):
     audience_fields: Mapped[str | None] = mapped_column(String(200))
     last_sync_state: Mapped[str | None] = mapped_column(String(10))
     last_synced_at: Mapped[datetime | None]
+    failure_streak: Mapped[int] = mapped_column(default=0, server_default="0")
 
     group: Mapped[Group] = relationship()
     consent_by: Mapped[User | None] = relationship()

@@ -45,6 +45,7 @@ class SyncRun(db.Model):
     triggered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     dry_run: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(10), default="queued")
+    failure: Mapped[str | None] = mapped_column(String(10))
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]

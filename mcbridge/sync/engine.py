@@ -22,7 +22,12 @@ from mcbridge.mailchimp.audience import (
     merge_fields,
 )
 from mcbridge.mailchimp.client import Client
-from mcbridge.mailchimp.errors import MailchimpError
+from mcbridge.mailchimp.errors import (
+    KeyRefusedError,
+    MailchimpError,
+    NotFoundError,
+    UnavailableError,
+)
 from mcbridge.messages import N_, Message, raw
 from mcbridge.models import MailchimpEvent, MailingList, RefusedAddress
 from mcbridge.recipients import Recipient, recipients_of
@@ -48,18 +53,28 @@ def export(mailing_list: MailingList, *, dry_run: bool, progress: Progress) -> S
     """Export (or, with `dry_run`, only compute) the list's recipients to its audience."""
     result = SyncResult(dry_run=dry_run)
     if not mailing_list.has_consent:
-        result.fail(NO_CONSENT)
+        result.fail(NO_CONSENT, "consent")
         return result
     client = connect(mailing_list.mailchimp_api_key or "")
     try:
         Export(mailing_list, client, result, progress).run()
     except MailchimpError as error:
         db.session.rollback()
-        result.fail(error.user_message())
+        result.fail(error.user_message(), failure_kind(error))
     finally:
         result.reads, result.writes = client.calls.reads, client.calls.writes
         client.close()
     return result
+
+
+def failure_kind(error: MailchimpError) -> str:
+    if isinstance(error, KeyRefusedError):
+        return "key"
+    if isinstance(error, NotFoundError):
+        return "audience"
+    if isinstance(error, UnavailableError):
+        return "transient"
+    return "error"
 
 
 class Export:

@@ -37,6 +37,7 @@ class SyncResult:
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     notes: list[Message] = field(default_factory=list)
     failure: Message | None = None
+    failure_kind: str | None = None
     writes_planned: int = 0
     reads: int = 0
     writes: int = 0
@@ -61,8 +62,11 @@ class SyncResult:
     def issue(self, email: str, kind: str, message: Message) -> None:
         self.issues.append((email, kind, message))
 
-    def fail(self, message: Message) -> None:
+    def fail(self, message: Message, kind: str = "error") -> None:
+        """End as failed; `kind` (key, audience, consent, transient, error) decides whether
+        the daily schedule backs off (see schedule.py)."""
         self.failure = message
+        self.failure_kind = kind
 
     @property
     def state(self) -> str:
@@ -85,6 +89,7 @@ def record(run: SyncRun, result: SyncResult) -> None:
     run.state = result.state
     run.finished_at = now()
     run.message = dumps([result.failure] if result.failure else result.notes)
+    run.failure = result.failure_kind
     for name in COUNTERS:
         setattr(run, name, max(result.counts.get(name, 0), 0))
     run.errors = len([issue for issue in result.issues if issue[1] == "error"])
@@ -98,7 +103,18 @@ def record(run: SyncRun, result: SyncResult) -> None:
     if not run.dry_run:
         run.mailing_list.last_sync_state = run.state
         run.mailing_list.last_synced_at = run.finished_at
+        run.mailing_list.failure_streak = next_streak(run.mailing_list.failure_streak, result)
     db.session.commit()
+
+
+PERSISTENT_FAILURES = ("key", "audience", "consent")
+
+
+def next_streak(streak: int, result: SyncResult) -> int:
+    """Failures that will not heal by themselves count up; anything that worked resets."""
+    if result.failure is None:
+        return 0
+    return streak + 1 if result.failure_kind in PERSISTENT_FAILURES else streak
 
 
 def remember_refusals(mailing_list_id: int, refusals: list[tuple[str, str, Message]]) -> None:
