@@ -86,6 +86,18 @@ def from_environment(key: str, default: Any) -> Any:
     return value
 
 
+def check_api_base_url(url: str) -> None:
+    """Fail at start-up, not in the middle of an export, on a URL mcbridge cannot use."""
+    try:
+        url.format(dc="us1")
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(
+            f"MAILCHIMP_API_BASE_URL {url!r}: the only placeholder allowed is {{dc}}"
+        ) from None
+    if url and not url.startswith(("http://", "https://")):
+        raise ValueError(f"MAILCHIMP_API_BASE_URL {url!r} must start with http:// or https://")
+
+
 def configure(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     """Apply defaults, environment and overrides, without clobbering a host app's settings.
 
@@ -100,6 +112,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         if key in os.environ:
             app.config[key] = from_environment(key, embedded.get(key, ""))
     app.config.update(overrides or {})
+    check_api_base_url(app.config["MAILCHIMP_API_BASE_URL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_uri(app.config["DATABASE_URL"]))
