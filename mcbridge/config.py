@@ -6,6 +6,7 @@ configuration; production sets the environment variables listed in the README.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -32,7 +33,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "MAILCHIMP_API_BASE_URL": "",
         "MCBRIDGE_TIMEZONE": "UTC",
-        "MCBRIDGE_QUEUE": "mcbridge",
         "MCBRIDGE_JOB_TIMEOUT": 4 * 3600,
         "MCBRIDGE_LOCK_SECONDS": 120,
         "MCBRIDGE_DAILY_SYNC_AT": "02:00",
@@ -86,6 +86,14 @@ def from_environment(key: str, default: Any) -> Any:
     return value
 
 
+def installation_queue(database_url: str) -> str:
+    """The queue (and Redis key prefix) of one installation: named after its database, so
+    two installations sharing a Redis never run each other's jobs, while the web app,
+    workers and scheduler of one installation agree without configuration."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:8]
+    return f"mcbridge-{digest}"
+
+
 def check_api_base_url(url: str) -> None:
     """Fail at start-up, not in the middle of an export, on a URL mcbridge cannot use."""
     try:
@@ -108,7 +116,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     for key, value in embedded.items():
         app.config.setdefault(key, value)
     scalars = [key for key, value in embedded.items() if isinstance(value, str | int | float)]
-    for key in (*scalars, *SECRETS_AND_URLS):
+    for key in (*scalars, *SECRETS_AND_URLS, "MCBRIDGE_QUEUE"):
         if key in os.environ:
             app.config[key] = from_environment(key, embedded.get(key, ""))
     app.config.update(overrides or {})
@@ -116,3 +124,4 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_uri(app.config["DATABASE_URL"]))
+    app.config.setdefault("MCBRIDGE_QUEUE", installation_queue(app.config["DATABASE_URL"]))

@@ -64,15 +64,20 @@ def state() -> QueueState:
     return current_app.extensions["mcbridge"].queue_state
 
 
+def redis_key(*parts: object) -> str:
+    """A Redis key in this installation's namespace (its queue name)."""
+    return ":".join([state().queue.name, *(str(part) for part in parts)])
+
+
 def pending_key(mailing_list_id: int) -> str:
-    return f"mcbridge:sync-pending:{mailing_list_id}"
+    return redis_key("sync-pending", mailing_list_id)
 
 
 def list_lock(mailing_list_id: int) -> Lock:
     """Renewed every quarter of its life while held; expires by itself if the holder dies."""
     return Lock(
         state().redis,
-        f"mcbridge:sync-lock:{mailing_list_id}",
+        redis_key("sync-lock", mailing_list_id),
         timeout=int(current_app.config["MCBRIDGE_LOCK_SECONDS"]),
         blocking=False,
         thread_local=False,

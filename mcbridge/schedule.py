@@ -22,7 +22,7 @@ from rq.cron import CronScheduler
 from sqlalchemy import func, select
 
 from mcbridge.extensions import db
-from mcbridge.jobs import AlreadyRunningError, enqueue_sync, state
+from mcbridge.jobs import AlreadyRunningError, enqueue_sync, redis_key, state
 from mcbridge.models import MailingList, SyncRun
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def due_lists(now: datetime) -> list[MailingList]:
 def claim_slot(mailing_list: MailingList, now: datetime) -> bool:
     """One daily export per list and slot, however many dispatchers run at once."""
     slot = latest_slot(now).isoformat()
-    key = f"mcbridge:daily-claim:{mailing_list.id}:{slot}"
+    key = redis_key("daily-claim", mailing_list.id, slot)
     return bool(state().redis.set(key, "1", nx=True, ex=CLAIM_SECONDS))
 
 

@@ -14,6 +14,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from mcbridge.extensions import db
+from mcbridge.jobs import redis_key
 from mcbridge.jobs import state as queue_state
 from mcbridge.models import MailingList, SyncRun
 from mcbridge.schedule import (
@@ -128,7 +129,7 @@ def days_pass(mailing_list: MailingList, days: int) -> None:
     )
     db.session.commit()
     redis = queue_state().redis
-    for key in redis.scan_iter("mcbridge:daily-claim:*"):
+    for key in redis.scan_iter(redis_key("daily-claim", "*")):
         redis.delete(key)
 
 
@@ -182,7 +183,7 @@ def live_schedulers() -> list[CronScheduler]:
 def test_the_entry_is_registered_once_however_often_the_scheduler_starts(app):
     for _ in range(3):
         process = scheduler_process(app)
-        assert wait_for(live_schedulers, timeout=20)
+        assert wait_for(live_schedulers, timeout=60)
         (scheduler,) = live_schedulers()
         assert [job.name for job in scheduler.get_jobs()] == [ENTRY]
         assert scheduler.last_heartbeat is not None
