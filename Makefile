@@ -35,5 +35,5 @@ $(INSTALLED): requirements.txt
 
 # For developers: refresh the catalogs after changing user-facing strings.
 extract-messages: $(INSTALLED)
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k ngettext -k _ -o mcbridge/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o mcbridge/translations/messages.pot .
 	$(BIN)/pybabel update -i mcbridge/translations/messages.pot -d mcbridge/translations

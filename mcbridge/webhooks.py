@@ -84,7 +84,7 @@ def apply_event(event: MailchimpEvent) -> None:
             "mailing_list_id": event.mailing_list_id,
             "email": event.email,
             "status": status,
-            "fields": "{}",
+            "fields": "",
             "managed": False,
         }
         db.session.execute(upsert(AudienceMember, ["mailing_list_id", "email"], ("status",)), [row])

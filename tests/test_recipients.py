@@ -220,3 +220,23 @@ def test_resolution_is_one_query_however_many_people(org):
     with sql_statements() as statements:
         assert len(resolved(newsletter)) == 120
     assert len(statements) == 1
+
+
+def test_the_exports_address_order_gives_the_same_recipients(org):
+    older = make.person("Claire", "Rochat", email="famille.rochat@home-mail.ch")
+    younger = make.person("Hugo", "Rochat", email="famille.rochat@home-mail.ch")
+    extra = make.person(
+        "Zed", extra=(("a.first@club-mail.ch", True), ("z.last@club-mail.ch", True))
+    )
+    for someone in (younger, older, extra):
+        make.role(someone, org["club"], org["member"])
+    newsletter = make.mailing_list(org["club"], all_delivery=True)
+    make.role_rule(newsletter, org["club"], org["member"])
+
+    by_person = resolved(newsletter)
+    by_address = list(recipients_of(newsletter, TODAY).stream(db.session, by_address=True))
+
+    assert sorted(by_person, key=lambda r: r.email) == by_address
+    assert [r.email for r in by_address] == sorted(r.email for r in by_address)
+    shared = next(r for r in by_address if r.email == "famille.rochat@home-mail.ch")
+    assert shared.first_name == "Claire"

@@ -161,11 +161,33 @@ def member_pages(
     return total, started, pages()
 
 
+SUBSCRIBE_ANSWER = ",".join(
+    [
+        *(
+            f"{part}.{name}"
+            for part in ("new_members", "updated_members")
+            for name in ("email_address", "status", "last_changed")
+        ),
+        "errors",
+        "total_created",
+        "total_updated",
+        "error_count",
+    ]
+)
+
+
 def batch_subscribe(
     client: Client, list_id: str, members: list[dict[str, Any]]
 ) -> SubscribeOutcome:
-    """Add or update up to 500 members; Mailchimp answers 200 even when some are refused."""
-    answer = client.lists.update_members(list_id, {"members": members, "update_existing": True})
+    """Add or update up to 500 members; Mailchimp answers 200 even when some are refused.
+
+    The answer is trimmed to what mcbridge reads (`fields`): in full it repeats every
+    member's whole record, and decoding that would cost more than everything else.
+    """
+    answer = client.post(
+        f"lists/{list_id}?fields={SUBSCRIBE_ANSWER}",
+        {"members": members, "update_existing": True},
+    )
     written = [*answer.get("new_members", []), *answer.get("updated_members", [])]
     errors = [member_error(item) for item in answer.get("errors", [])]
     return SubscribeOutcome(written=written, errors=errors)

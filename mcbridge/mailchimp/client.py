@@ -120,16 +120,23 @@ class Client(MailChimp):
             return None, error
 
     def _accept(self, method: str, response: requests.Response) -> requests.Response:
-        """Check a final answer; errors become mcbridge's exceptions here, once."""
+        """Check a final answer; errors become mcbridge's exceptions here, once.
+
+        The body is decoded here, once: mailchimp3 decodes it again otherwise, and large
+        answers (a batch subscribe's members) make JSON decoding the export's main cost.
+        An answer that is not JSON becomes a MailchimpError instead of a crash.
+        """
         self._remember_server_time(response)
+        body = json_or_none(response)
         if response.status_code >= 400:
-            raise from_response(response.status_code, json_or_none(response))
-        if response.status_code != 204 and response.content and json_or_none(response) is None:
+            raise from_response(response.status_code, body)
+        if response.status_code != 204 and response.content and body is None:
             raise MailchimpError(
                 response.status_code,
                 "Invalid answer",
                 f"the answer to a {method} was not JSON",
             )
+        response.json = lambda **_options: body  # type: ignore[method-assign]
         return response
 
     @staticmethod

@@ -111,7 +111,7 @@ class AudienceMember(db.Model):
     mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20))
-    fields: Mapped[str] = mapped_column(Text, default="{}")
+    fields: Mapped[str] = mapped_column(Text, default="")
     managed: Mapped[bool] = mapped_column(default=False)
     shared: Mapped[bool] = mapped_column(default=False)
     tags: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -8,11 +8,11 @@ address and never stops the rest.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from mcbridge.mailchimp.audience import (
@@ -21,7 +21,6 @@ from mcbridge.mailchimp.audience import (
     MemberError,
     archive,
     batch_subscribe,
-    chunks,
     remove_tag,
     run_batch,
     tag_segment_ids,
@@ -30,6 +29,7 @@ from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import MailchimpError
 from mcbridge.mailchimp.keys import subscriber_hash
 from mcbridge.messages import Message, raw
+from mcbridge.sync.fields import decode
 from mcbridge.sync.plan import SUBSCRIBES, Action, Step, joins_other_lists
 
 BATCH_OPERATIONS_LIMIT = 5000
@@ -65,13 +65,14 @@ class Target:
     client: Client
     list_id: str
     tag: str
+    field_tags: tuple[str, ...]
     workers: int
     batch_threshold: int
     batch_poll: float
     batch_timeout: float
 
 
-def subscriber(step: Step, tag: str) -> dict[str, Any]:
+def subscriber(step: Step, tag: str, field_tags: tuple[str, ...]) -> dict[str, Any]:
     """The batch-subscribe entry for one recipient.
 
     Only members mcbridge adds (or that another mcbridge list added) get the list's tag: a
@@ -85,23 +86,11 @@ def subscriber(step: Step, tag: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "email_address": step.email,
         "status": "subscribed",
-        "merge_fields": json.loads(step.wanted.fields),
+        "merge_fields": decode(step.wanted.fields, field_tags),
     }
     if tags:
         entry["tags"] = tags
     return entry
-
-
-def removals(steps: list[Step], tag: str) -> dict[str, list[str]]:
-    """Addresses per tag to take off: dropped role tags, and a released member's tags."""
-    by_tag: dict[str, list[str]] = defaultdict(list)
-    for step in steps:
-        names = set(step.remove_tags)
-        if step.action is Action.UNTAG:
-            names.add(tag)
-        for name in names:
-            by_tag[name].append(step.email)
-    return by_tag
 
 
 def classify(error: MemberError) -> tuple[str, str]:
@@ -120,7 +109,9 @@ def subscribe_chunk(target: Target, steps: list[Step]) -> Written:
     written = Written()
     try:
         outcome = batch_subscribe(
-            target.client, target.list_id, [subscriber(step, target.tag) for step in steps]
+            target.client,
+            target.list_id,
+            [subscriber(step, target.tag, target.field_tags) for step in steps],
         )
     except MailchimpError as error:
         written.failed.extend((step.email, error.user_message()) for step in steps)
@@ -193,38 +184,101 @@ def untag_chunk(target: Target, segment_id: int, tag: str, emails: list[str]) ->
     return written
 
 
-def apply_steps(target: Target, steps: list[Step], progress: Callable[[int, int], None]) -> Written:
-    """Run every write, up to `workers` calls at a time, reporting members done so far."""
-    total, done = len(steps), 0
-    written = Written()
-    with ThreadPoolExecutor(max_workers=target.workers) as pool:
-        sizes = submit_all(pool, target, steps)
-        for future in as_completed(sizes):
-            written.merge(future.result())
-            done = min(done + sizes[future], total)
-            progress(done, total)
-    return written
+class Writer:
+    """Writes steps as the comparison produces them.
+
+    A full chunk (500 subscribes, 500 members losing a tag, 5,000 archives) goes to the
+    pool at once, so writing overlaps the rest of the comparison, and memory holds only
+    chunks in flight, never the whole plan. Each finished call is handed to `on_written`
+    with its steps, in the calling thread.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        pool: ThreadPoolExecutor,
+        on_written: Callable[[list[Step], Written], None],
+    ) -> None:
+        self.target = target
+        self.pool = pool
+        self.on_written = on_written
+        self.in_flight: dict[Future[Written], list[Step]] = {}
+        self.subscribes: list[Step] = []
+        self.archives: list[Step] = []
+        self.batching_archives = False
+        self.removals: dict[str, list[Step]] = defaultdict(list)
+        self.segment_ids: dict[str, int] | None = None
+
+    def add(self, step: Step) -> None:
+        if step.action in SUBSCRIBES:
+            self.subscribes.append(step)
+            if len(self.subscribes) == BATCH_SUBSCRIBE_LIMIT:
+                self._subscribe(self._take("subscribes"))
+        elif step.action is Action.ARCHIVE:
+            self._archive(step)
+        for tag in removed_tags(step, self.target.tag):
+            self.removals[tag].append(step)
+            if len(self.removals[tag]) == SEGMENT_LIMIT:
+                self._untag(tag, self.removals.pop(tag))
+
+    def finish(self) -> None:
+        """Send what is left, then wait for every call."""
+        if self.subscribes:
+            self._subscribe(self._take("subscribes"))
+        if self.batching_archives and self.archives:
+            chunk = self._take("archives")
+            self._submit(chunk, partial(archive_in_batch, self.target, chunk))
+        for step in self._take("archives"):
+            self._submit([step], partial(archive_one, self.target, step))
+        for tag, steps in list(self.removals.items()):
+            self._untag(tag, steps)
+        self.removals.clear()
+        self._drain(until=0)
+
+    def _take(self, name: str) -> list[Step]:
+        taken = getattr(self, name)
+        setattr(self, name, [])
+        return taken
+
+    def _subscribe(self, chunk: list[Step]) -> None:
+        self._submit(chunk, partial(subscribe_chunk, self.target, chunk))
+
+    def _archive(self, step: Step) -> None:
+        """One by one while few; past the threshold, the rest go through /batches."""
+        self.archives.append(step)
+        if len(self.archives) > self.target.batch_threshold:
+            self.batching_archives = True
+        if self.batching_archives and len(self.archives) == BATCH_OPERATIONS_LIMIT:
+            chunk = self._take("archives")
+            self._submit(chunk, partial(archive_in_batch, self.target, chunk))
+
+    def _untag(self, tag: str, steps: list[Step]) -> None:
+        if self.segment_ids is None:
+            self.segment_ids = tag_segment_ids(self.target.client, self.target.list_id)
+        if tag in self.segment_ids:
+            emails = [step.email for step in steps]
+            segment_id = self.segment_ids[tag]
+            self._submit(steps, partial(untag_chunk, self.target, segment_id, tag, emails))
+
+    def _submit(self, steps: list[Step], call: Callable[[], Written]) -> None:
+        self.in_flight[self.pool.submit(call)] = steps
+        self._drain(until=2 * self.target.workers)
+
+    def _drain(self, until: int) -> None:
+        """Fold in finished calls; block while more than `until` are in flight."""
+        while self.in_flight:
+            done = [future for future in self.in_flight if future.done()]
+            if not done and len(self.in_flight) <= until:
+                return
+            if not done:
+                done = [next(as_completed(self.in_flight))]
+            for future in done:
+                self.on_written(self.in_flight.pop(future), future.result())
 
 
-def submit_all(
-    pool: ThreadPoolExecutor, target: Target, steps: list[Step]
-) -> dict[Future[Written], int]:
-    """Every write call as a task of the pool, with the number of members it covers."""
-    subscribes = [step for step in steps if step.action in SUBSCRIBES]
-    archives = [step for step in steps if step.action is Action.ARCHIVE]
-    sizes = {
-        pool.submit(subscribe_chunk, target, chunk): len(chunk)
-        for chunk in chunks(subscribes, BATCH_SUBSCRIBE_LIMIT)
-    }
-    if len(archives) > target.batch_threshold:
-        for chunk in chunks(archives, BATCH_OPERATIONS_LIMIT):
-            sizes[pool.submit(archive_in_batch, target, chunk)] = len(chunk)
-    else:
-        sizes.update({pool.submit(archive_one, target, step): 1 for step in archives})
-    by_tag = removals(steps, target.tag)
-    segment_ids = tag_segment_ids(target.client, target.list_id) if by_tag else {}
-    for tag, emails in by_tag.items():
-        if tag in segment_ids:
-            for chunk in chunks(emails, SEGMENT_LIMIT):
-                sizes[pool.submit(untag_chunk, target, segment_ids[tag], tag, chunk)] = len(chunk)
-    return sizes
+def removed_tags(step: Step, list_tag: str) -> set[str]:
+    """Tags coming off this member: role tags no longer held; all ours when released."""
+    names = set(step.remove_tags)
+    if step.action is Action.UNTAG:
+        names.add(list_tag)
+    return names

@@ -7,8 +7,8 @@ copy are known to be right, so a failure early on changes nothing in Mailchimp.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -31,11 +31,11 @@ from mcbridge.mailchimp.errors import (
 from mcbridge.messages import N_, Message, raw
 from mcbridge.models import MailchimpEvent, MailingList, RefusedAddress
 from mcbridge.recipients import Recipient, recipients_of
-from mcbridge.sync.apply import Target, Written, apply_steps
+from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
-from mcbridge.sync.fields import FieldSpec, canonical, fields_of, wanted_values
-from mcbridge.sync.mirror import Mirror, joined, names
-from mcbridge.sync.plan import NO_TAGS, WRITES, Action, Step, Wanted, plan
+from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
+from mcbridge.sync.mirror import Mirror, MirrorUpdates
+from mcbridge.sync.plan import NO_TAGS, WRITES, Step, Wanted, plan
 from mcbridge.sync.result import SyncResult
 
 Progress = Callable[[str, int, int], None]
@@ -91,6 +91,7 @@ class Export:
         self.specs: tuple[FieldSpec, ...] = ()
         self.mirror = Mirror(mailing_list, self.specs)
         self.config = current_app.config
+        self.written = 0
 
     def run(self) -> None:
         self.progress("checking", 0, 0)
@@ -98,9 +99,7 @@ class Export:
         self.specs = self.ensure_fields()
         self.mirror = Mirror(self.mailing_list, self.specs)
         self.read_audience()
-        writes = self.compare()
-        if writes and not self.result.dry_run:
-            self.write(writes)
+        self.compare_and_write()
 
     def ensure_fields(self) -> tuple[FieldSpec, ...]:
         """The list's fields with the audience's own types; missing ones are created (a
@@ -137,8 +136,9 @@ class Export:
         )
         flag_bounces(self.mailing_list.id)
 
-    def compare(self) -> list[Step]:
-        """Walk recipients and audience together; keep the steps that write."""
+    def compare_and_write(self) -> None:
+        """Walk recipients and audience together; steps that write go to Mailchimp while
+        the walk goes on (a preview only counts them)."""
         needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
         recipients = recipients_of(self.mailing_list, with_roles=needs_roles)
         self.result.counts["skipped_no_email"] = db.session.scalar(
@@ -146,14 +146,31 @@ class Export:
         )
         self.progress("comparing", 0, 0)
         refused, held = self.refused_addresses(), self.held_addresses()
-        wanted = self.wanted(recipients.stream(db.session, by_address=True))
-        writes: list[Step] = []
-        for step in plan(wanted, self.mirror.stream(), refused, held):
-            self.result.planned(step)
-            if step.action in WRITES:
-                writes.append(step)
-        self.result.writes_planned = len(writes)
-        return writes
+        steps = plan(
+            self.wanted(recipients.stream(db.session, by_address=True)),
+            self.mirror.stream(),
+            refused,
+            held,
+        )
+        if self.result.dry_run:
+            for step in steps:
+                self.result.planned(step)
+            return
+        updates = MirrorUpdates(self.mirror)
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                writer = Writer(
+                    self.target(), pool, lambda done, written: self.account(updates, done, written)
+                )
+                for step in steps:
+                    self.result.planned(step)
+                    if step.action in WRITES:
+                        self.progress("writing", self.written, self.result.writes_planned)
+                        writer.add(step)
+                writer.finish()
+        finally:
+            updates.close()
+            db.session.commit()  # ends the streaming read; later writes see the new copy
 
     def wanted(self, recipients: Iterator[Recipient]) -> Iterator[Wanted]:
         with_names = self.result.dry_run
@@ -166,7 +183,7 @@ class Export:
             if with_names:
                 name = " ".join(filter(None, (recipient.first_name, recipient.last_name)))
             tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
-            yield Wanted(recipient.email, canonical(values), tags, name)
+            yield Wanted(recipient.email, encode(values), tags, name)
 
     def refused_addresses(self) -> set[str]:
         statement = select(RefusedAddress.email).where(
@@ -183,90 +200,37 @@ class Export:
         )
         return set(db.session.scalars(statement))
 
-    def write(self, writes: list[Step]) -> None:
-        target = Target(
+    @property
+    def workers(self) -> int:
+        return int(self.config["MAILCHIMP_MAX_CONNECTIONS"])
+
+    def target(self) -> Target:
+        return Target(
             client=self.client,
             list_id=self.audience_id,
             tag=self.mailing_list.managed_tag,
-            workers=int(self.config["MAILCHIMP_MAX_CONNECTIONS"]),
+            field_tags=tuple(spec.tag for spec in self.specs),
+            workers=self.workers,
             batch_threshold=int(self.config["MAILCHIMP_BATCH_ARCHIVE_THRESHOLD"]),
             batch_poll=float(self.config["MAILCHIMP_BATCH_POLL"]),
             batch_timeout=float(self.config["MAILCHIMP_BATCH_TIMEOUT"]),
         )
-        self.progress("writing", 0, len(writes))
-        written = apply_steps(target, writes, lambda done, of: self.progress("writing", done, of))
-        self.account(written, {step.email: step for step in writes})
 
-    def account(self, written: Written, steps: dict[str, Step]) -> None:
-        """Fold what Mailchimp actually did into the counts and the audience copy."""
+    def account(self, updates: MirrorUpdates, steps: list[Step], written: Written) -> None:
+        """Fold what one call did into the counts and the audience copy."""
+        by_email = {step.email: step for step in steps}
         for email, reason, message in written.refused:
-            self.moved(steps, email, "refused")
+            self.moved(by_email, email, "refused")
             self.result.refuse(email, reason, raw(message))
         for email in written.unsubscribed:
-            self.moved(steps, email, "kept_unsubscribed")
+            self.moved(by_email, email, "kept_unsubscribed")
         for email, message in written.failed:
-            self.moved(steps, email, "errors")
+            self.moved(by_email, email, "errors")
             self.result.issue(email, "error", message)
-        self.mirror.save(self.mirror_rows(written, steps))
-        db.session.commit()
+        updates.record(steps, written)
+        self.written += len(steps)
+        self.progress("writing", self.written, self.result.writes_planned)
 
     def moved(self, steps: dict[str, Step], email: str, counter: str) -> None:
         if email in steps:
             self.result.moved(steps[email].action, counter)
-
-    def mirror_rows(self, written: Written, steps: dict[str, Step]) -> Iterator[dict[str, Any]]:
-        """The copy's rows for every member this run changed, as Mailchimp now has them."""
-        rows = {email: current_row(step) for email, step in steps.items()}
-        for email, status, last_changed in written.members:
-            step = steps.get(email)
-            if step is not None and step.wanted is not None:
-                rows[email] = {**rows[email], **subscribed_row(step, status, last_changed)}
-        for email in written.archived:
-            rows[email]["status"] = "archived"
-        for email in written.unsubscribed:
-            rows[email]["status"] = "unsubscribed"
-        for email, tag in written.untagged:
-            drop_tag(rows[email], tag, self.mailing_list.managed_tag)
-        changed = {email for email, *_ in written.members} | set(written.archived)
-        changed |= set(written.unsubscribed) | {email for email, _ in written.untagged}
-        return (rows[email] for email in changed if email in rows)
-
-
-def current_row(step: Step) -> dict[str, Any]:
-    """The audience copy's row for a member before this run's write changed it."""
-    known, wanted = step.known, step.wanted
-    return {
-        "email": step.email,
-        "status": known.status if known else "",
-        "fields": known.fields if known else (wanted.fields if wanted else "{}"),
-        "managed": bool(known and known.managed),
-        "shared": bool(known and known.shared),
-        "tags": joined(known.tags) if known else "",
-        "owned_tags": joined(known.owned) if known else "",
-        "last_changed": None,
-    }
-
-
-def subscribed_row(step: Step, status: str, last_changed: str | None) -> dict[str, Any]:
-    """After a batch subscribe: the fields sent, the tags added, the list's tag if given."""
-    assert step.wanted is not None
-    known = step.known
-    tags = (known.tags if known else frozenset()) | step.add_tags
-    owned = (known.owned if known else frozenset()) | step.add_tags
-    return {
-        "status": status or "subscribed",
-        "fields": step.wanted.fields,
-        "managed": step.action is not Action.UPDATE
-        or bool(known and (known.managed or known.shared)),
-        "tags": joined(tags),
-        "owned_tags": joined(owned),
-        "last_changed": last_changed,
-    }
-
-
-def drop_tag(row: dict[str, Any], tag: str, list_tag: str) -> None:
-    if tag == list_tag:
-        row["managed"] = False
-        return
-    row["tags"] = joined(names(row["tags"]) - {tag})
-    row["owned_tags"] = joined(names(row["owned_tags"]) - {tag})

@@ -5,13 +5,12 @@ and more can be added ("Add attribute"). A value that does not fit its Mailchimp
 (a text in a number field, a value outside a dropdown's choices) is left out for that
 person and reported, never sent.
 
-Both sides of the diff reduce a member to the same canonical string of these values, so
-"did anything change?" is usually one string comparison.
+Both sides of the diff reduce a member to the same string of these values, in the list's
+field order, so "did anything change?" is usually one string comparison.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -105,12 +104,14 @@ def formatted(value: Any, kind: str, choices: tuple[str, ...] = ()) -> str:
         raise InvalidValueError(
             Message(N_("%(tag)s left out: a date cannot go into a %(kind)s field"), {"kind": kind})
         )
-    text = str(value).strip()
+    text = clean(value)
+    if kind == "text":
+        return text
     problem = text_problem(text, kind, choices)
     if problem:
         params = {"value": text, "kind": kind, "choices": ", ".join(choices)}
         raise InvalidValueError(Message(problem, params))
-    return text[:TEXT_LIMIT]
+    return text
 
 
 def text_problem(text: str, kind: str, choices: tuple[str, ...]) -> str | None:
@@ -150,20 +151,46 @@ def signature(specs: tuple[FieldSpec, ...]) -> str:
     return ",".join(spec.tag for spec in specs)
 
 
-def canonical(values: Mapping[str, str]) -> str:
-    return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# Control characters that clean() never lets through, so no value can contain them;
+# PostgreSQL text refuses NUL, hence not \x00.
+SEPARATOR = "\x1f"
+LEFT_OUT = "\x1e"
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
+
+
+def encode(values: list[str | None]) -> str:
+    """Values in field order as one string; None (left out) compares equal to anything."""
+    return SEPARATOR.join(LEFT_OUT if value is None else value for value in values)
+
+
+def decode(fields: str, tags: tuple[str, ...]) -> dict[str, str]:
+    """The merge fields to send: tag → value, without the values left out."""
+    if not tags:
+        return {}
+    pairs = zip(tags, fields.split(SEPARATOR), strict=True)
+    return {tag: value for tag, value in pairs if value != LEFT_OUT}
+
+
+def clean(value: Any) -> str:
+    """A text value as stored in Mailchimp: trimmed, limited, no control characters."""
+    text = str(value).strip()
+    if not text.isprintable():
+        text = CONTROL_CHARACTERS.sub(" ", text)
+    return text[:TEXT_LIMIT]
 
 
 def wanted_values(
     specs: tuple[FieldSpec, ...], recipient: Recipient
-) -> tuple[dict[str, str], list[Message]]:
-    """The values to send, and why each value left out did not fit its field."""
-    values: dict[str, str] = {}
+) -> tuple[list[str | None], list[Message]]:
+    """The values to send in field order (None where left out), and why each value left
+    out did not fit its field."""
+    values: list[str | None] = []
     problems: list[Message] = []
     for spec in specs:
         try:
-            values[spec.tag] = spec.format(recipient)
+            values.append(spec.format(recipient))
         except InvalidValueError as invalid:
+            values.append(None)
             problems.append(
                 Message(invalid.message.text, {**invalid.message.params, "tag": spec.tag})
             )
@@ -172,17 +199,18 @@ def wanted_values(
 
 def audience_values(
     specs: tuple[FieldSpec, ...], merge_fields: Mapping[str, Any]
-) -> dict[str, str]:
-    values = {}
-    for spec in specs:
-        value = merge_fields.get(spec.tag)
-        values[spec.tag] = "" if value is None else str(value).strip()[:TEXT_LIMIT]
-    return values
+) -> list[str | None]:
+    return [
+        "" if merge_fields.get(spec.tag) is None else clean(merge_fields[spec.tag])
+        for spec in specs
+    ]
 
 
 def same_fields(wanted: str, known: str) -> bool:
     """Equal on every field mcbridge sends (a value left out is not a difference)."""
     if wanted == known:
         return True
-    sent, present = json.loads(wanted), json.loads(known)
-    return all(present.get(tag, "") == value for tag, value in sent.items())
+    sent, present = wanted.split(SEPARATOR), known.split(SEPARATOR)
+    if len(sent) != len(present):
+        return False
+    return all(value in (LEFT_OUT, found) for value, found in zip(sent, present, strict=True))

@@ -10,6 +10,7 @@ which role tags it put there.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,15 +21,17 @@ from mcbridge.extensions import db
 from mcbridge.mailchimp.audience import member_pages
 from mcbridge.mailchimp.client import Client
 from mcbridge.models import AudienceMember, MailingList
-from mcbridge.sql import in_binary_order, upsert
-from mcbridge.sync.fields import FieldSpec, audience_values, canonical, signature
-from mcbridge.sync.plan import Known
+from mcbridge.sql import driver_upsert, in_binary_order, upsert
+from mcbridge.sync.apply import Written
+from mcbridge.sync.fields import FieldSpec, audience_values, encode, signature
+from mcbridge.sync.plan import SUBSCRIBES, Action, Known, Step
 
 LIST_TAG_PREFIX = "mcbridge: "
 SEPARATOR = "\x1f"
 FULL_READ_EVERY = timedelta(days=7)
 CLOCK_MARGIN = timedelta(seconds=5)
 WRITE_CHUNK = 2000
+COMMIT_EVERY = 5000
 READ_COLUMNS = (
     "email",
     "status",
@@ -57,12 +60,117 @@ def mirror_row(member: dict[str, Any], specs: tuple[FieldSpec, ...], tag: str) -
     return {
         "email": str(member.get("email_address", "")).strip().lower(),
         "status": str(member.get("status", "")),
-        "fields": canonical(audience_values(specs, member.get("merge_fields") or {})),
+        "fields": encode(audience_values(specs, member.get("merge_fields") or {})),
         "managed": tag in tags,
         "shared": any(name != tag and name.startswith(LIST_TAG_PREFIX) for name in tags),
         "tags": joined(tags - {tag}),
         "last_changed": member.get("last_changed"),
     }
+
+
+def row_before(step: Step) -> dict[str, Any]:
+    """The copy's row for a member as it was before this run wrote to it."""
+    known, wanted = step.known, step.wanted
+    return {
+        "email": step.email,
+        "status": known.status if known else "",
+        "fields": known.fields if known else (wanted.fields if wanted else ""),
+        "managed": bool(known and known.managed),
+        "shared": bool(known and known.shared),
+        "tags": joined(known.tags) if known else "",
+        "owned_tags": joined(known.owned) if known else "",
+        "last_changed": None,
+    }
+
+
+class MirrorUpdates:
+    """Changes to the copy while the comparison still streams it: through a connection of
+    their own, so the streaming read keeps its snapshot (SQLite WAL, PostgreSQL MVCC) and
+    each written chunk is committed as soon as Mailchimp confirmed it."""
+
+    def __init__(self, mirror: Mirror) -> None:
+        self.mirror = mirror
+        self.connection = db.engine.connect()
+        columns = WRITE_COLUMNS[1:]
+        self.statement = driver_upsert(AudienceMember.__tablename__, tuple(UPSERT_KEYS), columns)
+        self.uncommitted = 0
+
+    def record(self, steps: list[Step], written: Written) -> None:
+        """Write back the rows of the members one call changed, as Mailchimp now has them."""
+        subscribed = {email: (status, changed) for email, status, changed in written.members}
+        archived, unsubscribed = set(written.archived), set(written.unsubscribed)
+        untagged: dict[str, set[str]] = defaultdict(set)
+        for email, tag in written.untagged:
+            untagged[email].add(tag)
+        touched = subscribed.keys() | archived | unsubscribed | untagged.keys()
+        changed = [step for step in steps if step.email in touched]
+        current = self._rows([step.email for step in changed if has_two_calls(step)])
+        rows = []
+        for step in changed:
+            row = current.get(step.email) or row_before(step)
+            if step.email in subscribed:
+                after_subscribe(row, step, *subscribed[step.email])
+            if step.email in archived:
+                row["status"] = "archived"
+            if step.email in unsubscribed:
+                row["status"] = "unsubscribed"
+            for tag in untagged.get(step.email, ()):
+                without_tag(row, tag, self.mirror.tag)
+            rows.append({**row, "mailing_list_id": self.mirror.list_id})
+        if rows:
+            self.connection.exec_driver_sql(self.statement, rows)
+        self.uncommitted += len(rows)
+        if self.uncommitted >= COMMIT_EVERY:
+            self.commit()
+
+    def commit(self) -> None:
+        """Committed in groups: a copy that misses the last few writes after a crash only
+        makes the next export send them again, which changes nothing in Mailchimp."""
+        self.connection.commit()
+        self.uncommitted = 0
+
+    def _rows(self, emails: list[str]) -> dict[str, dict[str, Any]]:
+        """Current rows, for members a second call may already have changed in this run."""
+        if not emails:
+            return {}
+        columns = [getattr(AudienceMember, name) for name in WRITE_COLUMNS]
+        statement = select(*columns).where(
+            AudienceMember.mailing_list_id == self.mirror.list_id,
+            AudienceMember.email.in_(emails),
+        )
+        return {row.email: dict(row._mapping) for row in self.connection.execute(statement)}
+
+    def close(self) -> None:
+        self.commit()
+        self.connection.close()
+
+
+def has_two_calls(step: Step) -> bool:
+    """A member both subscribed and losing a tag is written by two calls, in any order."""
+    return step.action in SUBSCRIBES and bool(step.remove_tags)
+
+
+def after_subscribe(row: dict[str, Any], step: Step, status: str, last_changed: str | None) -> None:
+    """A batch subscribe wrote the fields, added the tags and, for new ones, the list's tag."""
+    if step.wanted is None:
+        return
+    known = step.known
+    row["status"] = status or "subscribed"
+    row["fields"] = step.wanted.fields
+    row["managed"] = (
+        row["managed"] or step.action is not Action.UPDATE or bool(known and known.shared)
+    )
+    row["tags"] = joined(names(row["tags"]) | step.add_tags)
+    row["owned_tags"] = joined(names(row["owned_tags"]) | step.add_tags)
+    row["last_changed"] = last_changed
+
+
+def without_tag(row: dict[str, Any], tag: str, list_tag: str) -> None:
+    if tag == list_tag:
+        row["managed"] = False
+        return
+    row["tags"] = joined(names(row["tags"]) - {tag})
+    row["owned_tags"] = joined(names(row["owned_tags"]) - {tag})
 
 
 class Mirror:

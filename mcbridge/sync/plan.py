@@ -35,9 +35,10 @@ class Action(StrEnum):
     def counter(self) -> str:
         """The run counter it adds to: dropping a role tag is an update to the leader, and an
         address held for review waits like one awaiting confirmation."""
-        return {Action.RETAG: "updated", Action.HELD: "pending"}.get(self, self.value)
+        return COUNTER_OF.get(self, self.value)
 
 
+COUNTER_OF = {Action.RETAG: "updated", Action.HELD: "pending"}
 WRITES = frozenset(
     {Action.ADD, Action.RESUBSCRIBE, Action.UPDATE, Action.RETAG, Action.ARCHIVE, Action.UNTAG}
 )

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from mcbridge.extensions import db
 from mcbridge.messages import Message, dumps
 from mcbridge.models import COUNTERS, RefusedAddress, SyncIssue, SyncRun
-from mcbridge.sync.plan import Action, Step
+from mcbridge.sync.plan import WRITES, Action, Step
 
 MAX_ISSUES = 1000
 PREVIEW_SAMPLE = 200
@@ -44,6 +44,8 @@ class SyncResult:
 
     def planned(self, step: Step) -> None:
         self.counts[step.action.counter] += 1
+        if step.action in WRITES:
+            self.writes_planned += 1
         if self.dry_run:
             sample = self.samples.setdefault(step.action.counter, [])
             if len(sample) < PREVIEW_SAMPLE:

@@ -8,7 +8,7 @@ from mcbridge.sandbox import problems
 from mcbridge.sandbox.api import params, shapes
 from mcbridge.sandbox.api.call import ApiCall, ApiResult, ok
 from mcbridge.sandbox.api.members import member_input
-from mcbridge.sandbox.api.projection import wanted
+from mcbridge.sandbox.api.projection import simple_fields, wanted
 from mcbridge.sandbox.keys import subscriber_hash
 from mcbridge.sandbox.member_writes import MemberWriter, member_writes
 from mcbridge.sandbox.models import Member
@@ -37,6 +37,7 @@ def batch_subscribe(call: ApiCall, list_id: str) -> ApiResult:
     errors: list[dict[str, Any]] = []
     with member_writes(call.runtime, audience) as writer:
         writer.prefetch(_hashes(entries))
+        writer.defer_inserts()
         for entry in entries:
             try:
                 member, is_new = _subscribe_one(writer, entry, update_existing, sync_tags)
@@ -44,6 +45,7 @@ def batch_subscribe(call: ApiCall, list_id: str) -> ApiResult:
                 errors.append(_error(entry, problem))
                 continue
             (created if is_new else updated).append(member)
+        writer.flush()
     return ok(
         {
             "new_members": _shaped(call, writer, "new_members", created),
@@ -61,6 +63,9 @@ def _shaped(
 ) -> list[dict[str, Any]]:
     if not wanted(call.query, key):
         return []
+    simple = simple_fields(call.query, key)
+    if simple:
+        return [shapes.simple_member(member, simple) for member in members]
     return shapes.members(call.runtime.store, members, writer.audience, writer.fields)
 
 

@@ -30,6 +30,28 @@ def wanted(query: Mapping[str, str], key: str) -> bool:
     return not (key in excluded and not excluded[key])
 
 
+def simple_fields(query: Mapping[str, str], key: str) -> tuple[str, ...]:
+    """The plain member attributes `fields` asks for under `key`, when it asks only for
+    such (`new_members.email_address,new_members.status`): the handler can then skip
+    building whole member documents. Empty when anything else is wanted."""
+    subtree = _tree(query.get("fields") or "").get(key)
+    if not subtree or query.get("exclude_fields"):
+        return ()
+    names = tuple(subtree)
+    if any(subtree[name] or name not in SIMPLE_MEMBER_FIELDS for name in names):
+        return ()
+    return names
+
+
+SIMPLE_MEMBER_FIELDS = {
+    "id": "hash",
+    "email_address": "email",
+    "status": "status",
+    "last_changed": "last_changed",
+    "unique_email_id": "unique_email_id",
+}
+
+
 def _tree(spec: str) -> Tree:
     root: Tree = {}
     for path in filter(None, (p.strip() for p in spec.split(","))):

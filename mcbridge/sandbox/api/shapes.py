@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from mcbridge.sandbox.api.projection import SIMPLE_MEMBER_FIELDS
 from mcbridge.sandbox.models import Audience, Batch, Member, MergeField, Segment, Webhook
 from mcbridge.sandbox.store import Store
 
@@ -46,6 +47,11 @@ def member(item: Member, audience_id: str, fields: Sequence[MergeField], tags: T
     if item.status == "unsubscribed":
         document["unsubscribe_reason"] = item.unsubscribe_reason
     return document
+
+
+def simple_member(item: Member, names: Sequence[str]) -> dict[str, Any]:
+    """Only plain attributes, for a projected answer (see projection.simple_fields)."""
+    return {name: getattr(item, SIMPLE_MEMBER_FIELDS[name]) for name in names}
 
 
 def members(

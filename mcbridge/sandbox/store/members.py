@@ -77,6 +77,13 @@ class Members:
         member.id = int(cursor.lastrowid or 0)
         return member
 
+    def insert_many(self, members: Sequence[Member]) -> None:
+        """Members whose ids the caller assigned (see MemberWriter.defer_inserts)."""
+        self.db.run_many(INSERT_SQL, ((member.id, *_values(member)) for member in members))
+
+    def next_id(self) -> int:
+        return int(self.db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM members"))
+
     def save(self, member: Member) -> None:
         self.db.run(UPDATE_SQL, (*_values(member), member.id))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from mcbridge.sandbox.models import Segment
 from mcbridge.sandbox.store.database import Database, chunks, marks, record
@@ -81,6 +81,14 @@ class Segments:
             (segment_id, member_id, now),
         )
         return cursor.rowcount > 0
+
+    def add_members(self, pairs: Sequence[tuple[int, int]], now: str) -> None:
+        """(segment, member) pairs at once, for members added in bulk."""
+        self.db.run_many(
+            "INSERT OR IGNORE INTO segment_members (segment_id, member_id, added_at)"
+            " VALUES (?, ?, ?)",
+            ((segment_id, member_id, now) for segment_id, member_id in pairs),
+        )
 
     def remove_member(self, segment_id: int, member_id: int) -> bool:
         cursor = self.db.run(
