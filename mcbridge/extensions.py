@@ -4,7 +4,10 @@ They live at module level (not on the plugin) so that models and views can impor
 without importing the app factory, which keeps import order free of cycles.
 """
 
+import os
 import sqlite3
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import Babel
@@ -52,3 +55,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+_FORK_SAFE: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def start_fresh_after_fork(engines: Iterable[Engine]) -> None:
+    """RQ runs each job in a forked work horse. A pooled connection used by both processes
+    mixes their answers on one socket (the parent then reads the child's "in transaction"),
+    so a child starts with empty pools and leaves the inherited sockets to the parent."""
+    _FORK_SAFE.update(engines)
+
+
+def _empty_inherited_pools() -> None:
+    for engine in list(_FORK_SAFE):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_empty_inherited_pools)

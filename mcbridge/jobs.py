@@ -231,7 +231,6 @@ def enqueue_sync(
 
 def sync_job(run_id: int) -> str:
     """The RQ job: run one export and record it. Returns the run's final state."""
-    db.engine.dispose(close=False)  # a forked work horse must not share the parent's sockets
     run = db.session.get(SyncRun, run_id)
     if run is None:
         return "missing"

@@ -13,7 +13,7 @@ from mcbridge.admin import create_admin, register_views
 from mcbridge.auth import init_login
 from mcbridge.cli import mcbridge_cli
 from mcbridge.config import configure
-from mcbridge.extensions import csrf, db, migrate
+from mcbridge.extensions import csrf, db, migrate, start_fresh_after_fork
 from mcbridge.i18n import init_i18n
 from mcbridge.jobs import QueueState, init_queue
 from mcbridge.webhooks import blueprint as webhooks
@@ -46,6 +46,8 @@ class MCBridge:
     def init_app(self, app: Flask, admin: Admin | None = None, **config: Any) -> Admin:
         configure(app, config)
         db.init_app(app)
+        with app.app_context():
+            start_fresh_after_fork(db.engines.values())
         migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
         init_login(app)
         init_i18n(app)
