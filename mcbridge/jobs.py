@@ -25,6 +25,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from mcbridge.extensions import db
+from mcbridge.mailchimp.keys import datacenter
 from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import MailingList, SyncRun, User
 from mcbridge.sync.engine import export
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 
 INTERRUPTED = Message(N_("The export was interrupted (its worker stopped). Start it again."))
 CONCURRENT = Message(N_("Another export of this list was running; this one did not start."))
+AUDIENCE_BUSY = Message(
+    N_("Another list's export to the same audience did not end in time; this one did not start.")
+)
 UNEXPECTED = Message(
     N_("An unexpected error stopped the export; it was logged for the administrators.")
 )
@@ -80,6 +84,23 @@ def list_lock(mailing_list_id: int) -> Lock:
         redis_key("sync-lock", mailing_list_id),
         timeout=int(current_app.config["MCBRIDGE_LOCK_SECONDS"]),
         blocking=False,
+        thread_local=False,
+    )
+
+
+def audience_lock(mailing_list: MailingList) -> Lock:
+    """Lists that share an audience export one after the other: each decides whether to
+    archive a contact from the tags the other lists put on it, which must not change while
+    it decides. A waiting export holds its worker; it gives up after the job timeout."""
+    config = current_app.config
+    centre = datacenter(mailing_list.mailchimp_api_key or "")
+    return Lock(
+        state().redis,
+        redis_key("audience-lock", centre, mailing_list.mailchimp_list_id),
+        timeout=int(config["MCBRIDGE_LOCK_SECONDS"]),
+        blocking=True,
+        blocking_timeout=int(config["MCBRIDGE_JOB_TIMEOUT"]),
+        sleep=0.2,
         thread_local=False,
     )
 
@@ -239,28 +260,41 @@ def sync_job(run_id: int) -> str:
 
 
 def execute(run: SyncRun, progress: Callable[[str, int, int], None]) -> str:
-    """Hold the list's lock, export, record; shared by the job and the CLI."""
+    """Hold the list's lock, then its audience's, export, record; shared by the job and
+    the CLI."""
     with holding(list_lock(run.mailing_list_id)) as acquired:
         release(run)
         if not acquired:
-            run.state, run.finished_at = "failed", now()
-            run.message = dumps([CONCURRENT])
-            db.session.commit()
-            return run.state
-        run.state, run.started_at = "running", now()
-        db.session.commit()
-        try:
-            result = export(run.mailing_list, dry_run=run.dry_run, progress=progress)
-        except Exception:
-            db.session.rollback()
-            log.exception("Export run %s stopped by an unexpected error", run.id)
-            result = SyncResult(dry_run=run.dry_run)
-            result.fail(UNEXPECTED)
-            record(run, result)
-            raise
+            return refuse(run, CONCURRENT)
+        progress("waiting", 0, 0)
+        with holding(audience_lock(run.mailing_list)) as audience_free:
+            if not audience_free:
+                return refuse(run, AUDIENCE_BUSY)
+            return export_and_record(run, progress)
+
+
+def refuse(run: SyncRun, why: Message) -> str:
+    run.state, run.finished_at = "failed", now()
+    run.message = dumps([why])
+    db.session.commit()
+    return run.state
+
+
+def export_and_record(run: SyncRun, progress: Callable[[str, int, int], None]) -> str:
+    run.state, run.started_at = "running", now()
+    db.session.commit()
+    try:
+        result = export(run.mailing_list, dry_run=run.dry_run, progress=progress)
+    except Exception:
+        db.session.rollback()
+        log.exception("Export run %s stopped by an unexpected error", run.id)
+        result = SyncResult(dry_run=run.dry_run)
+        result.fail(UNEXPECTED)
         record(run, result)
-        progress("done", 1, 1)
-        return run.state
+        raise
+    record(run, result)
+    progress("done", 1, 1)
+    return run.state
 
 
 @contextmanager

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from werkzeug.serving import make_server
@@ -113,3 +117,29 @@ def wait_for(condition: Any, timeout: float = 10.0) -> Any:
         if value or time.monotonic() > deadline:
             return value
         time.sleep(0.05)
+
+
+WORKER_SETTINGS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MAILCHIMP_API_BASE_URL",
+    "MCBRIDGE_ENCRYPTION_KEYS",
+)
+
+
+def worker_processes(app: Flask, count: int = 1, timeout: float = 120) -> str:
+    """Run the queued jobs in `count` real `flask mcbridge worker --burst` processes at
+    once, configured as the test app through the environment; returns what they printed."""
+    settings = {name: str(app.config[name]) for name in WORKER_SETTINGS}
+    env = {**os.environ, "FLASK_APP": "wsgi", **settings}
+    command = [sys.executable, "-m", "flask", "mcbridge", "worker", "--burst"]
+    workers = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(count)
+    ]
+    printed = [worker.communicate(timeout=timeout)[0] for worker in workers]
+    for worker, output in zip(workers, printed, strict=True):
+        assert worker.returncode == 0, output
+    return "".join(printed)

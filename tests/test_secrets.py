@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from mcbridge.jobs import enqueue_sync
 from mcbridge.jobs import state as queue_state
 from mcbridge.models import MailingList, SyncRun
 from tests import factories as make
-from tests.helpers import post_form, sign_in
+from tests.helpers import post_form, sign_in, worker_processes
 
 
 def everything_in_redis(redis) -> bytes:
@@ -83,33 +80,17 @@ def test_the_key_is_stored_encrypted_and_read_back(linked, app):
     assert db.session.get(MailingList, list_id).mailchimp_api_key == key
 
 
-def worker_process(app) -> str:
-    """Run queued jobs in a real `flask mcbridge worker --burst` process, configured as the
-    test app through the environment; returns everything it printed."""
-    names = ("DATABASE_URL", "REDIS_URL", "MAILCHIMP_API_BASE_URL", "MCBRIDGE_ENCRYPTION_KEYS")
-    env = {**os.environ, "FLASK_APP": "wsgi", **{name: str(app.config[name]) for name in names}}
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "mcbridge", "worker", "--burst"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout + done.stderr
-
-
 def test_the_key_appears_in_no_page_log_job_redis_key_or_database_file(
     linked, app, client, caplog, database_url
 ):
     key, list_id = linked
     enqueue_sync(db.session.get(MailingList, list_id), trigger="manual")
-    worker_log = worker_process(app)
+    worker_log = worker_processes(app)
     failing = db.session.get(MailingList, list_id)
     failing.mailchimp_list_id = "0000000000"
     db.session.commit()
     enqueue_sync(failing, trigger="manual")
-    worker_log += worker_process(app)
+    worker_log += worker_processes(app)
     db.session.expire_all()
     runs = db.session.query(SyncRun).order_by(SyncRun.id).all()
     assert [run.state for run in runs] == ["success", "failed"]

@@ -53,6 +53,7 @@ def phase_labels() -> dict[str, str]:
     return {
         "queued": gettext("waiting for a worker"),
         "running": gettext("starting"),
+        "waiting": gettext("waiting for another export to the same audience"),
         "checking": gettext("checking the key and the audience"),
         "reading": gettext("reading the audience"),
         "comparing": gettext("comparing"),

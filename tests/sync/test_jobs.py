@@ -12,6 +12,7 @@ from rq.job import Job
 from mcbridge.extensions import db
 from mcbridge.jobs import (
     AlreadyRunningError,
+    audience_lock,
     enqueue_sync,
     execute,
     ignore_progress,
@@ -23,6 +24,8 @@ from mcbridge.jobs import (
 from mcbridge.jobs import state as queue_state
 from mcbridge.messages import render
 from mcbridge.models import MailingList, SyncRun
+from tests import factories as make
+from tests.sync.conftest import link
 
 
 def work() -> None:
@@ -125,6 +128,34 @@ def test_the_lock_is_renewed_while_a_long_export_runs(club):
 
     assert run.state == "success"
     assert not list_lock(club.newsletter.id).locked()
+
+
+def test_lists_sharing_an_audience_export_one_after_the_other(club, app):
+    anna = club.join("Anna")
+    coaches = make.mailing_list(club.club, "Coaches")
+    link(coaches, club.key, club.audience)
+    make.role_rule(coaches, club.club, club.member_type)
+    db.session.commit()
+    news = audience_lock(club.newsletter)
+    assert news.acquire()  # the newsletter's export to this audience is under way
+    run_id = reserve(coaches, "cli", None, False).id
+    phases: list[str] = []
+
+    def export_coaches() -> None:
+        with app.app_context():
+            execute(db.session.get(SyncRun, run_id), lambda phase, *_: phases.append(phase))
+
+    waiting = threading.Thread(target=export_coaches)
+    waiting.start()
+    time.sleep(1)
+    assert phases == ["waiting"]
+    assert club.write_calls() == []
+    news.release()
+    waiting.join(timeout=30)
+
+    db.session.expire_all()
+    assert db.session.get(SyncRun, run_id).state == "success"
+    assert "mcbridge: Coaches" in {tag["name"] for tag in club.member(anna.email)["tags"]}
 
 
 def test_progress_is_reported_in_the_job_meta(club, app):
