@@ -124,3 +124,46 @@ def test_deep_offset_costs_no_more_than_the_first_page(sandbox: Sandbox, audienc
     assert [m.email for m in page.members][:2] == [address(size - 1000), address(size - 999)]
     assert page.total == size
     assert deep[0] <= first[0] * 2 + 20
+
+
+def test_reading_back_a_large_change_costs_no_more_deep_than_at_first(
+    sandbox: Sandbox, audience_id: str
+) -> None:
+    """After an export wrote every member, the next read asks for everything changed since
+    it began, page by page: each page must not count and skip all earlier matches again."""
+    store = sandbox.server.runtime.store
+    size = 40_000
+    rows = (
+        {"email_address": address(n), "last_changed": "2026-06-01T00:00:00+00:00"}
+        for n in range(size)
+    )
+    store.bulk_load_members(audience_id, rows)
+    audience = store.audiences.get(audience_id)
+    assert audience is not None
+    since = "2026-05-31T00:00:00+00:00"
+    read: list[str] = []
+    steps: list[int] = []
+    for offset in range(0, size, 1000):
+        with store.db.counting_steps() as cost:
+            page = store.members.page(audience.pk, since=since, offset=offset, count=1000)
+        read.extend(member.email for member in page.members)
+        steps.append(cost[0])
+        assert page.total == size
+
+    assert read == [address(n) for n in range(size)]
+    assert max(steps[1:]) <= steps[1] * 2 + 20
+
+
+def test_a_change_between_two_pages_is_seen_by_the_next_page(
+    sandbox: Sandbox, api: Api, filled_audience: str
+) -> None:
+    listing = f"lists/{filled_audience}/members"
+    since = {"since_last_changed": "2000-01-01T00:00:00+00:00", "count": 10}
+    first = api.get(listing, params=since).json()
+    assert api.post(f"{listing}/{address(12)}/actions/delete-permanent").status_code == 204
+
+    second = api.get(listing, params={**since, "offset": 10}).json()
+
+    assert first["total_items"] == 25
+    assert second["total_items"] == 24
+    assert emails(second) == [address(n) for n in (10, 11, *range(13, 21))]

@@ -47,9 +47,35 @@ class MemberPage:
     total: int
 
 
+@dataclass
+class _Positions:
+    """Where pages of one filtered listing started: offset → id of the member there, and
+    the listing's total, valid while no member changes (`version`)."""
+
+    version: int
+    total: int
+    ids: dict[int, int] = field(default_factory=lambda: {0: 0})
+
+    def nearest(self, offset: int) -> tuple[int, int]:
+        """The known position at or before `offset`: (its offset, its member id)."""
+        known = max(at for at in self.ids if at <= offset)
+        return known, self.ids[known]
+
+
+POSITION_KEYS = 64
+
+
 class Members:
+    """Member rows. Every write goes through here and moves `version` on, which tells the
+    filtered listings' remembered positions that they are stale."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.version = 0
+        self._positions: dict[tuple[Any, ...], _Positions] = {}
+
+    def _changed(self) -> None:
+        self.version += 1
 
     def get(self, audience_pk: int, member_hash: str) -> Member | None:
         found = self.db.row(f"{SELECT} WHERE audience = ? AND hash = ?", (audience_pk, member_hash))
@@ -73,21 +99,25 @@ class Members:
         return found
 
     def insert(self, member: Member) -> Member:
+        self._changed()
         cursor = self.db.run(INSERT_SQL, (None, *_values(member)))
         member.id = int(cursor.lastrowid or 0)
         return member
 
     def insert_many(self, members: Sequence[Member]) -> None:
         """Members whose ids the caller assigned (see MemberWriter.defer_inserts)."""
+        self._changed()
         self.db.run_many(INSERT_SQL, ((member.id, *_values(member)) for member in members))
 
     def next_id(self) -> int:
         return int(self.db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM members"))
 
     def save(self, member: Member) -> None:
+        self._changed()
         self.db.run(UPDATE_SQL, (*_values(member), member.id))
 
     def delete(self, member_id: int) -> None:
+        self._changed()
         with self.db.transaction():
             self.db.run("DELETE FROM segment_members WHERE member_id = ?", (member_id,))
             self.db.run("DELETE FROM members WHERE id = ?", (member_id,))
@@ -114,9 +144,7 @@ class Members:
     ) -> MemberPage:
         """Members in the order they were added; `since` filters on `last_changed`."""
         if since is not None:
-            return self._filtered_page(
-                audience_pk, status, "last_changed > ?", (since,), offset, count
-            )
+            return self._changed_since_page(audience_pk, status, since, offset, count)
         start_id, skip, total = self._locate(audience_pk, status, offset)
         status_sql, status_params = _status_clause(status)
         rows = self.db.rows(
@@ -158,6 +186,37 @@ class Members:
         )
         return MemberPage([_member(r) for r in rows], total)
 
+    def _changed_since_page(
+        self, audience_pk: int, status: str | None, since: str, offset: int, count: int
+    ) -> MemberPage:
+        """Reading back a large change page by page would count and skip every earlier
+        match again for each page. The listing remembers where its pages started, so each
+        page skips only from the nearest known position, as long as no member changed."""
+        status_sql, status_params = _status_clause(status)
+        where = f"audience = ?{status_sql} AND last_changed > ?"
+        args = (audience_pk, *status_params, since)
+        with self.db.transaction():
+            positions = self._positions_of((audience_pk, status, since), where, args)
+            start_offset, start_id = positions.nearest(offset)
+            rows = self.db.rows(
+                f"{SELECT} WHERE {where} AND id >= ? ORDER BY id LIMIT ? OFFSET ?",
+                (*args, start_id, count, offset - start_offset),
+            )
+            if rows:
+                positions.ids[offset] = int(rows[0]["id"])
+                positions.ids[offset + len(rows)] = int(rows[-1]["id"]) + 1
+        return MemberPage([_member(r) for r in rows], positions.total)
+
+    def _positions_of(self, key: tuple[Any, ...], where: str, args: tuple[Any, ...]) -> _Positions:
+        positions = self._positions.get(key)
+        if positions is None or positions.version != self.version:
+            total = int(self.db.scalar(f"SELECT COUNT(*) FROM members WHERE {where}", args))
+            positions = _Positions(self.version, total)
+            if len(self._positions) >= POSITION_KEYS:
+                self._positions.pop(next(iter(self._positions)))
+            self._positions[key] = positions
+        return positions
+
     def _locate(self, audience_pk: int, status: str | None, offset: int) -> tuple[int, int, int]:
         """Find the block holding the offset-th member: (first id to read, rows to skip, total)."""
         status_sql, status_params = _status_clause(status)
@@ -182,6 +241,7 @@ class Members:
         (a dict or its JSON text), `tags` (names) and `last_changed`. All addresses must be
         new to the audience.
         """
+        self._changed()
         with self.db.transaction():
             first_id = int(self.db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM members"))
             self.db.script(_drop_member_indexes())
