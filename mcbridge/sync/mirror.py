@@ -21,7 +21,7 @@ from mcbridge.extensions import db
 from mcbridge.mailchimp.audience import member_pages
 from mcbridge.mailchimp.client import Client
 from mcbridge.models import AudienceMember, MailingList
-from mcbridge.sql import driver_upsert, in_binary_order, upsert
+from mcbridge.sql import driver_upsert, in_binary_order
 from mcbridge.sync.apply import Written
 from mcbridge.sync.fields import FieldSpec, audience_values, encode, signature
 from mcbridge.sync.plan import SUBSCRIBES, Action, Known, Step
@@ -218,7 +218,7 @@ class Mirror:
         read = 0
         for page in pages:
             rows = ({**mirror_row(m, self.specs, self.tag), "read_token": token} for m in page)
-            self.save(rows, READ_COLUMNS)
+            self.save(rows)
             read += len(page)
             progress(read, total)
         if full:
@@ -245,20 +245,21 @@ class Mirror:
             self.mailing_list.audience_read_at = datetime.now(UTC).replace(tzinfo=None)
             self.mailing_list.audience_fields = signature(self.specs)
 
-    def save(
-        self, rows: Iterable[dict[str, Any]], columns: tuple[str, ...] = WRITE_COLUMNS
-    ) -> None:
-        """Insert or update rows by address, in chunks (one statement per chunk); only
-        `columns` are overwritten on existing rows."""
-        statement = upsert(AudienceMember, UPSERT_KEYS, columns)
+    def save(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert or update rows read from Mailchimp, by address, in chunks through the
+        driver (a full read of a large audience is mostly this); what only mcbridge knows
+        (the role tags it owns) is kept."""
+        columns = READ_COLUMNS[1:]
+        statement = driver_upsert(AudienceMember.__tablename__, tuple(UPSERT_KEYS), columns)
+        connection = db.session.connection()
         chunk: list[dict[str, Any]] = []
         for row in rows:
             chunk.append({**row, "mailing_list_id": self.list_id})
             if len(chunk) >= WRITE_CHUNK:
-                db.session.execute(statement, chunk)
+                connection.exec_driver_sql(statement, chunk)
                 chunk = []
         if chunk:
-            db.session.execute(statement, chunk)
+            connection.exec_driver_sql(statement, chunk)
 
     def stream(self, batch_size: int = 5000) -> Iterator[Known]:
         """Every member, sorted by address in code-point order."""
