@@ -10,11 +10,12 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from rq import Worker
 from sqlalchemy import select, update
 
 from mcbridge.admin.mailing_lists import describe_rule
+from mcbridge.admin.run_labels import phase_labels
 from mcbridge.csv_export import csv_lines
 from mcbridge.demo import link_to_sandbox, seed_demo
 from mcbridge.emails import email_problem, normalize_email
@@ -150,7 +151,8 @@ def sync_command(list_id: int, dry_run: bool, as_json: bool) -> None:
 def print_progress(phase: str, done: int, total: int) -> None:
     if phase in ("writing", "reading") and total and done < total:
         return
-    click.echo(f"… {phase} {done}/{total}" if total else f"… {phase}", err=True)
+    label = phase_labels().get(phase, phase)
+    click.echo(f"… {label} {done}/{total}" if total else f"… {label}", err=True)
 
 
 def run_summary(run: SyncRun) -> dict[str, object]:
@@ -286,8 +288,15 @@ def import_people_command(file: Path, create_groups: bool) -> None:
     try:
         report = import_people(db.session, file.read_bytes(), create_groups=create_groups)
     except ImportRejectedError as rejected:
+        count = len(rejected.problems)
         click.echo(
-            f"{file.name}: nothing was imported, {len(rejected.problems)} problem(s):", err=True
+            ngettext(
+                "%(file)s: nothing was imported, %(num)d problem:",
+                "%(file)s: nothing was imported, %(num)d problems:",
+                count,
+                file=file.name,
+            ),
+            err=True,
         )
         for problem in rejected.problems:
             click.echo(f"  {problem}", err=True)

@@ -122,7 +122,7 @@ def test_cli_prints_problems_and_fails(runner, org, tmp_path):
     bad.write_text(HEADER + "Anna,Muster,anna@club-mail.ch,,Federation/Nowhere,Member\n")
     result = runner.invoke(args=["mcbridge", "import-people", str(bad)])
     assert result.exit_code == 1
-    assert "nothing was imported, 1 problem(s)" in result.output
+    assert "nothing was imported, 1 problem:" in result.output
     assert "line 2: no group" in result.output
 
     bad.write_text(HEADER + "Anna,Muster,anna@club-mail.ch,,Federation/North,Member\n")
