@@ -6,8 +6,9 @@ import io
 import json
 import tarfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -155,10 +156,32 @@ def member_pages(
     def pages() -> Iterator[list[dict[str, Any]]]:
         yield first.get("members", [])
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for answer in pool.map(page, offsets):
+            for answer in read_ahead(pool, page, offsets, 2 * workers):
                 yield answer.get("members", [])
 
     return total, started, pages()
+
+
+def read_ahead(
+    pool: ThreadPoolExecutor, call: Callable[[Any], Any], items: Iterable[Any], ahead: int
+) -> Iterator[Any]:
+    """`pool.map`, but never more than `ahead` answers waiting for the caller.
+
+    `map` asks for every page at once: when the caller saves pages more slowly than
+    Mailchimp serves them (PostgreSQL, a million members), every page of the audience piled
+    up in memory (637 MB). Bounded, memory holds a few pages whatever the audience's size.
+    """
+    waiting: deque[Future[Any]] = deque()
+    try:
+        for item in items:
+            waiting.append(pool.submit(call, item))
+            if len(waiting) >= ahead:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+    finally:
+        for future in waiting:
+            future.cancel()
 
 
 SUBSCRIBE_ANSWER = ",".join(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs
 
 from mcbridge.extensions import db
+from mcbridge.mailchimp import connect
+from mcbridge.mailchimp.audience import member_pages
 from mcbridge.mailchimp.keys import subscriber_hash
 from mcbridge.messages import render
 from mcbridge.models import AudienceMember, MailingList
@@ -131,3 +134,21 @@ def test_a_preview_computes_the_changes_and_writes_nothing(club):
     assert club.write_calls() == []
     assert club.sandbox.members(bare) == []
     assert club.newsletter.last_sync_state is None
+
+
+def test_reading_a_large_audience_stays_a_few_pages_ahead_of_a_slow_save(club, app):
+    for number in range(40):
+        club.sandbox.simulate_signup(club.audience, f"reader{number}@news-mail.ch")
+    client = connect(club.key)
+    club.sandbox.clear_requests()
+
+    _, _, pages = member_pages(client, club.audience, since=None, page_size=2, workers=2)
+    for _ in range(3):
+        next(pages)
+        time.sleep(0.3)
+    read_while_saving = len(member_reads(club))
+    remaining = sum(1 for _ in pages)
+    client.close()
+
+    assert read_while_saving <= 3 + 2 * 2
+    assert 3 + remaining == 20
