@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    Subquery,
     and_,
     bindparam,
     exists,
@@ -196,22 +197,24 @@ class Recipients:
             .order_by(ranked.c.person_id, ranked.c.position)
         )
 
-    def skipped(self) -> Select:
+    def skipped(self, session: Session) -> Select:
         """People reached by the rules who have no address this list may use."""
+        matches = self._matches(session)
         no_address = ~has_primary_email()
         if self.all_delivery_addresses:
             no_address = and_(no_address, ~has_delivery_address())
         return (
-            select(Person, self.people.c.via)
-            .join(self.people, Person.id == self.people.c.person_id)
-            .where(no_address)
+            select(Person, func.min(matches.c.via).label("via"))
+            .join(matches, Person.id == matches.c.person_id)
+            .where(no_address, self._not_excluded(matches.c.person_id))
+            .group_by(Person.id)
             .order_by(Person.last_name, Person.first_name, Person.id)
         )
 
     def counts(self, session: Session) -> Counts:
         people = session.scalar(select(func.count()).select_from(self.people))
         addresses = session.scalar(select(func.count()).select_from(self.addresses().subquery()))
-        skipped = session.scalar(select(func.count()).select_from(self.skipped().subquery()))
+        skipped = session.scalar(select(func.count()).select_from(self.skipped(session).subquery()))
         return Counts(people=people or 0, addresses=addresses or 0, skipped=skipped or 0)
 
     def _names_in_tree(self, tree: Select, column: ColumnElement[str], label: str) -> Any:
@@ -267,6 +270,16 @@ class Recipients:
             )
         return scans
 
+    def _matches(self, session: Session) -> Subquery:
+        """Every (person, rule) pair the rules reach, before exclusions; a person appears
+        once per rule (and role) that reaches them."""
+        scans = self._rule_scans(session)
+        return union_all(*scans, self._person_rules(excluded=False)).subquery("matches")
+
+    def _not_excluded(self, person_id: ColumnElement[int]) -> ColumnElement[bool]:
+        excluded = self._person_rules(excluded=True).with_only_columns(Subscription.person_id)
+        return person_id.not_in(excluded)
+
     def by_address(self, session: Session) -> Select:
         """Every candidate address sorted by address (code point), then person, position and
         rule, for the export's merge-join; with `with_roles`, each person's role types and
@@ -277,11 +290,8 @@ class Recipients:
         that one pass saves a grouping, a window function and a second sort, the bulk of a
         large export's query.
         """
-        matches = union_all(
-            *self._rule_scans(session), self._person_rules(excluded=False)
-        ).subquery("matches")
-        excluded = self._person_rules(excluded=True).with_only_columns(Subscription.person_id)
-        reached = matches.c.person_id.not_in(excluded)
+        matches = self._matches(session)
+        reached = self._not_excluded(matches.c.person_id)
         primary = (
             select(
                 matches.c.person_id,

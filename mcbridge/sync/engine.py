@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import (
+    MergeField,
     check_audience,
     create_merge_field,
     member_total,
@@ -94,20 +95,27 @@ class Export:
         self.written = 0
 
     def run(self) -> None:
+        """The first reads go out together (a round trip each, which is what a distant
+        Mailchimp costs); the audience's check is looked at first, so a wrong key or audience
+        fails with its own message before anything else is used."""
         self.progress("checking", 0, 0)
-        check_audience(self.client, self.audience_id)
-        self.specs = self.ensure_fields()
-        self.mirror = Mirror(self.mailing_list, self.specs)
-        self.read_audience()
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            checked = pool.submit(check_audience, self.client, self.audience_id)
+            fields = pool.submit(merge_fields, self.client, self.audience_id)
+            total = pool.submit(member_total, self.client, self.audience_id)
+            checked.result()
+            self.specs = self.ensure_fields(fields.result())
+            self.mirror = Mirror(self.mailing_list, self.specs)
+            self.read_audience(total.result())
         self.compare_and_write()
 
-    def ensure_fields(self) -> tuple[FieldSpec, ...]:
+    def ensure_fields(self, audience_fields: list[MergeField]) -> tuple[FieldSpec, ...]:
         """The list's fields with the audience's own types; missing ones are created (a
         preview only says it would). A field whose type differs keeps Mailchimp's type:
         values that do not fit it are left out and reported, person by person."""
         existing = {
             field.tag: (field.type, tuple(field.options.get("choices") or ()))
-            for field in merge_fields(self.client, self.audience_id)
+            for field in audience_fields
         }
         specs = fields_of(self.mailing_list, existing)
         for spec in specs:
@@ -123,8 +131,7 @@ class Export:
             return
         create_merge_field(self.client, self.audience_id, spec.creation())
 
-    def read_audience(self) -> None:
-        total = member_total(self.client, self.audience_id)
+    def read_audience(self, total: int) -> None:
         full = self.mirror.needs_full_read(total, datetime.now(UTC).replace(tzinfo=None))
         self.progress("reading", 0, total)
         self.mirror.refresh(
@@ -142,7 +149,7 @@ class Export:
         needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
         recipients = recipients_of(self.mailing_list, with_roles=needs_roles)
         self.result.counts["skipped_no_email"] = db.session.scalar(
-            select(func.count()).select_from(recipients.skipped().subquery())
+            select(func.count()).select_from(recipients.skipped(db.session).subquery())
         )
         self.progress("comparing", 0, 0)
         refused, held = self.refused_addresses(), self.held_addresses()
