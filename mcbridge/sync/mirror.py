@@ -228,12 +228,15 @@ class Mirror:
         return read
 
     def _forget_unseen(self, token: str) -> None:
-        """After a full read, members Mailchimp no longer lists (deleted for good) go."""
+        """After a full read, members Mailchimp no longer lists (deleted for good) go; in
+        one statement, without loading them into the session first."""
         db.session.execute(
-            delete(AudienceMember).where(
+            delete(AudienceMember)
+            .where(
                 AudienceMember.mailing_list_id == self.list_id,
                 or_(AudienceMember.read_token.is_(None), AudienceMember.read_token != token),
             )
+            .execution_options(synchronize_session=False)
         )
 
     def _remember_read(self, started: datetime, full: bool) -> None:
