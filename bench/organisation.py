@@ -162,8 +162,12 @@ def role_rows(
             }
 
 
-def build_mailing_list(root_id: int, role_type_ids: list[int]) -> int:
-    mailing_list = MailingList(group_id=root_id, name="Everyone", sync_all_delivery_addresses=True)
+def build_mailing_list(
+    root_id: int, role_type_ids: list[int], name: str = "Everyone", everyone: bool = True
+) -> int:
+    """A list whose one rule reaches every role type in the group's subtree (`everyone`:
+    at all their delivery addresses too)."""
+    mailing_list = MailingList(group_id=root_id, name=name, sync_all_delivery_addresses=everyone)
     db.session.add(mailing_list)
     db.session.flush()
     rule = Subscription(mailing_list_id=mailing_list.id, group_id=root_id)
@@ -180,3 +184,18 @@ def analyse() -> None:
     """Fresh statistics, so both databases plan the recipient query as they would in use."""
     db.session.execute(text("ANALYZE"))
     db.session.commit()
+
+
+def build_regional_lists(count: int) -> list[int]:
+    """One list per group of the third level (a region's district, say), each reaching
+    every role in its subtree: the many lists that many workers share out."""
+    district_ids = db.session.scalars(
+        select(Group.id).where(Group.name.like("Group 2.%")).order_by(Group.id).limit(count)
+    ).all()
+    role_type_ids = list(db.session.scalars(select(RoleType.id)))
+    list_ids = [
+        build_mailing_list(group_id, role_type_ids, name=f"District {number}", everyone=False)
+        for number, group_id in enumerate(district_ids, start=1)
+    ]
+    db.session.commit()
+    return list_ids

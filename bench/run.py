@@ -1,7 +1,8 @@
 """Export benchmarks: mcbridge against the local Mailchimp sandbox, each step measured in
-its own process (wall time, CPU time, peak RSS, API calls by kind).
+its own processes (wall time, CPU time, peak RSS, API calls by kind).
 
-    .venv/bin/python -m bench.run --people 100000 [--database postgresql] [--scenarios …]
+    .venv/bin/python -m bench.run --people 100000 [--database postgresql]
+                                  [--audience empty|exported] [--scenarios …]
 
 Never run by CI: it takes minutes and writes a table to bench/results/.
 """
@@ -12,29 +13,46 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
-from bench.organisation import build
+from bench.audience import STATES, prefill
+from bench.organisation import build, build_regional_lists
+from bench.processes import ROOT, Usage, free_port, measured
 from mcbridge import create_app
+from mcbridge.admin.mailchimp_link import forget_audience_copy
 from mcbridge.extensions import db
-from mcbridge.models import MailingList
+from mcbridge.jobs import enqueue_sync
+from mcbridge.mailchimp import connect
+from mcbridge.mailchimp.keys import subscriber_hash
+from mcbridge.models import AudienceMember, MailingList, SyncRun
 from mcbridge.sandbox import SandboxControl
-
-ROOT = Path(__file__).resolve().parent.parent
 
 BENCH_REDIS = "redis://127.0.0.1:6379/14"
 BENCH_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mcbridge_bench"
+BENCH_KEY = "0123456789abcdef0123456789abcdef-us1"
 LATENCY_MS = 300
-ALL_SCENARIOS = ("resolve", "initial", "unchanged", "changed", "repeat", "latency")
+LISTS = 50
+LIST_WORKERS = (1, 3)
+LISTS_LATENCY_MS = 100
+ALL_SCENARIOS = (
+    "resolve",
+    "initial",
+    "unchanged",
+    "changed",
+    "repeat",
+    "mailchimp-change",
+    "latency",
+    "lists",
+)
+FLASK = [sys.executable, "-m", "flask", "mcbridge"]
 
 
 @dataclass
@@ -47,30 +65,12 @@ class Measure:
     writes: int | None = None
     state: str = ""
     note: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
-    """Run a command; (wall seconds, CPU seconds, peak RSS in MB, standard output)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read() if process.stdout else ""
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise RuntimeError(f"{' '.join(command)} failed:\n{output}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
 
 
 class Bench:
-    def __init__(self, people: int, database: str, workdir: Path) -> None:
+    def __init__(self, people: int, database: str, audience: str, workdir: Path) -> None:
         self.people = people
+        self.audience_state = audience
         self.workdir = workdir
         self.database_url = (
             BENCH_POSTGRES if database == "postgresql" else f"sqlite:///{workdir / 'bench.sqlite3'}"
@@ -78,9 +78,17 @@ class Bench:
         self.port = free_port()
         self.sandbox_process: subprocess.Popen[bytes] | None = None
         self.control = SandboxControl(f"http://127.0.0.1:{self.port}")
-        self.app = create_app({"DATABASE_URL": self.database_url, "SECRET_KEY": "bench"})
-        self.key = ""
+        self.api_base_url = f"http://127.0.0.1:{self.port}/{{dc}}/3.0/"
+        self.app = create_app(
+            {
+                "DATABASE_URL": self.database_url,
+                "REDIS_URL": BENCH_REDIS,
+                "SECRET_KEY": "bench",
+                "MAILCHIMP_API_BASE_URL": self.api_base_url,
+            }
+        )
         self.list_id = 0
+        self.audience = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -88,27 +96,45 @@ class Bench:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": BENCH_REDIS,
             "SECRET_KEY": "bench",
-            "MAILCHIMP_API_BASE_URL": f"http://127.0.0.1:{self.port}/{{dc}}/3.0/",
+            "MAILCHIMP_API_BASE_URL": self.api_base_url,
             "FLASK_APP": "wsgi",
         }
 
+    def prepare(self) -> float:
+        """The organisation, and its list's audience in the chosen state; before the
+        sandbox starts, which then serves that audience."""
+        with self.app.app_context():
+            self.app.extensions["mcbridge"].redis.flushdb()
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+                db.session.commit()
+            built = build(self.people)
+            self.list_id = built.mailing_list_id
+            mailing_list = db.session.get(MailingList, self.list_id)
+            self.audience = prefill(
+                str(self.workdir / "sandbox.sqlite3"),
+                BENCH_KEY,
+                f"Benchmark ({self.audience_state})",
+                self.audience_state,
+                mailing_list,
+            )
+            self.link(mailing_list, self.audience)
+            return built.seconds
+
     def start_sandbox(self) -> None:
-        data = self.workdir / "sandbox.sqlite3"
-        command = [
-            sys.executable,
-            "-m",
-            "mcbridge.sandbox",
-            "--port",
-            str(self.port),
-            "--data",
-            str(data),
-        ]
-        self.sandbox_process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+        data = str(self.workdir / "sandbox.sqlite3")
+        command = [sys.executable, "-m", "mcbridge.sandbox", "--port", str(self.port)]
+        self.sandbox_process = subprocess.Popen(
+            [*command, "--data", data],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 self.control.now()
                 return
-            except Exception:
+            except OSError:
                 time.sleep(0.1)
         raise RuntimeError("the sandbox did not start")
 
@@ -117,55 +143,32 @@ class Bench:
             self.sandbox_process.terminate()
             self.sandbox_process.wait()
 
-    def prepare(self) -> float:
-        with self.app.app_context():
-            if db.engine.dialect.name == "postgresql":
-                db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-                db.session.commit()
-            built = build(self.people)
-            self.list_id = built.mailing_list_id
-            self.key = self.control.add_account()
-            self.link(self.control.add_audience(self.key, "Benchmark"))
-            return built.seconds
-
-    def link(self, audience: str) -> None:
-        with self.app.app_context():
-            mailing_list = db.session.get(MailingList, self.list_id)
-            mailing_list.mailchimp_api_key = self.key
-            mailing_list.mailchimp_list_id = audience
-            mailing_list.audience_changed_since = None
-            mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
-            db.session.commit()
+    def link(self, mailing_list: MailingList, audience: str) -> None:
+        """Linked as a leader would, to an audience mcbridge has not read yet."""
+        forget_audience_copy(mailing_list)
+        mailing_list.mailchimp_api_key = BENCH_KEY
+        mailing_list.mailchimp_list_id = audience
+        mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
+        db.session.commit()
 
     def sync(self, scenario: str, connections: int = 10) -> Measure:
-        command = [sys.executable, "-m", "flask", "mcbridge", "sync", str(self.list_id), "--json"]
         env = {**self.env(), "MAILCHIMP_MAX_CONNECTIONS": str(connections)}
-        wall, cpu, rss, output = measured(command, env)
-        summary = json.loads(output)
-        counts = {k: v for k, v in summary["counts"].items() if v}
-        return Measure(
-            scenario,
-            wall,
-            cpu,
-            rss,
-            summary["calls"]["read"],
-            summary["calls"]["write"],
-            summary["state"],
-            ", ".join(f"{k} {v}" for k, v in counts.items()),
-        )
+        usage = measured([[*FLASK, "sync", str(self.list_id), "--json"]], env)
+        summary = json.loads(usage.output)
+        counts = {name: value for name, value in summary["counts"].items() if value}
+        note = ", ".join(f"{name} {value}" for name, value in counts.items())
+        return self.measure(scenario, usage, summary["calls"], summary["state"], note)
+
+    @staticmethod
+    def measure(
+        scenario: str, usage: Usage, calls: dict[str, int], state: str, note: str
+    ) -> Measure:
+        reads, writes = calls["read"], calls["write"]
+        return Measure(scenario, usage.wall, usage.cpu, usage.rss_mb, reads, writes, state, note)
 
     def resolve(self) -> Measure:
-        command = [
-            sys.executable,
-            "-m",
-            "flask",
-            "mcbridge",
-            "recipients",
-            str(self.list_id),
-            "--count",
-        ]
-        wall, cpu, rss, output = measured(command, self.env())
-        return Measure("resolve", wall, cpu, rss, note=output.strip())
+        usage = measured([[*FLASK, "recipients", str(self.list_id), "--count"]], self.env())
+        return Measure("resolve", usage.wall, usage.cpu, usage.rss_mb, note=usage.output.strip())
 
     def change_people(self, how_many: int) -> None:
         with self.app.app_context():
@@ -175,35 +178,112 @@ class Bench:
             )
             db.session.commit()
 
+    def mailchimp_change(self) -> Measure:
+        """A recipient unsubscribes in Mailchimp between two runs: the next run reads only
+        what changed, and still keeps them unsubscribed."""
+        with self.app.app_context():
+            email = db.session.scalar(
+                select(AudienceMember.email)
+                .where(
+                    AudienceMember.mailing_list_id == self.list_id,
+                    AudienceMember.status == "subscribed",
+                    AudienceMember.managed.is_(True),
+                )
+                .limit(1)
+            )
+        self.control.simulate_unsubscribe(self.audience, email)
+        measure = self.sync("an unsubscribe made in Mailchimp")
+        measure.note += f"; {email} is {self.status_in_mailchimp(email)} in Mailchimp"
+        return measure
+
+    def status_in_mailchimp(self, email: str) -> str:
+        """Asked through the API, as anyone would: the audience is too large to list."""
+        with self.app.app_context():
+            client = connect(BENCH_KEY)
+            try:
+                member = client.lists.members.get(
+                    self.audience, subscriber_hash(email), fields="status"
+                )
+            finally:
+                client.close()
+        return str(member["status"])
+
     def latency(self, connections: int) -> Measure:
         """A fresh audience with 300 ms added to every request, at the given number of
         simultaneous connections (10 is Mailchimp's cap; 1 is one request at a time)."""
-        self.link(self.control.add_audience(self.key, f"Latency, {connections} connection(s)"))
-        self.control.add_latency(LATENCY_MS, api_key=self.key)
+        with self.app.app_context():
+            audience = self.control.add_audience(BENCH_KEY, f"Latency, {connections}")
+            self.link(db.session.get(MailingList, self.list_id), audience)
+        self.control.add_latency(LATENCY_MS, api_key=BENCH_KEY)
         try:
             return self.sync(f"300 ms latency, {connections} connection(s)", connections)
         finally:
             self.control.clear_faults()
 
+    def regional_lists(self) -> list[MailingList]:
+        """The regional lists, built on first use."""
+        others = select(MailingList).where(MailingList.id != self.list_id)
+        lists = list(db.session.scalars(others))
+        if not lists:
+            build_regional_lists(LISTS)
+            lists = list(db.session.scalars(others))
+        return lists
 
-def speedup(serial: Measure, concurrent: Measure) -> Measure:
-    """The concurrent run, noted with how much faster it was than one request at a time."""
-    concurrent.note += f"; ×{serial.wall / concurrent.wall:.1f} faster than 1 connection"
-    concurrent.extra = {"speedup": serial.wall / concurrent.wall}
-    return concurrent
+    def many_lists(self, workers: int, latency_ms: int) -> Measure:
+        """Initial exports of LISTS regional lists, each to a fresh audience, queued at once
+        and run by `workers` RQ worker processes."""
+        with self.app.app_context():
+            lists = self.regional_lists()
+            for mailing_list in lists:
+                self.link(mailing_list, self.control.add_audience(BENCH_KEY, mailing_list.name))
+            first_run = db.session.scalar(select(func.max(SyncRun.id))) or 0
+            for mailing_list in lists:
+                enqueue_sync(mailing_list, trigger="manual")
+        if latency_ms:
+            self.control.add_latency(latency_ms, api_key=BENCH_KEY)
+        try:
+            usage = measured([[*FLASK, "worker", "--burst"]] * workers, self.env(), quiet=True)
+        finally:
+            self.control.clear_faults()
+        with self.app.app_context():
+            runs = list(db.session.scalars(select(SyncRun).where(SyncRun.id > first_run)))
+            busy = sum((run.finished_at - run.started_at).total_seconds() for run in runs)
+            states = sorted({run.state for run in runs})
+            reads = sum(run.read_calls for run in runs)
+            writes = sum(run.write_calls for run in runs)
+            added = sum(run.added for run in runs)
+        scenario = f"{len(runs)} lists, {workers} worker(s), {latency_ms} ms latency"
+        note = f"added {added}; exports' own time summed {busy:.1f} s"
+        calls = {"read": reads, "write": writes}
+        return self.measure(scenario, usage, calls, "/".join(states), note)
+
+
+def faster(slow: Measure, fast: Measure, than: str) -> Measure:
+    fast.note += f"; ×{slow.wall / fast.wall:.1f} faster than {than}"
+    return fast
+
+
+def latency_pair(bench: Bench) -> list[Measure]:
+    serial = bench.latency(1)
+    return [serial, faster(serial, bench.latency(10), "1 connection")]
+
+
+def workers_compared(bench: Bench, latency_ms: int) -> list[Measure]:
+    one, many = (bench.many_lists(count, latency_ms) for count in LIST_WORKERS)
+    return [one, faster(one, many, "1 worker")]
 
 
 def run(bench: Bench, scenarios: tuple[str, ...], report: Callable[[Measure], None]) -> None:
+    first = "initial" if bench.audience_state == "empty" else "first, audience pre-filled"
     steps: dict[str, Callable[[], list[Measure]]] = {
         "resolve": lambda: [bench.resolve()],
-        "initial": lambda: [bench.sync("initial")],
+        "initial": lambda: [bench.sync(first)],
         "unchanged": lambda: [bench.sync("unchanged")],
         "changed": lambda: (bench.change_people(1000), [bench.sync("1000 changed")])[1],
         "repeat": lambda: [bench.sync(f"unchanged, run {n}") for n in range(2, 7)],
-        "latency": lambda: (
-            serial := bench.latency(1),
-            [serial, speedup(serial, bench.latency(10))],
-        )[1],
+        "mailchimp-change": lambda: [bench.mailchimp_change()],
+        "latency": lambda: latency_pair(bench),
+        "lists": lambda: workers_compared(bench, 0) + workers_compared(bench, LISTS_LATENCY_MS),
     }
     for name in ALL_SCENARIOS:
         if name in scenarios:
@@ -241,29 +321,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--audience", choices=STATES, default="empty")
     parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
     args = parser.parse_args()
-    workdir = Path(f"/tmp/mcbridge-bench-{args.people}-{args.database}")
+    workdir = Path(f"/tmp/mcbridge-bench-{args.people}-{args.database}-{args.audience}")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    bench = Bench(args.people, args.database, workdir)
+    bench = Bench(args.people, args.database, args.audience, workdir)
     rows: list[Measure] = []
+    print(f"built {args.people} people in {bench.prepare():.0f} s", flush=True)
     bench.start_sandbox()
     try:
-        print(f"built {args.people} people in {bench.prepare():.0f} s", flush=True)
-        run(
-            bench,
-            tuple(args.scenarios.split(",")),
-            lambda measure: report(rows, measure),
-        )
+        run(bench, tuple(args.scenarios.split(",")), lambda measure: report(rows, measure))
     finally:
         bench.stop()
-    heading = f"{args.people:,} people, {args.database}, {machine()}, {datetime.now(UTC):%Y-%m-%d}"
+    heading = (
+        f"{args.people:,} people, {args.database}, audience {args.audience}, {machine()}, "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
     result = f"### {heading}\n\n{table(rows)}\n"
     print("\n" + result)
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / f"{args.people}-{args.database}.md").write_text(result)
+    name = f"{args.people}-{args.database}-{args.audience}.md"
+    (results / name).write_text(result)
 
 
 if __name__ == "__main__":
