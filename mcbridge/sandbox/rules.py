@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -34,9 +35,16 @@ def email_problem(email: str) -> str | None:
     match = EMAIL_PATTERN.match(email)
     if match is None or len(email) > 254 or ".." in email:
         return "malformed"
-    local, domain = match["local"], match["domain"].lower()
+    local = match["local"]
     if local.startswith(".") or local.endswith("."):
         return "malformed"
+    return domain_problem(match["domain"].lower())
+
+
+@lru_cache(maxsize=4096)
+def domain_problem(domain: str) -> str | None:
+    """Remembered per domain: an organisation's addresses share a few hundred domains, and a
+    large export checks a million addresses."""
     if any(domain == fake or domain.endswith("." + fake) for fake in FAKE_DOMAINS):
         return "documentation domain"
     if domain.rsplit(".", 1)[-1] in RESERVED_TLDS:
