@@ -265,7 +265,8 @@ class Mirror:
             connection.exec_driver_sql(statement, chunk)
 
     def stream(self, batch_size: int = 5000) -> Iterator[Known]:
-        """Every member, sorted by address in code-point order."""
+        """Every member, sorted by address in code-point order; Core rows unpacked by
+        position, as the recipients' stream is (a million per large export)."""
         statement = (
             select(
                 AudienceMember.email,
@@ -280,13 +281,8 @@ class Mirror:
             .order_by(in_binary_order(AudienceMember.email))
             .execution_options(yield_per=batch_size)
         )
-        for row in db.session.execute(statement):
+        rows = db.session.connection().execute(statement)
+        for email, status, fields, managed, shared, tags, owned_tags in rows:
             yield Known(
-                row.email,
-                row.status,
-                row.fields,
-                bool(row.managed),
-                bool(row.shared),
-                names(row.tags),
-                names(row.owned_tags),
+                email, status, fields, bool(managed), bool(shared), names(tags), names(owned_tags)
             )
