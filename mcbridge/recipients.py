@@ -217,15 +217,20 @@ class Recipients:
         skipped = session.scalar(select(func.count()).select_from(self.skipped(session).subquery()))
         return Counts(people=people or 0, addresses=addresses or 0, skipped=skipped or 0)
 
-    def _names_in_tree(self, tree: Select, column: ColumnElement[str], label: str) -> Any:
+    def _names_in_tree(
+        self, tree: ColumnElement[Any], reached: Subquery, column: ColumnElement[str], label: str
+    ) -> Any:
         """Per recipient, the distinct names (role types or groups) of their active roles in
         `tree` (the list's group and below), joined by a separator no name contains."""
         pairs = (
             select(Role.person_id.label("person_id"), column.label("name"))
             .join(RoleType, RoleType.id == Role.role_type_id)
             .join(Group, Group.id == Role.group_id)
-            .join(self.people, self.people.c.person_id == Role.person_id)
-            .where(Role.group_id.in_(tree), role_is_active(self.today))
+            .where(
+                Role.group_id.in_(tree),
+                Role.person_id.in_(select(reached.c.person_id)),
+                role_is_active(self.today),
+            )
             .distinct()
             .subquery()
         )
@@ -326,9 +331,14 @@ class Recipients:
         )
         if not self.with_roles:
             return statement
-        tree = subtree_ids([self.group_id])
-        roles = self._names_in_tree(tree, RoleType.name, "role_names")
-        groups = self._names_in_tree(tree, Group.name, "group_names")
+        tree = bindparam(
+            "list_tree",
+            list(session.scalars(subtree_ids([self.group_id]))),
+            expanding=True,
+            literal_execute=True,
+        )
+        roles = self._names_in_tree(tree, matches, RoleType.name, "role_names")
+        groups = self._names_in_tree(tree, matches, Group.name, "group_names")
         return (
             statement.add_columns(roles.c.role_names, groups.c.group_names)
             .outerjoin(roles, roles.c.person_id == rows.c.person_id)
