@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     CTE,
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Select,
@@ -29,7 +31,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from mcbridge.models import (
     AdditionalEmail,
@@ -95,6 +97,9 @@ class Recipients:
         self.all_delivery_addresses = mailing_list.sync_all_delivery_addresses
         self.today = today or date.today()
         self.with_roles = with_roles
+        session = object_session(mailing_list)
+        assert session is not None, "the mailing list is read through its session"
+        self.session = session
         self.people = self._people()
 
     def _rule_groups(self) -> CTE:
@@ -197,9 +202,9 @@ class Recipients:
             .order_by(ranked.c.person_id, ranked.c.position)
         )
 
-    def skipped(self, session: Session) -> Select:
+    def skipped(self) -> Select:
         """People reached by the rules who have no address this list may use."""
-        matches = self._matches(session)
+        matches = self.matches
         no_address = ~has_primary_email()
         if self.all_delivery_addresses:
             no_address = and_(no_address, ~has_delivery_address())
@@ -214,7 +219,7 @@ class Recipients:
     def counts(self, session: Session) -> Counts:
         people = session.scalar(select(func.count()).select_from(self.people))
         addresses = session.scalar(select(func.count()).select_from(self.addresses().subquery()))
-        skipped = session.scalar(select(func.count()).select_from(self.skipped(session).subquery()))
+        skipped = session.scalar(select(func.count()).select_from(self.skipped().subquery()))
         return Counts(people=people or 0, addresses=addresses or 0, skipped=skipped or 0)
 
     def _names_in_tree(
@@ -243,7 +248,7 @@ class Recipients:
             .subquery()
         )
 
-    def _rule_scans(self, session: Session) -> list[Select]:
+    def _rule_scans(self) -> list[Select]:
         """Per role rule, the roles it matches, as a scan of its own with the rule's groups
         written into the query as numbers.
 
@@ -252,7 +257,7 @@ class Recipients:
         PostgreSQL a low guess turned a million-row join into nested loops (28 s instead of
         6 s for a million recipients).
         """
-        rules = session.scalars(
+        rules = self.session.scalars(
             select(Subscription)
             .where(
                 Subscription.mailing_list_id == self.mailing_list_id,
@@ -262,30 +267,34 @@ class Recipients:
         )
         scans = []
         for rule in rules:
-            groups = list(session.scalars(subtree_ids([rule.group_id])))
-            wanted_groups = bindparam(
-                f"rule_{rule.id}_groups", groups, expanding=True, literal_execute=True
-            )
             scans.append(
                 select(Role.person_id.label("person_id"), literal(rule.id).label("via")).where(
-                    Role.group_id.in_(wanted_groups),
+                    Role.group_id.in_(self._subtree(f"rule_{rule.id}_groups", rule.group_id)),
                     Role.role_type_id.in_([role_type.id for role_type in rule.role_types]),
                     role_is_active(self.today),
                 )
             )
         return scans
 
-    def _matches(self, session: Session) -> Subquery:
+    def _subtree(self, name: str, root_id: int | None) -> BindParameter[Any]:
+        """The ids of a group and every group below it, read now and written into the query
+        as numbers (no parameter limit, and a planner that knows their count)."""
+        ids = list(self.session.scalars(subtree_ids([root_id])))
+        return bindparam(name, ids, expanding=True, literal_execute=True)
+
+    @cached_property
+    def matches(self) -> Subquery:
         """Every (person, rule) pair the rules reach, before exclusions; a person appears
-        once per rule (and role) that reaches them."""
-        scans = self._rule_scans(session)
+        once per rule (and role) that reaches them. The rules and their groups are read
+        once, on first use: an export asks for the skipped people, then for the addresses."""
+        scans = self._rule_scans()
         return union_all(*scans, self._person_rules(excluded=False)).subquery("matches")
 
     def _not_excluded(self, person_id: ColumnElement[int]) -> ColumnElement[bool]:
         excluded = self._person_rules(excluded=True).with_only_columns(Subscription.person_id)
         return person_id.not_in(excluded)
 
-    def by_address(self, session: Session) -> Select:
+    def by_address(self) -> Select:
         """Every candidate address sorted by address (code point), then person, position and
         rule, for the export's merge-join; with `with_roles`, each person's role types and
         groups in the list's tree too.
@@ -295,7 +304,7 @@ class Recipients:
         that one pass saves a grouping, a window function and a second sort, the bulk of a
         large export's query.
         """
-        matches = self._matches(session)
+        matches = self.matches
         reached = self._not_excluded(matches.c.person_id)
         primary = (
             select(
@@ -331,12 +340,7 @@ class Recipients:
         )
         if not self.with_roles:
             return statement
-        tree = bindparam(
-            "list_tree",
-            list(session.scalars(subtree_ids([self.group_id]))),
-            expanding=True,
-            literal_execute=True,
-        )
+        tree = self._subtree("list_tree", self.group_id)
         roles = self._names_in_tree(tree, matches, RoleType.name, "role_names")
         groups = self._names_in_tree(tree, matches, Group.name, "group_names")
         return (
@@ -350,7 +354,7 @@ class Recipients:
     ) -> Iterator[Recipient]:
         """All recipients, fetched in batches so memory stays flat. Core rows (not ORM
         ones) unpacked by position: at a million rows, per-row overhead is the cost."""
-        statement = self.by_address(session) if by_address else self.addresses()
+        statement = self.by_address() if by_address else self.addresses()
         connection = session.connection()
         rows: Iterator[Any] = iter(
             connection.execute(statement.execution_options(yield_per=batch_size))

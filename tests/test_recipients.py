@@ -186,9 +186,7 @@ def test_people_without_a_usable_address_are_counted_and_listed(org):
     recipients = recipients_of(primary_only, TODAY)
     counts = recipients.counts(db.session)
     assert (counts.people, counts.addresses, counts.skipped) == (3, 1, 2)
-    skipped = [
-        person.first_name for person, _via in db.session.execute(recipients.skipped(db.session))
-    ]
+    skipped = [person.first_name for person, _via in db.session.execute(recipients.skipped())]
     assert sorted(skipped) == ["Nobody", "OnlyExtra"]
 
     counts = recipients_of(all_delivery, TODAY).counts(db.session)

@@ -148,7 +148,7 @@ class SubscribersView(SignedInView):
             pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             term=term,
             rules={rule.id: describe_rule(rule) for rule in mailing_list.subscriptions},
-            skipped=db.session.execute(recipients.skipped(db.session).limit(200)).all(),
+            skipped=db.session.execute(recipients.skipped().limit(200)).all(),
             exports=[entry for entry in EXPORT_ENTRIES if entry.available(mailing_list)],
             last_state_badge=state_badge(mailing_list.last_sync_state),
             refused_count=refused_count(mailing_list.id),

@@ -149,7 +149,7 @@ class Export:
         needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
         recipients = recipients_of(self.mailing_list, with_roles=needs_roles)
         self.result.counts["skipped_no_email"] = db.session.scalar(
-            select(func.count()).select_from(recipients.skipped(db.session).subquery())
+            select(func.count()).select_from(recipients.skipped().subquery())
         )
         self.progress("comparing", 0, 0)
         refused, held = self.refused_addresses(), self.held_addresses()
