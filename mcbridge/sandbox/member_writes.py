@@ -409,12 +409,14 @@ def member_writes(
     source: str = "api",
     skip_merge_validation: bool = False,
 ) -> Iterator[MemberWriter]:
-    """One transaction; webhooks hear about it only if it commits."""
+    """One transaction, ending with any deferred inserts; webhooks hear about it only if it
+    commits."""
     writer = MemberWriter(
         runtime, audience, source=source, skip_merge_validation=skip_merge_validation
     )
     with runtime.store.transaction():
         yield writer
+        writer.flush()
     runtime.webhooks.publish(audience, source, writer.events)
 
 

@@ -45,7 +45,6 @@ def batch_subscribe(call: ApiCall, list_id: str) -> ApiResult:
                 errors.append(_error(entry, problem))
                 continue
             (created if is_new else updated).append(member)
-        writer.flush()
     return ok(
         {
             "new_members": _shaped(call, writer, "new_members", created),
