@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,15 +27,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 
 import requests
 
+from bench.processes import ROOT, free_port
 from mcbridge.sandbox import SandboxControl
 from mcbridge.sandbox.keys import data_centre, subscriber_hash
 from mcbridge.sandbox.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 CALL_SIZE = 500
 CONNECTIONS = 10
 OPERATIONS_PER_BATCH = 5_000
@@ -46,12 +44,6 @@ PROJECTION = "members.email_address,members.status,members.merge_fields,total_it
 
 def address(n: int) -> str:
     return f"member{n}@bench-members.org"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -20,11 +20,10 @@ from sqlalchemy import text
 from mcbridge import create_app
 from mcbridge.extensions import db
 from mcbridge.sandbox import SandboxControl, SandboxServer
-from tests.helpers import RequestPerContextClient, empty_tables
+from tests.helpers import TEST_REDIS_URL, RequestPerContextClient, empty_tables
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ class RequestPerContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

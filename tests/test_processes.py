@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from mcbridge.sandbox import SandboxControl
-from tests.helpers import TOKEN, wait_for
+from tests.helpers import TEST_REDIS_URL, TOKEN, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,8 +107,7 @@ def answers(url: str) -> bool:
 
 @pytest.fixture
 def installation(tmp_path: Path) -> Iterator[Installation]:
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    running = Installation(tmp_path, redis_url)
+    running = Installation(tmp_path, TEST_REDIS_URL)
     running.prepare()
     running.start()
     yield running

@@ -302,14 +302,3 @@ def batch_results(client: Client, url: str) -> list[OperationResult]:
                     )
                 )
     return results
-
-
-def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -243,7 +243,7 @@ class Members:
         """
         self._changed()
         with self.db.transaction():
-            first_id = int(self.db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM members"))
+            first_id = self.next_id()
             self.db.script(_drop_member_indexes())
             tally = _BulkTally()
             self.db.run_many(
