@@ -1,7 +1,7 @@
 """Export benchmarks: mcbridge against the local Mailchimp sandbox, each step measured in
 its own processes (wall time, CPU time, peak RSS, API calls by kind).
 
-    .venv/bin/python -m bench.run --people 100000 [--database postgresql]
+    .venv/bin/python -m bench.run --people 100000,1000000 [--database postgresql]
                                   [--audience empty|exported] [--scenarios …]
 
 Never run by CI: it takes minutes and writes a table to bench/results/.
@@ -317,34 +317,41 @@ def machine() -> str:
     return f"{cpus} cores, {memory:.0f} GiB, Python {sys.version.split()[0]}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--audience", choices=STATES, default="empty")
-    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
-    args = parser.parse_args()
-    workdir = Path(f"/tmp/mcbridge-bench-{args.people}-{args.database}-{args.audience}")
+def bench_size(people: int, database: str, audience: str, scenarios: tuple[str, ...]) -> None:
+    """Every chosen scenario at one size, printed as it goes, then saved as a table."""
+    workdir = Path(f"/tmp/mcbridge-bench-{people}-{database}-{audience}")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    bench = Bench(args.people, args.database, args.audience, workdir)
+    bench = Bench(people, database, audience, workdir)
     rows: list[Measure] = []
-    print(f"built {args.people} people in {bench.prepare():.0f} s", flush=True)
+    print(f"built {people} people in {bench.prepare():.0f} s", flush=True)
     bench.start_sandbox()
     try:
-        run(bench, tuple(args.scenarios.split(",")), lambda measure: report(rows, measure))
+        run(bench, scenarios, lambda measure: report(rows, measure))
     finally:
         bench.stop()
     heading = (
-        f"{args.people:,} people, {args.database}, audience {args.audience}, {machine()}, "
+        f"{people:,} people, {database}, audience {audience}, {machine()}, "
         f"{datetime.now(UTC):%Y-%m-%d}"
     )
     result = f"### {heading}\n\n{table(rows)}\n"
     print("\n" + result)
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
-    name = f"{args.people}-{args.database}-{args.audience}.md"
-    (results / name).write_text(result)
+    (results / f"{people}-{database}-{audience}.md").write_text(result)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--people", default="100000", help="one size or several, comma-separated: 100000,1000000"
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--audience", choices=STATES, default="empty")
+    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    args = parser.parse_args()
+    for people in args.people.split(","):
+        bench_size(int(people), args.database, args.audience, tuple(args.scenarios.split(",")))
 
 
 if __name__ == "__main__":
