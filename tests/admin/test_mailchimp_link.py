@@ -179,3 +179,13 @@ def test_the_list_form_links_to_the_mailchimp_tab(as_leader, org):
     )
     assert f'href="/admin/mailchimp/{org.north_list.id}/"' in page
     make.mailing_list(org.north, "Another")
+
+
+def test_saving_the_mailchimp_settings_ends_the_weekly_back_off(as_leader, org, account):
+    key, audience = account
+    org.north_list.failure_streak = 3
+    db.session.commit()
+
+    save(as_leader, org, api_key=key, audience_id=audience, consent="y")
+
+    assert reloaded(org).failure_streak == 0
