@@ -6,6 +6,8 @@ group's record is a 404 and changes nothing.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mcbridge.extensions import db
@@ -208,3 +210,14 @@ def test_a_post_without_csrf_token_changes_nothing(as_admin, org):
     signed_out = as_admin.post("/admin/account/sign-out")
     assert signed_out.status_code == 400
     assert as_admin.get("/admin/groups/").status_code == 200
+
+
+def test_search_finds_people_within_the_leaders_scope_only(as_leader, org):
+    assert "Alice" in page(as_leader, "/admin/people/?search=north")
+    assert "Alice" not in page(as_leader, "/admin/people/?search=south")
+    assert "Bob" not in page(as_leader, "/admin/people/?search=bob")
+
+
+def test_the_dashboard_counts_what_the_leader_manages(as_leader, org):
+    counts = re.findall(r'class="display-4">(\d+)<', page(as_leader, "/admin/"))
+    assert counts == ["2", "2", "2", "1"]
