@@ -37,8 +37,14 @@ def job_summary(job: Job) -> dict[str, Any]:
         "started_at": job.started_at,
         "ended_at": job.ended_at,
         "meta": job.meta,
-        "error": last_line(job.exc_info),
+        "error": last_line(failure_of(job)),
     }
+
+
+def failure_of(job: Job) -> str | None:
+    """The traceback of the job's last attempt, from RQ's results (`exc_info` is deprecated)."""
+    result = job.latest_result()
+    return result.exc_string if result is not None else None
 
 
 def last_line(traceback: str | None) -> str:
