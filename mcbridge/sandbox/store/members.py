@@ -7,6 +7,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from mcbridge.sandbox.keys import subscriber_hash
@@ -37,7 +38,9 @@ COLUMNS = (
 INSERT_SQL = f"INSERT INTO members (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 UPDATE_SQL = f"UPDATE members SET {', '.join(f'{c} = ?' for c in COLUMNS)} WHERE id = ?"
 ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode
-MEMBER_ATTRIBUTES = ("audience_pk", *COLUMNS[1:])
+MEMBER_VALUES = attrgetter("audience_pk", *COLUMNS[1:])
+MERGE_FIELDS_AT = COLUMNS.index("merge_fields")
+VIP_AT = COLUMNS.index("vip")
 SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM members"
 
 
@@ -346,11 +349,12 @@ def _status_clause(status: str | None) -> tuple[str, tuple[str, ...]]:
     return ("", ()) if status is None else (" AND status = ?", (status,))
 
 
-def _values(member: Member) -> tuple[Any, ...]:
-    values = [getattr(member, name) for name in MEMBER_ATTRIBUTES]
-    values[COLUMNS.index("merge_fields")] = ENCODE_JSON(member.merge_fields)
-    values[COLUMNS.index("vip")] = int(member.vip)
-    return tuple(values)
+def _values(member: Member) -> list[Any]:
+    """The row's columns in order; runs once per member of every bulk write."""
+    values = list(MEMBER_VALUES(member))
+    values[MERGE_FIELDS_AT] = ENCODE_JSON(member.merge_fields)
+    values[VIP_AT] = int(member.vip)
+    return values
 
 
 def _member(row: sqlite3.Row) -> Member:
