@@ -79,6 +79,21 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], page: str | N
     return client.post(url, data={**data, "csrf_token": csrf_token(client, page or url)})
 
 
+def link_on_page(client: FlaskClient, list_id: int, key: str, audience: str) -> Any:
+    """Link a list as its leader does: the Mailchimp tab, first names sent, consent given."""
+    return post_form(
+        client,
+        f"/admin/mailchimp/{list_id}/",
+        {
+            "api_key": key,
+            "audience_id": audience,
+            "send_first_name": "y",
+            "save": "1",
+            "consent": "y",
+        },
+    )
+
+
 def empty_tables() -> None:
     """Delete every row, so the next test starts from the migrated but empty schema."""
     db.session.rollback()

@@ -14,7 +14,7 @@ from mcbridge.jobs import enqueue_sync
 from mcbridge.jobs import state as queue_state
 from mcbridge.models import MailingList, SyncRun
 from tests import factories as make
-from tests.helpers import post_form, sign_in, worker_processes
+from tests.helpers import link_on_page, sign_in, worker_processes
 
 
 def everything_in_redis(redis) -> bytes:
@@ -55,17 +55,7 @@ def linked(app, client, sandbox, caplog):
     sign_in(client, make.user(leader.email, holder=leader).email)
     key = sandbox.add_account()
     audience = sandbox.add_audience(key, "Club audience")
-    response = post_form(
-        client,
-        f"/admin/mailchimp/{newsletter.id}/",
-        {
-            "api_key": key,
-            "audience_id": audience,
-            "send_first_name": "y",
-            "save": "1",
-            "consent": "y",
-        },
-    )
+    response = link_on_page(client, newsletter.id, key, audience)
     assert response.status_code == 302
     return key, newsletter.id
 

@@ -12,7 +12,7 @@ from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import AudienceMember, MailchimpEvent, MailingList, Person
 from tests import factories as make
-from tests.helpers import LiveServer, post_form, sign_in, wait_for
+from tests.helpers import LiveServer, link_on_page, post_form, sign_in, wait_for
 
 
 @pytest.fixture
@@ -39,17 +39,7 @@ def linked(app, client, sandbox, live):
     sign_in(client, user.email)
     key = sandbox.add_account()
     audience = sandbox.add_audience(key, "Club audience")
-    response = post_form(
-        client,
-        f"/admin/mailchimp/{newsletter.id}/",
-        {
-            "api_key": key,
-            "audience_id": audience,
-            "send_first_name": "y",
-            "save": "1",
-            "consent": "y",
-        },
-    )
+    response = link_on_page(client, newsletter.id, key, audience)
     assert response.status_code == 302
     db.session.expire_all()
     newsletter = db.session.get(MailingList, newsletter.id)
