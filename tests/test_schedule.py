@@ -190,3 +190,21 @@ def test_the_entry_is_registered_once_however_often_the_scheduler_starts(app):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
         assert wait_for(lambda: not live_schedulers(), timeout=20)
+
+
+def test_two_scheduler_processes_export_each_list_once(lists, app):
+    """Two machines' schedulers, as processes: both fire the entry on start, and the slot
+    claims still let each linked list export once."""
+    linked, unlinked = lists
+    processes = [scheduler_process(app) for _ in range(2)]
+    try:
+        assert wait_for(lambda: len(live_schedulers()) == 2, timeout=60)
+        assert wait_for(lambda: queue_state().queue.count == 2, timeout=30)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+    work()
+
+    assert [len(runs_of(mailing_list)) for mailing_list in linked] == [1, 1]
+    assert runs_of(unlinked) == []
