@@ -24,7 +24,7 @@ Record = TypeVar("Record")
 SQL_VARIABLE_CHUNK = 900
 # A batch subscribe of 500 touches about as many pages of the address index, spread over
 # it: at SQLite's default (a checkpoint, with its fsync, every 1,000 WAL pages) every
-# second call paid a checkpoint, a quarter of its time. 40 MB of WAL between checkpoints.
+# second call paid a checkpoint: a fifth of its time. 40 MB of WAL between checkpoints.
 CHECKPOINT_PAGES = 10_000
 
 
