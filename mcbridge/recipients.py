@@ -143,43 +143,60 @@ class Recipients:
         )
 
     def _people(self) -> CTE:
-        """Distinct people reached by a rule and not excluded, with the first rule reaching them."""
+        """Distinct people reached by a rule and not excluded, with the first rule reaching them.
+
+        One statement with the group tree as a recursive CTE, for the pages, searches and
+        counts of the subscriber view; the export reads the tree first (`matches`), which
+        plans better for a million people but costs a query per rule.
+        """
         matches = union_all(self._role_matches(), self._person_rules(excluded=False)).subquery()
-        excluded = self._person_rules(excluded=True).with_only_columns(Subscription.person_id)
         return (
             select(matches.c.person_id, func.min(matches.c.via).label("via"))
-            .where(matches.c.person_id.not_in(excluded))
+            .where(self._not_excluded(matches.c.person_id))
             .group_by(matches.c.person_id)
             .cte("recipient_people")
         )
 
-    def _candidate_addresses(self) -> Select:
-        """Every address of every recipient that the list's setting allows, before dedupe."""
+    def _candidate_addresses(
+        self,
+        reached: CTE | Subquery,
+        *conditions: ColumnElement[bool],
+        person_columns: tuple[Any, ...] = (),
+    ) -> Select | CompoundSelect:
+        """Every address of the `reached` (person, rule) rows that the list's setting allows,
+        before dedupe; `person_columns` are read in the same joins."""
         primary = (
             select(
-                self.people.c.person_id,
+                reached.c.person_id,
                 Person.email.label("email"),
                 literal(True).label("is_primary"),
                 literal(0).label("position"),
-                self.people.c.via,
+                reached.c.via,
+                *person_columns,
             )
-            .join(Person, Person.id == self.people.c.person_id)
-            .where(has_primary_email())
+            .join(Person, Person.id == reached.c.person_id)
+            .where(*conditions, has_primary_email())
         )
         if not self.all_delivery_addresses:
             return primary
-        delivery = select(
-            self.people.c.person_id,
-            AdditionalEmail.email,
-            literal(False),
-            AdditionalEmail.id,
-            self.people.c.via,
-        ).join(AdditionalEmail, AdditionalEmail.person_id == self.people.c.person_id)
-        return union_all(primary, delivery.where(AdditionalEmail.mailings.is_(true())))
+        delivery = (
+            select(
+                reached.c.person_id,
+                AdditionalEmail.email,
+                literal(False),
+                AdditionalEmail.id,
+                reached.c.via,
+                *person_columns,
+            )
+            .join(AdditionalEmail, AdditionalEmail.person_id == reached.c.person_id)
+            .join(Person, Person.id == reached.c.person_id)
+            .where(*conditions, AdditionalEmail.mailings.is_(true()))
+        )
+        return union_all(primary, delivery)
 
     def addresses(self) -> Select:
         """One row per distinct address; a shared address goes to the lowest person id."""
-        candidates = self._candidate_addresses().subquery()
+        candidates = self._candidate_addresses(self.people).subquery()
         ranked = select(
             candidates,
             func.row_number()
@@ -305,35 +322,9 @@ class Recipients:
         large export's query.
         """
         matches = self.matches
-        reached = self._not_excluded(matches.c.person_id)
-        primary = (
-            select(
-                matches.c.person_id,
-                Person.email.label("email"),
-                literal(True).label("is_primary"),
-                literal(0).label("position"),
-                matches.c.via,
-                *PERSON_COLUMNS,
-            )
-            .join(Person, Person.id == matches.c.person_id)
-            .where(reached, has_primary_email())
+        candidates = self._candidate_addresses(
+            matches, self._not_excluded(matches.c.person_id), person_columns=PERSON_COLUMNS
         )
-        candidates: Select | CompoundSelect = primary
-        if self.all_delivery_addresses:
-            delivery = (
-                select(
-                    matches.c.person_id,
-                    AdditionalEmail.email,
-                    literal(False),
-                    AdditionalEmail.id,
-                    matches.c.via,
-                    *PERSON_COLUMNS,
-                )
-                .join(AdditionalEmail, AdditionalEmail.person_id == matches.c.person_id)
-                .join(Person, Person.id == matches.c.person_id)
-                .where(reached, AdditionalEmail.mailings.is_(true()))
-            )
-            candidates = union_all(primary, delivery)
         rows = candidates.subquery("candidates")
         statement = select(*(column for column in rows.c if column.name != "position")).order_by(
             in_binary_order(rows.c.email), rows.c.person_id, rows.c.position, rows.c.via
