@@ -147,7 +147,9 @@ class Members:
     ) -> MemberPage:
         """Members in the order they were added; `since` filters on `last_changed`."""
         if since is not None:
-            return self._changed_since_page(audience_pk, status, since, offset, count)
+            return self._filtered_page(
+                audience_pk, status, "last_changed > ?", (since,), offset, count
+            )
         start_id, skip, total = self._locate(audience_pk, status, offset)
         status_sql, status_params = _status_clause(status)
         rows = self.db.rows(
@@ -179,27 +181,15 @@ class Members:
         offset: int,
         count: int,
     ) -> MemberPage:
+        """Reading a large filtered listing page by page (an export reading back what it
+        wrote) would count and skip every earlier match again for each page. The listing
+        remembers where its pages started, so each page skips only from the nearest known
+        position, as long as no member changed."""
         status_sql, status_params = _status_clause(status)
         where = f"audience = ?{status_sql} AND {condition}"
         args = (audience_pk, *status_params, *params)
-        total = int(self.db.scalar(f"SELECT COUNT(*) FROM members WHERE {where}", args))
-        rows = self.db.rows(
-            f"{SELECT} WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
-            (*args, count, offset),
-        )
-        return MemberPage([_member(r) for r in rows], total)
-
-    def _changed_since_page(
-        self, audience_pk: int, status: str | None, since: str, offset: int, count: int
-    ) -> MemberPage:
-        """Reading back a large change page by page would count and skip every earlier
-        match again for each page. The listing remembers where its pages started, so each
-        page skips only from the nearest known position, as long as no member changed."""
-        status_sql, status_params = _status_clause(status)
-        where = f"audience = ?{status_sql} AND last_changed > ?"
-        args = (audience_pk, *status_params, since)
         with self.db.transaction():
-            positions = self._positions_of((audience_pk, status, since), where, args)
+            positions = self._positions_of(where, args)
             start_offset, start_id = positions.nearest(offset)
             rows = self.db.rows(
                 f"{SELECT} WHERE {where} AND id >= ? ORDER BY id LIMIT ? OFFSET ?",
@@ -210,7 +200,8 @@ class Members:
                 positions.ids[offset + len(rows)] = int(rows[-1]["id"]) + 1
         return MemberPage([_member(r) for r in rows], positions.total)
 
-    def _positions_of(self, key: tuple[Any, ...], where: str, args: tuple[Any, ...]) -> _Positions:
+    def _positions_of(self, where: str, args: tuple[Any, ...]) -> _Positions:
+        key = (where, args)
         positions = self._positions.get(key)
         if positions is None or positions.version != self.version:
             total = int(self.db.scalar(f"SELECT COUNT(*) FROM members WHERE {where}", args))
