@@ -30,7 +30,6 @@ LIST_TAG_PREFIX = "mcbridge: "
 SEPARATOR = "\x1f"
 FULL_READ_EVERY = timedelta(days=7)
 CLOCK_MARGIN = timedelta(seconds=5)
-WRITE_CHUNK = 2000
 COMMIT_EVERY = 5000
 READ_COLUMNS = (
     "email",
@@ -43,7 +42,12 @@ READ_COLUMNS = (
     "read_token",
 )
 WRITE_COLUMNS = (*READ_COLUMNS[:-1], "owned_tags")
-UPSERT_KEYS = ["mailing_list_id", "email"]
+UPSERT_KEYS = ("mailing_list_id", "email")
+
+
+def copy_upsert(columns: tuple[str, ...]) -> str:
+    """Insert or update rows of the copy by address, overwriting only `columns`."""
+    return driver_upsert(AudienceMember.__tablename__, UPSERT_KEYS, columns)
 
 
 def joined(names: Iterable[str]) -> str:
@@ -91,8 +95,7 @@ class MirrorUpdates:
     def __init__(self, mirror: Mirror) -> None:
         self.mirror = mirror
         self.connection = db.engine.connect()
-        columns = WRITE_COLUMNS[1:]
-        self.statement = driver_upsert(AudienceMember.__tablename__, tuple(UPSERT_KEYS), columns)
+        self.statement = copy_upsert(WRITE_COLUMNS[1:])
         self.uncommitted = 0
 
     def record(self, steps: list[Step], written: Written) -> None:
@@ -249,20 +252,12 @@ class Mirror:
             self.mailing_list.audience_fields = signature(self.specs)
 
     def save(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Insert or update rows read from Mailchimp, by address, in chunks through the
-        driver (a full read of a large audience is mostly this); what only mcbridge knows
-        (the role tags it owns) is kept."""
-        columns = READ_COLUMNS[1:]
-        statement = driver_upsert(AudienceMember.__tablename__, tuple(UPSERT_KEYS), columns)
-        connection = db.session.connection()
-        chunk: list[dict[str, Any]] = []
-        for row in rows:
-            chunk.append({**row, "mailing_list_id": self.list_id})
-            if len(chunk) >= WRITE_CHUNK:
-                connection.exec_driver_sql(statement, chunk)
-                chunk = []
-        if chunk:
-            connection.exec_driver_sql(statement, chunk)
+        """Insert or update the rows of one page read from Mailchimp (at most 1,000), by
+        address, through the driver (a full read of a large audience is mostly this); what
+        only mcbridge knows (the role tags it owns) is kept."""
+        page = [{**row, "mailing_list_id": self.list_id} for row in rows]
+        if page:
+            db.session.connection().exec_driver_sql(copy_upsert(READ_COLUMNS[1:]), page)
 
     def stream(self, batch_size: int = 5000) -> Iterator[Known]:
         """Every member, sorted by address in code-point order; Core rows unpacked by
