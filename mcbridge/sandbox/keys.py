@@ -9,7 +9,6 @@ import hashlib
 import random
 import re
 import secrets
-from functools import lru_cache
 
 KEY_PATTERN = re.compile(r"^(?P<body>[0-9a-f]{32})-(?P<dc>[a-z]{2,4}[0-9]{1,3})$")
 DC_PATTERN = re.compile(r"^[a-z]{2,4}[0-9]{1,3}$")
@@ -37,10 +36,8 @@ def mask_key(api_key: str) -> str:
     return f"…{match['body'][-4:]}-{match['dc']}"
 
 
-@lru_cache(maxsize=2048)
 def subscriber_hash(email: str) -> str:
-    """Mailchimp identifies a member by the MD5 of the lowercased address. Remembered for a
-    while: a batch subscribe hashes each of its 500 addresses twice (lookup, then write)."""
+    """Mailchimp identifies a member by the MD5 of the lowercased address."""
     return hashlib.md5(email.lower().encode("utf-8"), usedforsecurity=False).hexdigest()
 
 

@@ -162,15 +162,16 @@ class MemberWriter:
         return self.update(self.existing(member_hash), given, given.status)
 
     def batch_subscribe(
-        self, given: MemberInput, update_existing: bool, sync_tags: bool
+        self, given: MemberInput, update_existing: bool, sync_tags: bool, member_hash: str = ""
     ) -> tuple[Member, bool]:
-        """One entry of POST /lists/{id}: returns the member and whether it is new.
+        """One entry of POST /lists/{id}: returns the member and whether it is new
+        (`member_hash`: the address's hash, when the caller has it already).
 
         Unlike PUT, batch subscribe does apply tags to existing members (Mailchimp's
         January 2022 change), and `sync_tags` makes the given tags the member's only ones.
         """
         email = _required_email(given)
-        member_hash = subscriber_hash(email)
+        member_hash = member_hash or subscriber_hash(email)
         member = self.find(member_hash)
         if member is None:
             status = given.status_if_new or given.status or _missing_status("status")

@@ -35,12 +35,13 @@ def batch_subscribe(call: ApiCall, list_id: str) -> ApiResult:
     created: list[Member] = []
     updated: list[Member] = []
     errors: list[dict[str, Any]] = []
+    hashes = _hashes(entries)
     with member_writes(call.runtime, audience) as writer:
-        writer.prefetch(_hashes(entries))
+        writer.prefetch(hashes.values())
         writer.defer_inserts()
         for entry in entries:
             try:
-                member, is_new = _subscribe_one(writer, entry, update_existing, sync_tags)
+                member, is_new = _subscribe_one(writer, entry, hashes, update_existing, sync_tags)
             except problems.ApiError as problem:
                 errors.append(_error(entry, problem))
                 continue
@@ -69,20 +70,26 @@ def _shaped(
 
 
 def _subscribe_one(
-    writer: MemberWriter, entry: dict[str, Any], update_existing: bool, sync_tags: bool
+    writer: MemberWriter,
+    entry: dict[str, Any],
+    hashes: dict[str, str],
+    update_existing: bool,
+    sync_tags: bool,
 ) -> tuple[Member, bool]:
     given = member_input(entry)
     if given.status is None and given.status_if_new is None:
         raise problems.invalid_field("status", "Each member needs a status or status_if_new.")
-    return writer.batch_subscribe(given, update_existing, sync_tags)
+    member_hash = hashes.get(given.email or "", "")
+    return writer.batch_subscribe(given, update_existing, sync_tags, member_hash=member_hash)
 
 
-def _hashes(entries: list[dict[str, Any]]) -> list[str]:
-    return [
-        subscriber_hash(e["email_address"])
+def _hashes(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Address → subscriber hash, computed once for the lookup and the writes."""
+    return {
+        e["email_address"]: subscriber_hash(e["email_address"])
         for e in entries
         if isinstance(e.get("email_address"), str)
-    ]
+    }
 
 
 def _error(entry: dict[str, Any], problem: problems.ApiError) -> dict[str, Any]:
