@@ -41,7 +41,6 @@ BENCH_KEY = "0123456789abcdef0123456789abcdef-us1"
 LATENCY_MS = 300
 LISTS = 50
 LIST_WORKERS = (1, 3)
-LISTS_LATENCY_MS = LATENCY_MS
 ALL_SCENARIOS = (
     "resolve",
     "initial",
@@ -283,7 +282,7 @@ def run(bench: Bench, scenarios: tuple[str, ...], report: Callable[[Measure], No
         "repeat": lambda: [bench.sync(f"unchanged, run {n}") for n in range(2, 7)],
         "mailchimp-change": lambda: [bench.mailchimp_change()],
         "latency": lambda: latency_pair(bench),
-        "lists": lambda: workers_compared(bench, 0) + workers_compared(bench, LISTS_LATENCY_MS),
+        "lists": lambda: workers_compared(bench, 0) + workers_compared(bench, LATENCY_MS),
     }
     for name in ALL_SCENARIOS:
         if name in scenarios:

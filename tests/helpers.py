@@ -135,7 +135,7 @@ def wait_for(condition: Any, timeout: float = 10.0) -> Any:
         time.sleep(0.05)
 
 
-WORKER_SETTINGS = (
+PROCESS_SETTINGS = (
     "DATABASE_URL",
     "REDIS_URL",
     "MAILCHIMP_API_BASE_URL",
@@ -143,11 +143,16 @@ WORKER_SETTINGS = (
 )
 
 
+def process_env(app: Flask) -> dict[str, str]:
+    """The environment of a `flask mcbridge …` process configured as the test app."""
+    settings = {name: str(app.config[name]) for name in PROCESS_SETTINGS}
+    return {**os.environ, "FLASK_APP": "wsgi", **settings}
+
+
 def worker_processes(app: Flask, count: int = 1, timeout: float = 120) -> str:
     """Run the queued jobs in `count` real `flask mcbridge worker --burst` processes at
     once, configured as the test app through the environment; returns what they printed."""
-    settings = {name: str(app.config[name]) for name in WORKER_SETTINGS}
-    env = {**os.environ, "FLASK_APP": "wsgi", **settings}
+    env = process_env(app)
     command = [sys.executable, "-m", "flask", "mcbridge", "worker", "--burst"]
     workers = [
         subprocess.Popen(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from mcbridge.schedule import (
     utc_now,
 )
 from tests import factories as make
-from tests.helpers import post_form, sign_in, wait_for
+from tests.helpers import post_form, process_env, sign_in, wait_for
 from tests.sync.conftest import link
 
 
@@ -165,11 +164,9 @@ def test_a_list_that_keeps_failing_is_backed_off_and_reset_by_hand(lists, client
 
 
 def scheduler_process(app) -> subprocess.Popen[str]:
-    names = ("DATABASE_URL", "REDIS_URL", "MCBRIDGE_ENCRYPTION_KEYS")
-    env = {**os.environ, "FLASK_APP": "wsgi", **{name: str(app.config[name]) for name in names}}
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "mcbridge", "scheduler"],
-        env=env,
+        env=process_env(app),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
