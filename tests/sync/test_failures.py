@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from mcbridge.extensions import db
+from mcbridge.mailchimp import connect
 from mcbridge.messages import render
 
 
@@ -90,3 +93,27 @@ def test_a_value_that_does_not_fit_its_field_is_left_out_and_reported(club):
     assert [(i.email, i.kind) for i in run.issues] == [(anna.email, "field")]
     assert "FNAME left out: “Anna” is not a number" in render(run.issues[0].message)
     assert club.sandbox.member(typed, anna.email)["merge_fields"]["FNAME"] == ""
+
+
+def test_two_workers_on_one_key_stay_within_the_ten_connections(club):
+    """Mailchimp answers an 11th simultaneous connection with 429. Two workers' clients of
+    one key, 30 calls at once, 200 ms each: the slots held in Redis keep them at 10, so
+    Mailchimp never has to refuse one."""
+    clients = [connect(club.key), connect(club.key)]
+    club.sandbox.add_latency(200, api_key=club.key)
+    club.sandbox.clear_requests()
+    try:
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            answers = list(
+                pool.map(
+                    lambda n: clients[n % 2].lists.get(club.audience, fields="id")["id"],
+                    range(30),
+                )
+            )
+    finally:
+        club.sandbox.clear_faults()
+        for client in clients:
+            client.close()
+
+    assert answers == [club.audience] * 30
+    assert [call["status"] for call in club.calls()] == [200] * 30
