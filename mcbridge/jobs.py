@@ -27,7 +27,7 @@ from sqlalchemy import select
 from mcbridge.extensions import db
 from mcbridge.mailchimp.keys import datacenter
 from mcbridge.messages import N_, Message, dumps
-from mcbridge.models import MailingList, SyncRun, User
+from mcbridge.models import UNFINISHED_STATES, MailingList, SyncRun, User
 from mcbridge.sync.engine import export
 from mcbridge.sync.result import SyncResult, now, record
 
@@ -139,7 +139,7 @@ def close_interrupted_runs(mailing_list_id: int) -> None:
         return
     unfinished = db.session.scalars(
         select(SyncRun).where(
-            SyncRun.mailing_list_id == mailing_list_id, SyncRun.state.in_(("queued", "running"))
+            SyncRun.mailing_list_id == mailing_list_id, SyncRun.state.in_(UNFINISHED_STATES)
         )
     ).all()
     for run in unfinished:
@@ -185,7 +185,7 @@ def compare_and_delete(redis: Redis, key: str, expected: bytes | None) -> None:
 def latest_unfinished(mailing_list_id: int) -> SyncRun | None:
     return db.session.scalar(
         select(SyncRun)
-        .where(SyncRun.mailing_list_id == mailing_list_id, SyncRun.state.in_(("queued", "running")))
+        .where(SyncRun.mailing_list_id == mailing_list_id, SyncRun.state.in_(UNFINISHED_STATES))
         .order_by(SyncRun.id.desc())
         .limit(1)
     )

@@ -6,6 +6,7 @@ from mcbridge.models.people import GENDERS, AdditionalEmail, Person
 from mcbridge.models.sync import (
     COUNTERS,
     FINISHED_STATES,
+    UNFINISHED_STATES,
     AudienceMember,
     MailchimpEvent,
     RefusedAddress,
@@ -18,6 +19,7 @@ __all__ = [
     "COUNTERS",
     "FINISHED_STATES",
     "GENDERS",
+    "UNFINISHED_STATES",
     "AdditionalEmail",
     "AudienceMember",
     "Group",

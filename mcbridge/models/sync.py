@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mcbridge.models.users import User
 
 RUN_STATES = ("queued", "running", "unchanged", "success", "partial", "failed")
+UNFINISHED_STATES = ("queued", "running")
 FINISHED_STATES = ("unchanged", "success", "partial", "failed")
 COUNTERS = (
     "added",
