@@ -16,10 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from mcbridge.admin.base import SignedInView, int_or_404
 from mcbridge.admin.mailing_lists import describe_rule
-from mcbridge.admin.run_labels import state_badge
+from mcbridge.admin.run_labels import phase_labels, state_badge
 from mcbridge.auth import current_scope
 from mcbridge.csv_export import csv_lines
 from mcbridge.extensions import db
+from mcbridge.jobs import close_interrupted_runs, latest_unfinished, progress_of
 from mcbridge.models import (
     AudienceMember,
     MailchimpEvent,
@@ -138,6 +139,8 @@ class SubscribersView(SignedInView):
         statement = search_filter(recipients.addresses(), term) if term else recipients.addresses()
         total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        close_interrupted_runs(mailing_list.id)
+        running = latest_unfinished(mailing_list.id)
         return self.render(
             "mcbridge/admin/subscribers.html",
             mailing_list=mailing_list,
@@ -156,6 +159,9 @@ class SubscribersView(SignedInView):
             next_daily=next_daily_attempt(mailing_list, utc_now()),
             backed_off=backed_off(mailing_list),
             address_changes=open_address_changes(mailing_list.id),
+            running=running,
+            progress=progress_of(running) if running else None,
+            phases=phase_labels(),
         )
 
     @expose("/<list_id>/subscribers.csv")

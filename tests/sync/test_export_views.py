@@ -61,6 +61,29 @@ def test_choosing_mailchimp_queues_the_export_and_returns_at_once(client, club):
     assert 'badge-success">exported' in listing
 
 
+def test_the_list_page_follows_an_export_under_way_until_it_ends(client, club):
+    club.join("Anna")
+    leader = leader_of(club)
+    sign_in(client, leader.email)
+    subscribers = f"/admin/subscribers/{club.newsletter.id}/"
+    post_form(client, f"/admin/exports/{club.newsletter.id}/start", {}, page=subscribers)
+    run = db.session.query(SyncRun).one()
+
+    under_way = client.get(subscribers).get_data(as_text=True)
+    assert "Export to Mailchimp under way" in under_way
+    assert f'data-url="/admin/exports/runs/{run.id}/progress.json"' in under_way
+    assert "run-progress.js" in under_way
+
+    work()
+    ended = client.get(subscribers).get_data(as_text=True)
+    assert 'id="run-progress"' not in ended
+    assert 'badge-success">exported' in ended
+    run_page = client.get(f"/admin/exports/runs/{run.id}").get_data(as_text=True)
+    assert f"Started by {leader.email}" in run_page
+    history = client.get(f"/admin/exports/{club.newsletter.id}/history").get_data(as_text=True)
+    assert leader.email in history
+
+
 def test_a_second_trigger_says_already_running(client, club):
     sign_in(client, leader_of(club).email)
     subscribers = f"/admin/subscribers/{club.newsletter.id}/"
