@@ -244,7 +244,8 @@ class Writer:
         self._submit(chunk, partial(subscribe_chunk, self.target, chunk))
 
     def _archive(self, step: Step) -> None:
-        """One by one while few; past the threshold, the rest go through /batches."""
+        """Held to the end: up to the threshold they go one by one; past it, all of them go
+        through /batches, 5,000 operations a job."""
         self.archives.append(step)
         if len(self.archives) > self.target.batch_threshold:
             self.batching_archives = True

@@ -103,6 +103,24 @@ def test_people_who_leave_the_list_are_archived_never_deleted(club):
     assert not [c for c in club.calls() if "delete-permanent" in c["path"]]
 
 
+def test_many_leaving_at_once_are_archived_through_one_batch_job(club, app):
+    app.config["MAILCHIMP_BATCH_ARCHIVE_THRESHOLD"] = 2
+    people = [club.join(f"Member{number}") for number in range(6)]
+    club.export()
+    for person in people:
+        person.roles[0].end_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    club.sandbox.clear_requests()
+
+    run = club.export()
+
+    assert (run.state, run.archived) == ("success", 6)
+    assert statuses(club, *(person.email for person in people)) == ["archived"] * 6
+    writes = [(call["method"], call["path"]) for call in club.write_calls()]
+    assert writes.count(("POST", "/3.0/batches")) == 1
+    assert [method for method, _ in writes].count("DELETE") == 0  # none one by one
+
+
 def test_contacts_mcbridge_did_not_add_are_never_touched(club):
     club.join("Anna")
     club.sandbox.simulate_signup(club.audience, "reader@newspaper-mail.ch", {"FNAME": "Reader"})
