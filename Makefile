@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 CATALOGS := $(wildcard mcbridge/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test lint translations extract-messages services
+.PHONY: run test lint translations extract-messages services check-live
 
 run: $(INSTALLED) $(COMPILED)
 	scripts/run
@@ -21,6 +21,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 translations: $(COMPILED)
+
+# Never run by CI: probes the real Mailchimp, see README "Live conformance check".
+check-live: $(INSTALLED)
+	$(BIN)/python -m conformance
 
 services:
 	scripts/ensure-services
