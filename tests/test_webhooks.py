@@ -108,7 +108,9 @@ def test_an_address_change_waits_for_review_then_applies(linked, sandbox, client
 
     run = reserve(linked.list, "cli", None, False)
     execute(run, ignore_progress)
-    assert (run.added, run.pending) == (0, 1)  # the old address is not re-added meanwhile
+    # both the old address and the new one are held: not re-added, not archived
+    assert (run.added, run.archived, run.pending) == (0, 0, 2)
+    assert sandbox.member(linked.audience, "carla.new@club-mail.ch")["status"] == "subscribed"
 
     subscribers = f"/admin/subscribers/{linked.list.id}/"
     page = client.get(subscribers).get_data(as_text=True)
@@ -125,9 +127,40 @@ def test_an_address_change_waits_for_review_then_applies(linked, sandbox, client
     assert events("upemail")[0].review == "applied"
 
 
-def test_a_profile_change_is_recorded(linked, sandbox):
-    sandbox.simulate_profile_update(linked.audience, linked.people[0].email, {"FNAME": "Annie"})
-    assert wait_for(lambda: events("profile"))
+def test_a_profile_change_is_held_for_review_and_never_overwritten_silently(
+    linked, sandbox, client
+):
+    anna, ben = linked.people[0], linked.people[1]
+    sandbox.simulate_profile_update(linked.audience, anna.email, {"FNAME": "Annie"})
+    sandbox.simulate_profile_update(linked.audience, ben.email, {"FNAME": "Benny"})
+    assert wait_for(lambda: len(events("profile")) == 2)
+    anna.first_name, ben.first_name = "Anna-Maria", "Benjamin"
+    db.session.commit()
+
+    held = reserve(linked.list, "cli", None, False)
+    execute(held, ignore_progress)
+    assert (held.updated, held.pending) == (0, 2)
+    assert sandbox.member(linked.audience, anna.email)["merge_fields"]["FNAME"] == "Annie"
+
+    subscribers = f"/admin/subscribers/{linked.list.id}/"
+    page = client.get(subscribers).get_data(as_text=True)
+    assert "Annie" in page and "Benny" in page
+    by_email = {event.email: event for event in events("profile")}
+    for email, decision in ((anna.email, "apply"), (ben.email, "dismiss")):
+        post_form(
+            client,
+            f"/admin/mailchimp/{linked.list.id}/address-change/{by_email[email].id}/{decision}",
+            {},
+            page=subscribers,
+        )
+    db.session.expire_all()
+    assert db.session.get(Person, anna.id).first_name == "Annie"  # Mailchimp's side won
+
+    after = reserve(linked.list, "cli", None, False)
+    execute(after, ignore_progress)
+    assert after.updated == 1  # Ben: mcbridge's side won, its value goes out again
+    assert sandbox.member(linked.audience, anna.email)["merge_fields"]["FNAME"] == "Annie"
+    assert sandbox.member(linked.audience, ben.email)["merge_fields"]["FNAME"] == "Benjamin"
 
 
 def webhook_url(linked, live, secret: str) -> str:
@@ -158,12 +191,57 @@ def test_malformed_deliveries_are_refused_and_change_nothing(linked, sandbox_ser
     for broken in (
         {"type": "teleport"},
         {"fired_at": "yesterday"},
-        {"data[list_id]": "someone-else"},
+        {"data[list_id]": ""},
         {"data[email]": ""},
     ):
         response = requests.post(url, data=delivery(linked, **broken), timeout=10)
         assert response.status_code == 400, broken
     assert events("unsubscribe") == []
+
+
+def test_deliveries_that_no_longer_concern_a_list_are_answered_200_and_ignored(
+    linked, sandbox_server, live
+):
+    """Mailchimp disables a webhook that keeps failing: an audience the list left, or a
+    list deleted since, is no reason to fail a well-formed delivery."""
+    url = registered_url(linked, sandbox_server)
+    moved = requests.post(url, data=delivery(linked, **{"data[list_id]": "other"}), timeout=10)
+    db.session.delete(linked.list)
+    db.session.commit()
+    gone = requests.post(url, data=delivery(linked), timeout=10)
+    assert (moved.status_code, gone.status_code) == (200, 200)
+    assert events("unsubscribe") == []
+
+
+def test_an_admin_archive_is_not_an_unsubscribe_and_is_never_undone(linked, sandbox):
+    anna = linked.people[0]
+    sandbox.simulate_admin_archive(linked.audience, anna.email)
+    assert wait_for(lambda: events("unsubscribe"))
+    member = db.session.query(AudienceMember).filter_by(email=anna.email).one()
+    assert member.status == "archived"
+
+    run = reserve(linked.list, "cli", None, False)
+    execute(run, ignore_progress)
+
+    assert (run.archived_elsewhere, run.resubscribed) == (1, 0)
+    assert sandbox.member(linked.audience, anna.email)["status"] == "archived"
+    assert sandbox.consent_ledger(linked.audience) == []
+
+
+def test_a_spam_complaint_is_an_unsubscribe_not_a_bounce(linked, sandbox):
+    ben = linked.people[1]
+    sandbox.simulate_unsubscribe(linked.audience, ben.email, abuse=True)
+    assert wait_for(lambda: events("unsubscribe") or events("cleaned"))
+    db.session.expire_all()
+    member = db.session.query(AudienceMember).filter_by(email=ben.email).one()
+    assert member.status == "unsubscribed"
+    assert db.session.get(Person, ben.id).email_bounced_at is None
+
+    run = reserve(linked.list, "cli", None, False)
+    execute(run, ignore_progress)
+    assert run.kept_unsubscribed == 1
+    assert sandbox.member(linked.audience, ben.email)["status"] != "subscribed"
+    assert sandbox.consent_ledger(linked.audience) == []
 
 
 def test_the_same_event_twice_is_recorded_once(linked, sandbox_server):

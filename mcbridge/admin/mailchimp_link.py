@@ -8,12 +8,9 @@ key is stored encrypted and only its last four characters are ever shown.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from contextlib import suppress
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user
@@ -34,7 +31,6 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from mcbridge.admin.base import SignedInView, int_or_404
 from mcbridge.admin.subscribers import load_list_in_scope
-from mcbridge.auth import current_scope
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import (
@@ -42,17 +38,19 @@ from mcbridge.mailchimp.audience import (
     MergeField,
     audiences,
     check_audience,
-    delete_webhook,
     merge_fields,
-    register_webhook,
+    rename_tag,
+    tag_segment_ids,
 )
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import KeyRefusedError, MailchimpError, NotFoundError
 from mcbridge.mailchimp.keys import is_well_formed, masked
-from mcbridge.models import AdditionalEmail, AudienceMember, MailchimpEvent, MailingList, Person
+from mcbridge.models import AudienceMember, BringBackRequest, MailchimpEvent, MailingList
 from mcbridge.sync.fields import SOURCES, TAG_PATTERN, field_map
 from mcbridge.sync.mirror import LIST_TAG_PREFIX
 from mcbridge.sync.result import now
+from mcbridge.webhooks.register import connect_webhook, forget_webhook
+from mcbridge.webhooks.review import apply_change, dismiss_change
 
 COMPATIBLE_TYPES = {
     "text": {"text"},
@@ -101,8 +99,15 @@ class LinkForm(FlaskForm):
         validators=[Optional(), Length(max=100)],
         filters=[lambda value: value.strip() if value else value],
         description=lazy_gettext(
-            "mcbridge tags every contact it adds, and only ever archives contacts with this tag."
+            "mcbridge tags every contact it adds, and only ever archives contacts with this "
+            "tag. It is fixed when the list is first linked; renaming the list keeps it."
         ),
+    )
+    confirm_retag = BooleanField(
+        lazy_gettext(
+            "Yes, rename this tag in Mailchimp: every contact this list manages carries the new "
+            "tag from now on."
+        )
     )
     send_first_name = BooleanField(lazy_gettext("First name → FNAME"), default=True)
     send_last_name = BooleanField(lazy_gettext("Last name → LNAME"), default=True)
@@ -233,44 +238,6 @@ class LinkCheck:
         return message
 
 
-def webhook_url(mailing_list: MailingList, secret: str) -> str:
-    """Where Mailchimp posts events: MCBRIDGE_PUBLIC_URL when set (behind a proxy),
-    else the address this request came in on."""
-    path = url_for("mcbridge_webhooks.receive", list_id=mailing_list.id, secret=secret)
-    base = current_app.config.get("MCBRIDGE_PUBLIC_URL") or request.host_url
-    return base.rstrip("/") + path
-
-
-def connect_webhook(client: Client, mailing_list: MailingList) -> None:
-    """Register (again) the list's webhook; a failure is noted, not fatal: each export
-    reads unsubscribes and bounces from the audience anyway.
-
-    The secret's hash is committed first: Mailchimp checks the URL with a GET before it
-    answers, and that GET must find it.
-    """
-    forget_webhook(client, mailing_list)
-    secret = secrets.token_urlsafe(32)
-    mailing_list.webhook_secret_hash = hashlib.sha256(secret.encode()).hexdigest()
-    db.session.commit()
-    try:
-        mailing_list.webhook_id = register_webhook(
-            client, mailing_list.mailchimp_list_id or "", webhook_url(mailing_list, secret)
-        )
-        mailing_list.webhook_error = None
-    except MailchimpError as error:
-        mailing_list.webhook_secret_hash = None
-        mailing_list.webhook_error = error.detail or error.title or str(error.status)
-
-
-def forget_webhook(client: Client | None, mailing_list: MailingList) -> None:
-    if client is not None and mailing_list.webhook_id and mailing_list.mailchimp_list_id:
-        # Gone already, or the key no longer works: either way nothing is left to undo.
-        with suppress(MailchimpError):
-            delete_webhook(client, mailing_list.mailchimp_list_id, mailing_list.webhook_id)
-    mailing_list.webhook_id = None
-    mailing_list.webhook_secret_hash = None
-
-
 class MailchimpLinkView(SignedInView):
     """The "Mailchimp" tab of a mailing list."""
 
@@ -308,7 +275,42 @@ class MailchimpLinkView(SignedInView):
         if problems:
             form.attributes.errors = problems
             return False
+        if not self.retag(form, mailing_list, check):
+            return False
         self.apply(form, mailing_list, check, chosen)
+        return True
+
+    def retag(self, form: LinkForm, mailing_list: MailingList, check: LinkCheck) -> bool:
+        """A linked list's tag changes only by an explicit, confirmed rename, done in
+        Mailchimp at once (one call renames the tag on every contact that carries it)."""
+        wanted = form.managed_tag.data
+        current = mailing_list.mailchimp_tag
+        moved = mailing_list.mailchimp_list_id != (check.audience.id if check.audience else None)
+        if not wanted or current is None or wanted == current or moved:
+            return True
+        if not form.confirm_retag.data:
+            form.managed_tag.errors.append(
+                gettext(
+                    "Changing the tag renames it on every contact this list manages: tick the "
+                    "confirmation below to do so."
+                )
+            )
+            return False
+        assert check.client is not None
+        try:
+            segments = tag_segment_ids(check.client, mailing_list.mailchimp_list_id or "")
+            if wanted in segments:
+                form.managed_tag.errors.append(
+                    gettext("The audience already has a tag named “%(tag)s”.", tag=wanted)
+                )
+                return False
+            if current in segments:
+                rename_tag(
+                    check.client, mailing_list.mailchimp_list_id or "", segments[current], wanted
+                )
+        except MailchimpError as error:
+            form.managed_tag.errors.append(error.user_message().render())
+            return False
         return True
 
     def apply(
@@ -327,7 +329,7 @@ class MailchimpLinkView(SignedInView):
         mailing_list.mailchimp_api_key = check.key
         mailing_list.mailchimp_list_id = check.audience.id
         mailing_list.mailchimp_audience_name = check.audience.name
-        mailing_list.mailchimp_tag = form.managed_tag.data or None
+        mailing_list.mailchimp_tag = form.managed_tag.data or mailing_list.managed_tag
         mailing_list.merge_field_map = chosen
         mailing_list.role_tags = form.role_tags.data
         mailing_list.failure_streak = 0
@@ -347,31 +349,58 @@ class MailchimpLinkView(SignedInView):
 
     @expose("/<list_id>/address-change/<event_id>/<decision>", methods=("POST",))
     def review_change(self, list_id: str, event_id: str, decision: str) -> Response:
-        """Apply an address changed in Mailchimp to the person, or dismiss it."""
+        """Apply a change made in Mailchimp (an address, a profile) to the people, or
+        dismiss it; either way exports stop holding the addresses it concerns."""
         mailing_list = load_list_in_scope(list_id)
         event = db.session.scalar(
             select(MailchimpEvent).where(
                 MailchimpEvent.id == int_or_404(event_id),
                 MailchimpEvent.mailing_list_id == mailing_list.id,
-                MailchimpEvent.kind == "upemail",
                 MailchimpEvent.review == "open",
             )
         )
         if event is None or decision not in ("apply", "dismiss"):
             abort(404)
         if decision == "apply":
-            changed = apply_address_change(event)
+            changed = apply_change(event)
             flash(
-                ngettext(
-                    "%(num)d address changed to %(new)s.",
-                    "%(num)d addresses changed to %(new)s.",
-                    changed,
-                    new=event.new_email,
-                ),
+                ngettext("%(num)d person updated.", "%(num)d people updated.", changed),
                 "success",
             )
+        else:
+            dismiss_change(event)
         event.review = "applied" if decision == "apply" else "dismissed"
         db.session.commit()
+        return redirect(url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id))
+
+    @expose("/<list_id>/bring-back", methods=("POST",))
+    def bring_back(self, list_id: str) -> Response:
+        """A leader asks, on record, that a contact archived by someone else be subscribed
+        again by the next export."""
+        mailing_list = load_list_in_scope(list_id)
+        email = (request.form.get("email") or "").strip().lower()
+        archived = db.session.scalar(
+            select(AudienceMember.id).where(
+                AudienceMember.mailing_list_id == mailing_list.id,
+                AudienceMember.email == email,
+                AudienceMember.status == "archived",
+            )
+        )
+        if archived is None:
+            abort(404)
+        db.session.add(
+            BringBackRequest(
+                mailing_list_id=mailing_list.id,
+                email=email,
+                requested_by_id=current_user.id,
+                requested_at=now(),
+            )
+        )
+        db.session.commit()
+        flash(
+            gettext("%(email)s will be subscribed again by the next export.", email=email),
+            "success",
+        )
         return redirect(url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id))
 
     @expose("/<list_id>/disconnect", methods=("POST",))
@@ -393,22 +422,6 @@ class MailchimpLinkView(SignedInView):
             "success",
         )
         return redirect(url_for(".edit", list_id=mailing_list.id))
-
-
-def apply_address_change(event: MailchimpEvent) -> int:
-    """Give the people in scope who hold the old address the new one; returns how many."""
-    scope = current_scope()
-    people = db.session.scalars(
-        select(Person).where(Person.email == event.email, scope.people())
-    ).all()
-    extras = db.session.scalars(
-        select(AdditionalEmail)
-        .join(Person, Person.id == AdditionalEmail.person_id)
-        .where(AdditionalEmail.email == event.email, scope.people())
-    ).all()
-    for holder in [*people, *extras]:
-        holder.email = event.new_email
-    return len(people) + len(extras)
 
 
 def forget_audience_copy(mailing_list: MailingList) -> None:

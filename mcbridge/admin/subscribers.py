@@ -23,7 +23,6 @@ from mcbridge.extensions import db
 from mcbridge.jobs import close_interrupted_runs, latest_unfinished, progress_of
 from mcbridge.models import (
     AudienceMember,
-    MailchimpEvent,
     MailingList,
     Person,
     RefusedAddress,
@@ -31,6 +30,7 @@ from mcbridge.models import (
 )
 from mcbridge.recipients import recipients_of
 from mcbridge.schedule import backed_off, next_daily_attempt, utc_now
+from mcbridge.webhooks.review import open_reviews, profile_values
 
 PAGE_SIZE = 50
 
@@ -83,20 +83,6 @@ def audience_statuses(mailing_list_id: int, emails: list[str]) -> dict[str, str]
         )
     )
     return {row.email: row.status for row in rows}
-
-
-def open_address_changes(mailing_list_id: int) -> list[MailchimpEvent]:
-    return list(
-        db.session.scalars(
-            select(MailchimpEvent)
-            .where(
-                MailchimpEvent.mailing_list_id == mailing_list_id,
-                MailchimpEvent.kind == "upemail",
-                MailchimpEvent.review == "open",
-            )
-            .order_by(MailchimpEvent.id)
-        )
-    )
 
 
 def refused_count(mailing_list_id: int) -> int:
@@ -158,7 +144,8 @@ class SubscribersView(SignedInView):
             statuses=audience_statuses(mailing_list.id, [row.email for row in rows]),
             next_daily=next_daily_attempt(mailing_list, utc_now()),
             backed_off=backed_off(mailing_list),
-            address_changes=open_address_changes(mailing_list.id),
+            address_changes=db.session.scalars(open_reviews(mailing_list.id)).all(),
+            profile_values=profile_values,
             running=running,
             progress=progress_of(running) if running else None,
             phases=phase_labels(),

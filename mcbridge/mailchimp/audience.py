@@ -9,17 +9,30 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from mcbridge.mailchimp.client import Client
-from mcbridge.mailchimp.errors import MailchimpError, UnavailableError
+from mcbridge.mailchimp.errors import (
+    AudienceNotFoundError,
+    MailchimpError,
+    NotFoundError,
+    UnavailableError,
+)
 from mcbridge.mailchimp.keys import subscriber_hash
 
 BATCH_SUBSCRIBE_LIMIT = 500
 SEGMENT_LIMIT = 500
+MAX_PAGE = 1000
+SMALLEST_PAGE = 50
 MEMBER_FIELDS = ("email_address", "status", "merge_fields", "tags", "last_changed")
+# The default listing may leave archived contacts out ([UNVERIFIED]), so they are read on
+# their own: an export must know every archived address before it adds anyone.
+LISTINGS: tuple[str | None, ...] = (None, "archived")
+SUBMITTED_MARGIN = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -53,10 +66,21 @@ class SubscribeOutcome:
     errors: list[MemberError]
 
 
+@contextmanager
+def about_the_audience() -> Iterator[None]:
+    """A 404 on the audience's own resources means the audience is not there (a 404 on one
+    contact or batch means only that this contact or batch is not)."""
+    try:
+        yield
+    except NotFoundError as error:
+        raise AudienceNotFoundError(error.status, error.title, error.detail) from error
+
+
 def check_audience(client: Client, list_id: str) -> AudienceInfo:
     """Read the audience, which also checks the key: Mailchimp answers a refused key with
     the same 401 here as on /ping, so a ping first would only cost a round trip."""
-    audience = client.lists.get(list_id, fields="id,name,stats.member_count")
+    with about_the_audience():
+        audience = client.lists.get(list_id, fields="id,name,stats.member_count")
     return AudienceInfo(
         id=audience["id"],
         name=audience.get("name", ""),
@@ -101,14 +125,30 @@ def delete_webhook(client: Client, list_id: str, webhook_id: str) -> None:
     client.lists.webhooks.delete(list_id, webhook_id)
 
 
-def member_total(client: Client, list_id: str) -> int:
-    """How many members the audience has, whatever their status (one small read)."""
-    answer = client.lists.members.all(list_id, count=1, fields="total_items")
-    return int(answer.get("total_items", 0))
+def member_total(client: Client, list_id: str, since: str | None = None) -> int:
+    """How many members the audience has (changed since `since`), archived ones included:
+    one small read per listing."""
+    total = 0
+    for status in LISTINGS:
+        query = listing_query(status, since)
+        with about_the_audience():
+            answer = client.lists.members.all(list_id, count=1, fields="total_items", **query)
+        total += int(answer.get("total_items", 0))
+    return total
+
+
+def listing_query(status: str | None, since: str | None) -> dict[str, str]:
+    query = {}
+    if status:
+        query["status"] = status
+    if since:
+        query["since_last_changed"] = since
+    return query
 
 
 def merge_fields(client: Client, list_id: str) -> list[MergeField]:
-    answer = client.lists.merge_fields.all(list_id, get_all=True)
+    with about_the_audience():
+        answer = client.lists.merge_fields.all(list_id, get_all=True)
     return [merge_field(item) for item in answer.get("merge_fields", [])]
 
 
@@ -126,40 +166,64 @@ def merge_field(item: dict[str, Any]) -> MergeField:
     )
 
 
-def member_pages(
-    client: Client,
-    list_id: str,
-    *,
-    since: str | None,
-    page_size: int,
-    workers: int,
-) -> tuple[int, datetime | None, Iterator[list[dict[str, Any]]]]:
-    """All members (or those changed since `since`), page by page, several pages at a time.
+class MemberListing:
+    """Every member (or those changed since `since`), page by page, several pages at a time,
+    through both listings (see LISTINGS).
 
-    Returns the total, Mailchimp's clock when the read began (so the next read can start
-    there, whatever our own clock says) and the pages. Only the fields the sync compares
-    are requested.
+    `start` reads the first pages and returns the total at that moment and Mailchimp's
+    clock when the read began (the next read starts there, whatever our own clock says).
+    Only the fields the sync compares are requested. A page that times out (504, or no
+    answer) is read again in two halves: large pages are what times out on big audiences.
     """
-    fields = ",".join(f"members.{name}" for name in MEMBER_FIELDS) + ",total_items"
-    query: dict[str, Any] = {"fields": fields}
-    if since:
-        query["since_last_changed"] = since
 
-    def page(offset: int) -> dict[str, Any]:
-        return client.lists.members.all(list_id, count=page_size, offset=offset, **query)
+    def __init__(
+        self, client: Client, list_id: str, *, since: str | None, page_size: int, workers: int
+    ) -> None:
+        self.client = client
+        self.list_id = list_id
+        self.since = since
+        self.page_size = max(1, min(page_size, MAX_PAGE))
+        self.workers = workers
+        self.fields = ",".join(f"members.{name}" for name in MEMBER_FIELDS) + ",total_items"
+        self.first: dict[str | None, dict[str, Any]] = {}
 
-    first = page(0)
-    started = client.server_time()
-    total = int(first.get("total_items", 0))
-    offsets = range(page_size, total, page_size)
+    def start(self) -> tuple[int, datetime | None]:
+        started: datetime | None = None
+        for status in LISTINGS:
+            self.first[status] = self._page(status, 0, self.page_size)
+            started = started or self.client.server_time()
+        return sum(int(answer.get("total_items", 0)) for answer in self.first.values()), started
 
-    def pages() -> Iterator[list[dict[str, Any]]]:
-        yield first.get("members", [])
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for answer in read_ahead(pool, page, offsets, 2 * workers):
-                yield answer.get("members", [])
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for status, first in self.first.items():
+                yield first.get("members", [])
+                offsets = range(self.page_size, int(first.get("total_items", 0)), self.page_size)
+                read = partial(self.page_at, status)
+                yield from read_ahead(pool, read, offsets, 2 * self.workers)
 
-    return total, started, pages()
+    def total_now(self) -> int:
+        return member_total(self.client, self.list_id, self.since)
+
+    def page_at(self, status: str | None, offset: int) -> list[dict[str, Any]]:
+        return self.members(status, offset, self.page_size)
+
+    def members(self, status: str | None, offset: int, count: int) -> list[dict[str, Any]]:
+        try:
+            return list(self._page(status, offset, count).get("members", []))
+        except UnavailableError as error:
+            if error.status not in (None, 504) or count <= SMALLEST_PAGE:
+                raise
+        half = count // 2
+        first = self.members(status, offset, half)
+        return first + self.members(status, offset + half, count - half)
+
+    def _page(self, status: str | None, offset: int, count: int) -> dict[str, Any]:
+        query = listing_query(status, self.since)
+        with about_the_audience():
+            return self.client.lists.members.all(
+                self.list_id, count=count, offset=offset, fields=self.fields, **query
+            )
 
 
 def read_ahead(
@@ -200,16 +264,20 @@ SUBSCRIBE_ANSWER = ",".join(
 
 
 def batch_subscribe(
-    client: Client, list_id: str, members: list[dict[str, Any]]
+    client: Client, list_id: str, members: list[dict[str, Any]], *, update_existing: bool
 ) -> SubscribeOutcome:
-    """Add or update up to 500 members; Mailchimp answers 200 even when some are refused.
+    """Add (or, with `update_existing`, also update) up to 500 members; Mailchimp answers
+    200 even when some are refused.
 
+    `update_existing` changes existing members' status to the one sent [DOC]: only an
+    export bringing back contacts it archived itself may set it. Without it an address
+    that exists after all comes back as ERROR_CONTACT_EXISTS and is left alone.
     The answer is trimmed to what mcbridge reads (`fields`): in full it repeats every
     member's whole record, and decoding that would cost more than everything else.
     """
     answer = client.post(
         f"lists/{list_id}?fields={SUBSCRIBE_ANSWER}",
-        {"members": members, "update_existing": True},
+        {"members": members, "update_existing": update_existing},
     )
     written = [*answer.get("new_members", []), *answer.get("updated_members", [])]
     errors = [member_error(item) for item in answer.get("errors", [])]
@@ -228,6 +296,19 @@ def member_error(item: dict[str, Any]) -> MemberError:
     )
 
 
+def member_path(list_id: str, email: str) -> str:
+    return f"/lists/{list_id}/members/{subscriber_hash(email)}"
+
+
+def update_fields(client: Client, list_id: str, email: str, merge_fields: dict[str, Any]) -> None:
+    """Change a member's merge fields and nothing else: no status travels, so a contact
+    unsubscribed a moment ago stays unsubscribed."""
+    client.patch(
+        f"lists/{list_id}/members/{subscriber_hash(email)}?fields=id",
+        {"merge_fields": merge_fields},
+    )
+
+
 def archive(client: Client, list_id: str, email: str) -> None:
     """Archive (Mailchimp's DELETE); never the permanent delete, which forbids re-adding."""
     client.lists.members.delete(list_id, subscriber_hash(email))
@@ -241,11 +322,37 @@ def tag_segment_ids(client: Client, list_id: str) -> dict[str, int]:
     return {segment["name"]: int(segment["id"]) for segment in answer.get("segments", [])}
 
 
-def remove_tag(client: Client, list_id: str, segment_id: int, emails: list[str]) -> None:
-    """Take a tag off up to 500 members in one call."""
-    client.lists.segments.update_members(
-        list_id, str(segment_id), {"members_to_remove": emails[:SEGMENT_LIMIT]}
+def create_tag(client: Client, list_id: str, name: str) -> int:
+    """A new, empty tag (a static segment); returns its segment id."""
+    answer = client.post(
+        f"lists/{list_id}/segments?fields=id", {"name": name, "static_segment": []}
     )
+    return int(answer["id"])
+
+
+def rename_tag(client: Client, list_id: str, segment_id: int, name: str) -> None:
+    """One call re-tags every contact that carries the tag."""
+    client.lists.segments.update(list_id, str(segment_id), {"name": name})
+
+
+SEGMENT_ANSWER = "total_added,total_removed,errors"
+
+
+def change_tag(
+    client: Client, list_id: str, segment_id: int, emails: list[str], *, add: bool
+) -> list[str]:
+    """Put a tag on (or take it off) up to 500 members in one call, without touching
+    anything else of theirs; returns the addresses Mailchimp did not find."""
+    key = "members_to_add" if add else "members_to_remove"
+    answer = client.post(
+        f"lists/{list_id}/segments/{segment_id}?fields={SEGMENT_ANSWER}",
+        {key: emails[:SEGMENT_LIMIT]},
+    )
+    return [
+        str(email).lower()
+        for error in answer.get("errors") or []
+        for email in error.get("email_addresses") or []
+    ]
 
 
 @dataclass(frozen=True)
@@ -255,29 +362,91 @@ class OperationResult:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """A finished /batches job: each operation's answer, and Mailchimp's clock when it
+    completed (every change it made happened before)."""
+
+    results: list[OperationResult]
+    completed_at: datetime | None
+
+
+class BatchStillRunningError(MailchimpError):
+    """Mailchimp has not finished the batch by the deadline; it goes on there, and the next
+    export reads its results."""
+
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(None, "Batch still running", f"batch {batch_id} unfinished")
+        self.batch_id = batch_id
+
+
 def run_batch(
     client: Client,
     operations: list[dict[str, Any]],
     *,
     poll: float,
     timeout: float,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> list[OperationResult]:
+    known: set[str],
+) -> BatchOutcome:
     """Submit operations to /batches, wait for Mailchimp to finish them, read each result.
 
-    Waiting is bounded: a batch still unfinished after `timeout` ends the run as failed
-    rather than polling for hours, and the batch keeps running on Mailchimp's side.
+    Waiting is bounded: a batch still unfinished after `timeout` raises
+    BatchStillRunningError. `known`: batch ids this export already has, never mistaken
+    for this one when a lost answer has to be looked for.
     """
-    batch = client.batch_operations.create({"operations": operations})
+    batch = submit_batch(client, operations, known)
     deadline = time.monotonic() + timeout
     while batch.get("status") != "finished":
         if time.monotonic() > deadline:
-            raise UnavailableError(None, "Batch too slow", f"batch {batch.get('id')} unfinished")
+            raise BatchStillRunningError(str(batch["id"]))
         time.sleep(poll)
         batch = client.batch_operations.get(batch["id"])
-        if on_progress:
-            on_progress(int(batch.get("finished_operations", 0)), len(operations))
-    return batch_results(client, batch.get("response_body_url", ""))
+    return batch_outcome(client, batch)
+
+
+def batch_status(client: Client, batch_id: str) -> dict[str, Any]:
+    return client.batch_operations.get(batch_id)
+
+
+def batch_outcome(client: Client, batch: dict[str, Any]) -> BatchOutcome:
+    completed = batch.get("completed_at")
+    return BatchOutcome(
+        results=batch_results(client, batch.get("response_body_url", "")),
+        completed_at=datetime.fromisoformat(completed) if completed else client.server_time(),
+    )
+
+
+def submit_batch(
+    client: Client, operations: list[dict[str, Any]], known: set[str]
+) -> dict[str, Any]:
+    """POST /batches once; if the answer is lost, Mailchimp may have the batch already, so
+    it is looked for (same size, submitted since) before it is sent again."""
+    sent_after = client.server_time()
+    try:
+        with client.single_attempt():
+            batch = client.batch_operations.create({"operations": operations})
+    except UnavailableError:
+        batch = find_submitted(client, len(operations), sent_after, known)
+        if batch is None:
+            batch = client.batch_operations.create({"operations": operations})
+    known.add(str(batch["id"]))
+    return batch
+
+
+def find_submitted(
+    client: Client, size: int, sent_after: datetime | None, known: set[str]
+) -> dict[str, Any] | None:
+    answer = client.batch_operations.all(get_all=False, count=100)
+    earliest = (sent_after or datetime.now(UTC)) - SUBMITTED_MARGIN
+    candidates = [
+        batch
+        for batch in answer.get("batches", [])
+        if int(batch.get("total_operations", -1)) == size
+        and str(batch.get("id")) not in known
+        and datetime.fromisoformat(batch.get("submitted_at") or "1970-01-01T00:00:00+00:00")
+        >= earliest
+    ]
+    return max(candidates, key=lambda batch: batch.get("submitted_at", ""), default=None)
 
 
 def batch_results(client: Client, url: str) -> list[OperationResult]:

@@ -11,6 +11,8 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -101,15 +103,27 @@ class Client(MailChimp):
         attempt = 0
         while True:
             response, failure = self._send(kwargs)
-            retryable = failure is not None or response.status_code in RETRYABLE_STATUSES
-            if not retryable:
+            if not (failure is not None or is_passing(response)):
                 return self._accept(method, response)
+            if getattr(self._local, "single_attempt", False):
+                raise self._give_up(response, failure)
             retry_after = response.headers.get("Retry-After") if response is not None else None
             wait = self.retry.delay(attempt, retry_after, time.monotonic() - started)
             if wait is None:
                 raise self._give_up(response, failure)
             time.sleep(wait)
             attempt += 1
+
+    @contextmanager
+    def single_attempt(self) -> Iterator[None]:
+        """Calls in this block are never sent twice: for a write that is not idempotent
+        (a POST /batches) a dropped answer may hide work Mailchimp did; the caller looks
+        for it before sending again."""
+        self._local.single_attempt = True
+        try:
+            yield
+        finally:
+            self._local.single_attempt = False
 
     def _send(self, kwargs: dict[str, Any]) -> tuple[Any, Exception | None]:
         self.calls.record(kwargs["method"])
@@ -159,12 +173,23 @@ class Client(MailChimp):
         """A POST without the entity classes' own checks (see register_webhook)."""
         return self._post(url=path, data=body)
 
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        return self._patch(url=path, data=body)
+
     def server_time(self) -> datetime | None:
         """Mailchimp's clock at this thread's last answer (to read changes since then)."""
         return getattr(self._local, "server_time", None)
 
     def close(self) -> None:
         self.session.close()
+
+
+def is_passing(response: requests.Response) -> bool:
+    """429 and 5xx, and a 403 without a JSON body: Mailchimp's throttling "at exceptionally
+    high volumes", not a refused key (which comes as a problem document)."""
+    if response.status_code in RETRYABLE_STATUSES:
+        return True
+    return response.status_code == 403 and json_or_none(response) is None
 
 
 def json_or_none(response: requests.Response) -> Any:

@@ -47,7 +47,11 @@ class KeyRefusedError(MailchimpError):
 
 
 class NotFoundError(MailchimpError):
-    """404: in mcbridge's calls, almost always an audience id the key does not own."""
+    """404 on one resource (a contact, a batch): says nothing about the audience."""
+
+
+class AudienceNotFoundError(NotFoundError):
+    """404 on the audience itself: an id the key does not own."""
 
     def user_message(self) -> Message:
         return Message(
@@ -73,6 +77,8 @@ class UnavailableError(MailchimpError):
 
 def from_response(status: int, body: dict[str, Any] | None) -> MailchimpError:
     """The exception for an error answer, chosen by status and Mailchimp's problem document."""
+    if status == 403 and not body:
+        return UnavailableError(status, "Throttled", "403 without a body: too many requests")
     body = body or {}
     title = str(body.get("title") or "")
     detail = str(body.get("detail") or "")
@@ -84,3 +90,22 @@ def from_response(status: int, body: dict[str, Any] | None) -> MailchimpError:
     if status == 429 or status >= 500:
         return UnavailableError(status, title, detail, errors)
     return MailchimpError(status, title, detail, errors)
+
+
+class IncompleteReadError(UnavailableError):
+    """Reading the audience did not see every member it listed: contacts came or went while
+    it paged. Nothing is concluded from such a read, so nothing is written."""
+
+    def __init__(self, listed: int, seen: int, listed_at_end: int) -> None:
+        super().__init__(None, "Incomplete read", f"{seen} of {listed} members read")
+        self.listed, self.seen, self.listed_at_end = listed, seen, listed_at_end
+
+    def user_message(self) -> Message:
+        return Message(
+            N_(
+                "The audience changed while mcbridge read it (%(listed)s members listed at the "
+                "start, %(end)s at the end, %(seen)s read): nothing was written. The next "
+                "export reads it again."
+            ),
+            {"listed": self.listed, "end": self.listed_at_end, "seen": self.seen},
+        )

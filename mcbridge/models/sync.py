@@ -24,6 +24,8 @@ COUNTERS = (
     "archived",
     "untagged",
     "kept_unsubscribed",
+    "archived_elsewhere",
+    "already_in_audience",
     "bounced",
     "pending",
     "skipped_no_email",
@@ -57,6 +59,8 @@ class SyncRun(db.Model):
     archived: Mapped[int] = mapped_column(default=0)
     untagged: Mapped[int] = mapped_column(default=0)
     kept_unsubscribed: Mapped[int] = mapped_column(default=0)
+    archived_elsewhere: Mapped[int] = mapped_column(default=0, server_default="0")
+    already_in_audience: Mapped[int] = mapped_column(default=0, server_default="0")
     bounced: Mapped[int] = mapped_column(default=0)
     pending: Mapped[int] = mapped_column(default=0)
     skipped_no_email: Mapped[int] = mapped_column(default=0)
@@ -119,6 +123,7 @@ class AudienceMember(db.Model):
     owned_tags: Mapped[str] = mapped_column(Text, default="", server_default="")
     read_token: Mapped[str | None] = mapped_column(String(16))
     last_changed: Mapped[str | None] = mapped_column(String(40))
+    archived_by_mcbridge_at: Mapped[str | None] = mapped_column(String(40))
 
 
 class MailchimpEvent(db.Model):
@@ -141,6 +146,40 @@ class MailchimpEvent(db.Model):
     details: Mapped[dict | None] = mapped_column(JSON)
     received_at: Mapped[datetime]
     review: Mapped[str | None] = mapped_column(String(10))
+
+    mailing_list: Mapped[MailingList] = relationship()
+
+
+class BringBackRequest(db.Model):
+    """A leader asking that a contact archived in Mailchimp by someone else be subscribed
+    again by the next export: on record, because Mailchimp does not say whether that
+    person had unsubscribed before being archived."""
+
+    __tablename__ = "bring_back_requests"
+    __table_args__ = (Index("ix_bring_back_list_email", "mailing_list_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    requested_by: Mapped[User | None] = relationship()
+
+
+class PendingBatch(db.Model):
+    """A /batches job Mailchimp had not finished when its export stopped waiting: the next
+    export reads its results before anything else, instead of counting it as failed."""
+
+    __tablename__ = "pending_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_list_id: Mapped[int] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+    )
+    batch_id: Mapped[str] = mapped_column(String(40))
+    submitted_at: Mapped[datetime]
 
 
 class RefusedAddress(db.Model):

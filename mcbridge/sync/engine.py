@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
@@ -24,24 +24,36 @@ from mcbridge.mailchimp.audience import (
 )
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import (
+    AudienceNotFoundError,
     KeyRefusedError,
     MailchimpError,
-    NotFoundError,
     UnavailableError,
 )
 from mcbridge.messages import N_, Message, raw
-from mcbridge.models import MailchimpEvent, MailingList, RefusedAddress
+from mcbridge.models import BringBackRequest, MailingList, PendingBatch, RefusedAddress
 from mcbridge.recipients import Recipient, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
 from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
 from mcbridge.sync.mirror import Mirror, MirrorUpdates
-from mcbridge.sync.plan import NO_TAGS, WRITES, Step, Wanted, plan
-from mcbridge.sync.result import SyncResult
+from mcbridge.sync.pending import settle_pending_batches
+from mcbridge.sync.plan import NO_TAGS, WRITES, Action, Exceptions, Step, Wanted, plan
+from mcbridge.sync.result import SyncResult, now
+from mcbridge.webhooks.review import held_addresses
 
 Progress = Callable[[str, int, int], None]
 
 
+ARCHIVED_ELSEWHERE = Message(
+    N_(
+        "Archived in Mailchimp, not by mcbridge: it stays archived unless a leader asks to "
+        "bring it back."
+    )
+)
+STILL_RUNNING = N_(
+    "Mailchimp had not finished the batch %(batch)s in time; it goes on there and the next "
+    "export reads what it did."
+)
 NO_CONSENT = Message(
     N_(
         "No data-privacy consent was given for this list: tick it on the list's Mailchimp "
@@ -71,7 +83,7 @@ def export(mailing_list: MailingList, *, dry_run: bool, progress: Progress) -> S
 def failure_kind(error: MailchimpError) -> str:
     if isinstance(error, KeyRefusedError):
         return "key"
-    if isinstance(error, NotFoundError):
+    if isinstance(error, AudienceNotFoundError):
         return "audience"
     if isinstance(error, UnavailableError):
         return "transient"
@@ -93,6 +105,8 @@ class Export:
         self.mirror = Mirror(mailing_list, self.specs)
         self.config = current_app.config
         self.written = 0
+        self.brought_back: list[str] = []
+        self.running_batches: list[str] = []
 
     def run(self) -> None:
         """The first reads go out together (a round trip each, which is what a distant
@@ -106,6 +120,7 @@ class Export:
             checked.result()
             self.specs = self.ensure_fields(fields.result())
             self.mirror = Mirror(self.mailing_list, self.specs)
+            settle_pending_batches(self.mailing_list, self.client, self.result)
             self.read_audience(total.result())
         self.compare_and_write()
 
@@ -152,12 +167,15 @@ class Export:
             select(func.count()).select_from(recipients.skipped().subquery())
         )
         self.progress("comparing", 0, 0)
-        refused, held = self.refused_addresses(), self.held_addresses()
+        exceptions = Exceptions(
+            refused=self.refused_addresses(),
+            held=held_addresses(self.mailing_list.id),
+            bring_back=self.bring_back_requests(),
+        )
         steps = plan(
             self.wanted(recipients.stream(db.session, by_address=True)),
             self.mirror.stream(),
-            refused,
-            held,
+            exceptions,
         )
         if self.result.dry_run:
             for step in steps:
@@ -171,6 +189,8 @@ class Export:
                 )
                 for step in steps:
                     self.result.planned(step)
+                    if step.action is Action.ARCHIVED_ELSEWHERE:
+                        self.result.issue(step.email, "archived_elsewhere", ARCHIVED_ELSEWHERE)
                     if step.action in WRITES:
                         self.progress("writing", self.written, self.result.writes_planned)
                         writer.add(step)
@@ -178,6 +198,8 @@ class Export:
         finally:
             updates.close()
             db.session.commit()  # ends the streaming read; later writes see the new copy
+        self.after_writes()
+        db.session.commit()
 
     def wanted(self, recipients: Iterator[Recipient]) -> Iterator[Wanted]:
         with_names = self.result.dry_run
@@ -198,12 +220,10 @@ class Export:
         )
         return set(db.session.scalars(statement))
 
-    def held_addresses(self) -> set[str]:
-        """Old addresses of changes made in Mailchimp that a leader has yet to review."""
-        statement = select(MailchimpEvent.email).where(
-            MailchimpEvent.mailing_list_id == self.mailing_list.id,
-            MailchimpEvent.kind == "upemail",
-            MailchimpEvent.review == "open",
+    def bring_back_requests(self) -> set[str]:
+        statement = select(BringBackRequest.email).where(
+            BringBackRequest.mailing_list_id == self.mailing_list.id,
+            BringBackRequest.done_at.is_(None),
         )
         return set(db.session.scalars(statement))
 
@@ -231,12 +251,43 @@ class Export:
             self.result.refuse(email, reason, raw(message))
         for email in written.unsubscribed:
             self.moved(by_email, email, "kept_unsubscribed")
+        for email in written.existing:
+            self.moved(by_email, email, "already_in_audience")
         for email, message in written.failed:
             self.moved(by_email, email, "errors")
             self.result.issue(email, "error", message)
+        self.running_batches.extend(written.running_batches)
+        self.brought_back.extend(
+            email
+            for email, status, _changed in written.members
+            if status == "subscribed"
+            and email in by_email
+            and by_email[email].action is Action.RESUBSCRIBE
+        )
         updates.record(steps, written)
         self.written += len(steps)
         self.progress("writing", self.written, self.result.writes_planned)
+
+    def after_writes(self) -> None:
+        """Batches Mailchimp goes on with are read first by the next export; a leader's
+        request to bring a contact back is done once it is subscribed."""
+        for batch_id in self.running_batches:
+            db.session.add(
+                PendingBatch(
+                    mailing_list_id=self.mailing_list.id, batch_id=batch_id, submitted_at=now()
+                )
+            )
+            self.result.notes.append(Message(STILL_RUNNING, {"batch": batch_id}))
+        if self.brought_back:
+            db.session.execute(
+                update(BringBackRequest)
+                .where(
+                    BringBackRequest.mailing_list_id == self.mailing_list.id,
+                    BringBackRequest.email.in_(self.brought_back),
+                    BringBackRequest.done_at.is_(None),
+                )
+                .values(done_at=now())
+            )
 
     def moved(self, steps: dict[str, Step], email: str, counter: str) -> None:
         if email in steps:

@@ -18,19 +18,21 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 
 from mcbridge.extensions import db
-from mcbridge.mailchimp.audience import member_pages
+from mcbridge.mailchimp.audience import MemberListing
 from mcbridge.mailchimp.client import Client
+from mcbridge.mailchimp.errors import IncompleteReadError
 from mcbridge.models import AudienceMember, MailingList
 from mcbridge.sql import driver_upsert, in_binary_order
-from mcbridge.sync.apply import Written
+from mcbridge.sync.apply import Written, call_count
 from mcbridge.sync.fields import FieldSpec, audience_values, encode, signature
-from mcbridge.sync.plan import SUBSCRIBES, Action, Known, Step
+from mcbridge.sync.plan import Action, Known, Step
 
 LIST_TAG_PREFIX = "mcbridge: "
 SEPARATOR = "\x1f"
 FULL_READ_EVERY = timedelta(days=7)
 CLOCK_MARGIN = timedelta(seconds=5)
 COMMIT_EVERY = 5000
+READ_ATTEMPTS = 3
 READ_COLUMNS = (
     "email",
     "status",
@@ -41,7 +43,7 @@ READ_COLUMNS = (
     "last_changed",
     "read_token",
 )
-WRITE_COLUMNS = (*READ_COLUMNS[:-1], "owned_tags")
+WRITE_COLUMNS = (*READ_COLUMNS[:-1], "owned_tags", "archived_by_mcbridge_at")
 UPSERT_KEYS = ("mailing_list_id", "email")
 
 
@@ -84,6 +86,7 @@ def row_before(step: Step) -> dict[str, Any]:
         "tags": joined(known.tags) if known else "",
         "owned_tags": joined(known.owned) if known else "",
         "last_changed": None,
+        "archived_by_mcbridge_at": None,
     }
 
 
@@ -101,22 +104,28 @@ class MirrorUpdates:
     def record(self, steps: list[Step], written: Written) -> None:
         """Write back the rows of the members one call changed, as Mailchimp now has them."""
         subscribed = {email: (status, changed) for email, status, changed in written.members}
-        archived, unsubscribed = set(written.archived), set(written.unsubscribed)
-        untagged: dict[str, set[str]] = defaultdict(set)
-        for email, tag in written.untagged:
-            untagged[email].add(tag)
-        touched = subscribed.keys() | archived | unsubscribed | untagged.keys()
+        archived = dict(written.archived)
+        patched, unsubscribed = set(written.patched), set(written.unsubscribed)
+        tagged, untagged = by_email(written.tagged), by_email(written.untagged)
+        touched = subscribed.keys() | archived.keys() | patched | unsubscribed
+        touched |= tagged.keys() | untagged.keys()
         changed = [step for step in steps if step.email in touched]
-        current = self._rows([step.email for step in changed if has_two_calls(step)])
+        several = [step.email for step in changed if call_count(step, self.mirror.tag) > 1]
+        current = self._rows(several)
         rows = []
         for step in changed:
             row = current.get(step.email) or row_before(step)
             if step.email in subscribed:
                 after_subscribe(row, step, *subscribed[step.email])
+            if step.email in patched and step.wanted is not None:
+                row["fields"] = step.wanted.fields
             if step.email in archived:
                 row["status"] = "archived"
+                row["archived_by_mcbridge_at"] = archived[step.email]
             if step.email in unsubscribed:
                 row["status"] = "unsubscribed"
+            for tag in tagged.get(step.email, ()):
+                with_tag(row, tag, self.mirror.tag)
             for tag in untagged.get(step.email, ()):
                 without_tag(row, tag, self.mirror.tag)
             rows.append({**row, "mailing_list_id": self.mirror.list_id})
@@ -148,24 +157,34 @@ class MirrorUpdates:
         self.connection.close()
 
 
-def has_two_calls(step: Step) -> bool:
-    """A member both subscribed and losing a tag is written by two calls, in any order."""
-    return step.action in SUBSCRIBES and bool(step.remove_tags)
+def by_email(pairs: list[tuple[str, str]]) -> dict[str, set[str]]:
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for email, tag in pairs:
+        grouped[email].add(tag)
+    return grouped
 
 
 def after_subscribe(row: dict[str, Any], step: Step, status: str, last_changed: str | None) -> None:
-    """A batch subscribe wrote the fields, added the tags and, for new ones, the list's tag."""
+    """A batch subscribe wrote the status and the fields; a new contact also got the list's
+    tag and its role tags in the same call."""
     if step.wanted is None:
         return
-    known = step.known
     row["status"] = status or "subscribed"
     row["fields"] = step.wanted.fields
-    row["managed"] = (
-        row["managed"] or step.action is not Action.UPDATE or bool(known and known.shared)
-    )
-    row["tags"] = joined(names(row["tags"]) | step.add_tags)
-    row["owned_tags"] = joined(names(row["owned_tags"]) | step.add_tags)
+    row["archived_by_mcbridge_at"] = None
     row["last_changed"] = last_changed
+    if step.action is Action.ADD:
+        row["managed"] = True
+        row["tags"] = joined(names(row["tags"]) | step.add_tags)
+        row["owned_tags"] = joined(names(row["owned_tags"]) | step.add_tags)
+
+
+def with_tag(row: dict[str, Any], tag: str, list_tag: str) -> None:
+    if tag == list_tag:
+        row["managed"] = True
+        return
+    row["tags"] = joined(names(row["tags"]) | {tag})
+    row["owned_tags"] = joined(names(row["owned_tags"]) | {tag})
 
 
 def without_tag(row: dict[str, Any], tag: str, list_tag: str) -> None:
@@ -208,27 +227,46 @@ class Mirror:
         workers: int,
         progress: Callable[[int, int], None],
     ) -> int:
-        """Read members from Mailchimp into the copy; returns how many were read."""
+        """Read members from Mailchimp into the copy; returns how many were read.
+
+        Nothing is concluded from a read that is not proven complete: paging by offset
+        while contacts come and go can skip some. Each read counts the distinct members it
+        saved and compares them with Mailchimp's total at its start and at its end; when
+        they disagree it reads again, and after READ_ATTEMPTS the export stops before
+        writing anything.
+        """
         since = None if full else self.mailing_list.audience_changed_since
-        total, started, pages = member_pages(
-            client,
-            self.mailing_list.mailchimp_list_id or "",
-            since=since,
-            page_size=page_size,
-            workers=workers,
-        )
-        token = uuid.uuid4().hex[:16]
-        read = 0
-        for page in pages:
-            rows = ({**mirror_row(m, self.specs, self.tag), "read_token": token} for m in page)
-            self.save(rows)
-            read += len(page)
-            progress(read, total)
+        list_id = self.mailing_list.mailchimp_list_id or ""
+        for _attempt in range(READ_ATTEMPTS):
+            listing = MemberListing(
+                client, list_id, since=since, page_size=page_size, workers=workers
+            )
+            total, started = listing.start()
+            token = uuid.uuid4().hex[:16]
+            read = 0
+            for page in listing.pages():
+                rows = ({**mirror_row(m, self.specs, self.tag), "read_token": token} for m in page)
+                self.save(rows)
+                read += len(page)
+                progress(read, total)
+            seen, total_now = self._seen(token), listing.total_now()
+            if seen == total == total_now:
+                break
+            db.session.commit()
+        else:
+            raise IncompleteReadError(total, seen, total_now)
         if full:
             self._forget_unseen(token)
         self._remember_read(started or datetime.now(UTC), full)
         db.session.commit()
         return read
+
+    def _seen(self, token: str) -> int:
+        """Distinct members one read saved (a member listed twice is saved once)."""
+        statement = select(func.count()).where(
+            AudienceMember.mailing_list_id == self.list_id, AudienceMember.read_token == token
+        )
+        return db.session.scalar(statement) or 0
 
     def _forget_unseen(self, token: str) -> None:
         """After a full read, members Mailchimp no longer lists (deleted for good) go; in
@@ -271,13 +309,31 @@ class Mirror:
                 AudienceMember.shared,
                 AudienceMember.tags,
                 AudienceMember.owned_tags,
+                AudienceMember.last_changed,
+                AudienceMember.archived_by_mcbridge_at,
             )
             .where(AudienceMember.mailing_list_id == self.list_id)
             .order_by(in_binary_order(AudienceMember.email))
             .execution_options(yield_per=batch_size)
         )
         rows = db.session.connection().execute(statement)
-        for email, status, fields, managed, shared, tags, owned_tags in rows:
+        for email, status, fields, managed, shared, tags, owned, changed, archived_at in rows:
             yield Known(
-                email, status, fields, bool(managed), bool(shared), names(tags), names(owned_tags)
+                email,
+                status,
+                fields,
+                bool(managed),
+                bool(shared),
+                names(tags),
+                names(owned),
+                status == "archived" and archived_by_us(changed, archived_at),
             )
+
+
+def archived_by_us(last_changed: str | None, archived_at: str | None) -> bool:
+    """mcbridge archived the contact, and nobody changed it since (an admin who brought it
+    back as unsubscribed and archived it again would have moved `last_changed` on). Both
+    are Mailchimp's clock, compared to the second."""
+    if archived_at is None:
+        return False
+    return last_changed is None or last_changed[:19] <= archived_at[:19]

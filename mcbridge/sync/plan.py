@@ -25,6 +25,7 @@ class Action(StrEnum):
     ARCHIVE = "archived"
     UNTAG = "untagged"
     KEEP_UNSUBSCRIBED = "kept_unsubscribed"
+    ARCHIVED_ELSEWHERE = "archived_elsewhere"
     BOUNCED = "bounced"
     PENDING = "pending"
     REFUSED = "refused"
@@ -42,7 +43,10 @@ COUNTER_OF = {Action.RETAG: "updated", Action.HELD: "pending"}
 WRITES = frozenset(
     {Action.ADD, Action.RESUBSCRIBE, Action.UPDATE, Action.RETAG, Action.ARCHIVE, Action.UNTAG}
 )
-SUBSCRIBES = frozenset({Action.ADD, Action.RESUBSCRIBE, Action.UPDATE})
+# The only writes that carry a status: an address Mailchimp does not hold, and a contact
+# mcbridge itself archived while it was subscribed (or a leader asked, on record, to
+# bring back). Every other write leaves the status alone.
+SUBSCRIBES = frozenset({Action.ADD, Action.RESUBSCRIBE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,21 @@ class Known:
     shared: bool = False
     tags: frozenset[str] = NO_TAGS
     owned: frozenset[str] = NO_TAGS
+    archived_by_us: bool = False
+
+
+@dataclass(frozen=True)
+class Exceptions:
+    """Addresses an export treats apart: `refused` by Mailchimp for good before, `held`
+    while a leader reviews a change made in Mailchimp (an address or a profile), and
+    `bring_back`: archived by someone else, which a leader asked to subscribe again."""
+
+    refused: Container[str] = ()
+    held: Container[str] = ()
+    bring_back: Container[str] = ()
+
+
+NO_EXCEPTIONS = Exceptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +103,14 @@ class Step:
         return self.wanted.tags - (self.known.tags if self.known else NO_TAGS)
 
     @property
+    def fields_changed(self) -> bool:
+        return (
+            self.wanted is not None
+            and self.known is not None
+            and not same_fields(self.wanted.fields, self.known.fields)
+        )
+
+    @property
     def remove_tags(self) -> frozenset[str]:
         """Role tags mcbridge added that no longer apply; tags others added stay."""
         if self.known is None:
@@ -93,25 +120,32 @@ class Step:
 
 
 def decide(
-    wanted: Wanted | None, known: Known | None, refused: bool, held: bool = False
+    wanted: Wanted | None,
+    known: Known | None,
+    refused: bool = False,
+    held: bool = False,
+    bring_back: bool = False,
 ) -> Action | None:
     """The rules of an export for one address; None means "not mcbridge's business".
 
-    `refused`: Mailchimp refused the address for good before. `held`: the person changed
-    it in Mailchimp and a leader has not reviewed the change yet.
+    A status is only ever sent to an address Mailchimp does not hold (ADD) and to a contact
+    mcbridge archived itself (RESUBSCRIBE): whoever else unsubscribed or archived a contact,
+    mcbridge never makes it subscribed again, whatever Mailchimp would accept.
     """
+    if held:
+        return Action.HELD if wanted is not None or (known is not None and known.managed) else None
     if wanted is None:
         return leaving(known) if known is not None else None
     if refused:
         return Action.REFUSED
-    if held:
-        return Action.HELD
-    if known is None or known.status == "transactional":
+    if known is None:
         return Action.ADD
     match known.status:
         case "archived":
-            return Action.RESUBSCRIBE
-        case "unsubscribed":
+            if known.archived_by_us or bring_back:
+                return Action.RESUBSCRIBE
+            return Action.ARCHIVED_ELSEWHERE
+        case "unsubscribed" | "transactional":
             return Action.KEEP_UNSUBSCRIBED
         case "cleaned":
             return Action.BOUNCED
@@ -170,8 +204,7 @@ def ascending(stream: Iterable[Wanted] | Iterable[Known]) -> Iterator[Wanted | K
 def plan(
     wanted: Iterable[Wanted],
     known: Iterable[Known],
-    refused: Container[str],
-    held: Container[str] = (),
+    exceptions: Exceptions = Exceptions(),
 ) -> Iterator[Step]:
     """Merge-join two address-sorted streams into the steps of an export."""
     wanted_iter, known_iter = ascending(wanted), ascending(known)
@@ -186,6 +219,12 @@ def plan(
             pair = (want, have)
             want, have = next(wanted_iter, None), next(known_iter, None)
         email = (pair[0] or pair[1]).email  # type: ignore[union-attr]
-        action = decide(pair[0], pair[1], email in refused, email in held)  # type: ignore[arg-type]
+        action = decide(
+            pair[0],
+            pair[1],  # type: ignore[arg-type]
+            email in exceptions.refused,
+            email in exceptions.held,
+            email in exceptions.bring_back,
+        )
         if action is not None:
             yield Step(action, email, pair[0], pair[1])  # type: ignore[arg-type]

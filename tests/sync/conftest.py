@@ -1,7 +1,13 @@
-"""A club with members and a newsletter linked to a fresh sandbox audience."""
+"""A club with members and a newsletter linked to a fresh sandbox audience.
+
+Every test that uses it ends by checking the sandbox's consent ledger: no export may ever
+set anyone who left, bounced, awaits confirmation or was archived by someone else back to
+subscribed, whatever Mailchimp would accept.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,11 +65,12 @@ def link(mailing_list: MailingList, key: str, audience: str) -> None:
     """Linked as the Mailchimp page does it, consent included."""
     mailing_list.mailchimp_api_key = key
     mailing_list.mailchimp_list_id = audience
+    mailing_list.mailchimp_tag = mailing_list.managed_tag
     mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture
-def club(app, sandbox: SandboxControl, sandbox_server: SandboxServer) -> Club:
+def club(app, sandbox: SandboxControl, sandbox_server: SandboxServer) -> Iterator[Club]:
     key = sandbox.add_account()
     audience = sandbox.add_audience(key, "Club audience")
     club = make.group("Rowing Club Basel")
@@ -75,4 +82,5 @@ def club(app, sandbox: SandboxControl, sandbox_server: SandboxServer) -> Club:
     db.session.commit()
     sandbox.clear_requests()
     base_url = sandbox_server.api_base_url.format(dc=key.rsplit("-", 1)[1])
-    return Club(club, member, coach, newsletter, key, audience, sandbox, base_url)
+    yield Club(club, member, coach, newsletter, key, audience, sandbox, base_url)
+    assert sandbox.consent_ledger(audience) == [], "an export re-subscribed someone"

@@ -55,19 +55,26 @@ def test_changed_names_are_updated_without_touching_status(club):
 
     assert (run.state, run.updated) == ("success", 1)
     assert club.member(anna.email)["merge_fields"]["LNAME"] == "Meier"
-    assert [call["method"] for call in club.write_calls()] == ["POST"]
+    (patch,) = club.write_calls()
+    assert patch["method"] == "PATCH"
+    assert patch["path"].endswith(f"/members/{subscriber_hash(anna.email)}")
 
 
-def test_archived_recipients_are_brought_back(club):
+def test_recipients_mcbridge_archived_are_brought_back(club):
     anna = club.join("Anna")
     club.export()
-    club.mailchimp().lists.members.delete(club.audience, subscriber_hash(anna.email))
-    assert statuses(club, anna.email) == ["archived"]
+    role = anna.roles[0]
+    role.end_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert club.export().archived == 1
+    role.end_on = None
+    db.session.commit()
 
     run = club.export()
 
     assert (run.state, run.resubscribed) == ("success", 1)
     assert statuses(club, anna.email) == ["subscribed"]
+    assert tags(club.member(anna.email)) == {"mcbridge: Club news"}
 
 
 def test_unsubscribed_and_bounced_recipients_are_left_alone_and_counted(club):

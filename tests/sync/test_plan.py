@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from mcbridge.sync.plan import Action, Known, UnsortedInputError, Wanted, plan
+from mcbridge.sync.plan import Action, Exceptions, Known, UnsortedInputError, Wanted, plan
 
 F = '{"FNAME":"Anna"}'
 
 
-def steps(wanted, known, refused=()):
-    return [(step.action, step.email) for step in plan(wanted, known, set(refused))]
+def steps(wanted, known, **exceptions):
+    sets = {name: set(values) for name, values in exceptions.items()}
+    return [(step.action, step.email) for step in plan(wanted, known, Exceptions(**sets))]
 
 
 @pytest.mark.parametrize(
     ("status", "managed", "shared", "fields", "expected"),
     [
         (None, False, False, F, Action.ADD),
-        ("transactional", False, False, F, Action.ADD),
-        ("archived", True, False, F, Action.RESUBSCRIBE),
+        ("transactional", False, False, F, Action.KEEP_UNSUBSCRIBED),
+        ("archived", True, False, F, Action.ARCHIVED_ELSEWHERE),
         ("unsubscribed", True, False, "{}", Action.KEEP_UNSUBSCRIBED),
         ("cleaned", True, False, "{}", Action.BOUNCED),
         ("pending", False, False, F, Action.PENDING),
@@ -46,6 +47,22 @@ def test_a_recipient(status, managed, shared, fields, expected):
 )
 def test_a_member_who_is_no_longer_a_recipient(status, managed, shared, expected):
     assert steps([], [Known("a@x.ch", status, F, managed, shared)]) == expected
+
+
+def test_only_what_mcbridge_archived_itself_or_a_leader_asked_for_comes_back():
+    ours = Known("a@x.ch", "archived", F, True, archived_by_us=True)
+    theirs = Known("a@x.ch", "archived", F, True)
+    assert steps([Wanted("a@x.ch", F)], [ours]) == [(Action.RESUBSCRIBE, "a@x.ch")]
+    assert steps([Wanted("a@x.ch", F)], [theirs]) == [(Action.ARCHIVED_ELSEWHERE, "a@x.ch")]
+    asked = steps([Wanted("a@x.ch", F)], [theirs], bring_back={"a@x.ch"})
+    assert asked == [(Action.RESUBSCRIBE, "a@x.ch")]
+
+
+@pytest.mark.parametrize("wanted", [[Wanted("a@x.ch", "{}")], []])
+def test_a_held_address_is_left_entirely_alone(wanted):
+    known = [Known("a@x.ch", "subscribed", F, True)]
+    held = steps(wanted, known, held={"a@x.ch"})
+    assert held == [(Action.HELD, "a@x.ch")]
 
 
 def test_refused_addresses_are_skipped():

@@ -1,9 +1,10 @@
-"""Mailchimp → mcbridge: unsubscribes, bounces, profile and address changes, as they happen.
+"""Receiving Mailchimp's deliveries: unsubscribes, bounces, profile and address changes.
 
 Mailchimp signs nothing, so each list's webhook URL carries an unguessable secret, stored
-here only as a hash and compared in constant time. A wrong secret, an unknown list or a
-malformed delivery gets a 4xx and changes nothing; the same event delivered twice is
-recorded once.
+here only as a hash and compared in constant time. A wrong secret or a malformed delivery
+gets a 4xx and changes nothing; the same event delivered twice is recorded once. A
+well-formed delivery that no longer concerns a list (deleted, unlinked, moved to another
+audience) is answered 200 and ignored: Mailchimp disables a webhook that keeps failing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from mcbridge.sync.result import now
 blueprint = Blueprint("mcbridge_webhooks", __name__, url_prefix="/mailchimp/webhook")
 
 KINDS = ("subscribe", "unsubscribe", "profile", "cleaned", "upemail", "campaign")
-STATUS_AFTER = {"unsubscribe": "unsubscribed", "cleaned": "cleaned", "subscribe": "subscribed"}
+REVIEWED_KINDS = ("upemail", "profile")
 FIRED_AT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
@@ -39,22 +40,31 @@ def secret_matches(mailing_list: MailingList, secret: str) -> bool:
     return bool(expected) and hmac.compare_digest(expected, given)
 
 
-def listening_list(list_id: int, secret: str) -> MailingList:
+def listening_list(list_id: int, secret: str) -> MailingList | None:
+    """The list the URL names; None if it is gone. A wrong secret is a 404."""
     mailing_list = db.session.get(MailingList, list_id)
-    if mailing_list is None or not secret_matches(mailing_list, secret):
+    if mailing_list is not None and not secret_matches(mailing_list, secret):
         abort(404)
     return mailing_list
 
 
-def parse(form: Any, mailing_list: MailingList) -> MailchimpEvent:
+def concerns(mailing_list: MailingList | None, form: Any) -> bool:
+    return (
+        mailing_list is not None
+        and mailing_list.is_linked
+        and form.get("data[list_id]") == mailing_list.mailchimp_list_id
+    )
+
+
+def parse(form: Any, list_id: int) -> MailchimpEvent:
     kind = form.get("type", "")
     if kind not in KINDS:
         raise MalformedError(f"unknown type {kind!r}")
     fired_at = form.get("fired_at", "")
     if not FIRED_AT.match(fired_at):
         raise MalformedError("fired_at must look like 2026-01-01 10:00:00")
-    if form.get("data[list_id]") != mailing_list.mailchimp_list_id:
-        raise MalformedError("data[list_id] is not this list's audience")
+    if not form.get("data[list_id]"):
+        raise MalformedError("the delivery names no data[list_id]")
     email = form.get("data[old_email]" if kind == "upemail" else "data[email]", "").strip().lower()
     if "@" not in email:
         raise MalformedError("the delivery names no email address")
@@ -63,7 +73,7 @@ def parse(form: Any, mailing_list: MailingList) -> MailchimpEvent:
         raise MalformedError("upemail needs data[new_email]")
     details = {key[5:-1]: value for key, value in form.items() if key.startswith("data[")}
     return MailchimpEvent(
-        mailing_list_id=mailing_list.id,
+        mailing_list_id=list_id,
         kind=kind,
         email=email,
         new_email=new_email,
@@ -71,14 +81,28 @@ def parse(form: Any, mailing_list: MailingList) -> MailchimpEvent:
         source=form.get("data[source]", "")[:10] or "mailchimp",
         details=details,
         received_at=now(),
-        review="open" if kind == "upemail" else None,
+        review="open" if kind in REVIEWED_KINDS else None,
     )
+
+
+def status_after(event: MailchimpEvent) -> str | None:
+    """The contact's status in Mailchimp after the event. An `unsubscribe` with
+    `action=delete` is an admin archiving (or deleting) the contact, not the person
+    leaving; a `cleaned` with `reason=abuse` is a spam complaint: never send again, as
+    after an unsubscribe (it says nothing about the address being wrong)."""
+    details = event.details or {}
+    if event.kind == "unsubscribe":
+        return "archived" if details.get("action") == "delete" else "unsubscribed"
+    if event.kind == "cleaned":
+        return "unsubscribed" if details.get("reason") == "abuse" else "cleaned"
+    return "subscribed" if event.kind == "subscribe" else None
 
 
 def apply_event(event: MailchimpEvent) -> None:
     """What the event changes in mcbridge: the status in the audience copy (the subscriber
-    view shows it, the next export respects it) and the bounce flag on people."""
-    status = STATUS_AFTER.get(event.kind)
+    view shows it, the next export respects it) and the bounce flag on people. A contact
+    archived by someone else loses the mark of having been archived by mcbridge."""
+    status = status_after(event)
     if status is not None:
         row = {
             "mailing_list_id": event.mailing_list_id,
@@ -86,9 +110,11 @@ def apply_event(event: MailchimpEvent) -> None:
             "status": status,
             "fields": "",
             "managed": False,
+            "archived_by_mcbridge_at": None,
         }
-        db.session.execute(upsert(AudienceMember, ["mailing_list_id", "email"], ("status",)), [row])
-    if event.kind == "cleaned":
+        columns = ("status", "archived_by_mcbridge_at")
+        db.session.execute(upsert(AudienceMember, ["mailing_list_id", "email"], columns), [row])
+    if status == "cleaned":
         flag([event.email])
 
 
@@ -99,9 +125,11 @@ def receive(list_id: int, secret: str) -> Response:
     if request.method == "GET":
         return Response("ok", mimetype="text/plain")
     try:
-        event = parse(request.form, mailing_list)
+        event = parse(request.form, list_id)
     except MalformedError as problem:
         return Response(f"malformed delivery: {problem}", status=400, mimetype="text/plain")
+    if not concerns(mailing_list, request.form):
+        return Response("ignored: no longer concerns a linked list", mimetype="text/plain")
     db.session.add(event)
     try:
         db.session.flush()
