@@ -144,7 +144,8 @@ def test_a_profile_change_is_held_for_review_and_never_overwritten_silently(
 
     subscribers = f"/admin/subscribers/{linked.list.id}/"
     page = client.get(subscribers).get_data(as_text=True)
-    assert "Annie" in page and "Benny" in page
+    assert "Annie" in page
+    assert "Benny" in page
     by_email = {event.email: event for event in events("profile")}
     for email, decision in ((anna.email, "apply"), (ben.email, "dismiss")):
         post_form(

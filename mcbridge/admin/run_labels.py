@@ -40,6 +40,8 @@ def counter_labels() -> dict[str, str]:
         "archived": gettext("archived"),
         "untagged": gettext("left to another list"),
         "kept_unsubscribed": gettext("kept unsubscribed"),
+        "archived_elsewhere": gettext("archived in Mailchimp, not by mcbridge"),
+        "already_in_audience": gettext("already in the audience, left alone"),
         "bounced": gettext("bounced"),
         "pending": gettext("awaiting confirmation"),
         "skipped_no_email": gettext("without email"),

@@ -190,7 +190,7 @@ class MemberListing:
     def start(self) -> tuple[int, datetime | None]:
         started: datetime | None = None
         for status in LISTINGS:
-            self.first[status] = self._page(status, 0, self.page_size)
+            self.first[status] = self.answer(status, 0, self.page_size)
             started = started or self.client.server_time()
         return sum(int(answer.get("total_items", 0)) for answer in self.first.values()), started
 
@@ -206,17 +206,18 @@ class MemberListing:
         return member_total(self.client, self.list_id, self.since)
 
     def page_at(self, status: str | None, offset: int) -> list[dict[str, Any]]:
-        return self.members(status, offset, self.page_size)
+        return list(self.answer(status, offset, self.page_size).get("members", []))
 
-    def members(self, status: str | None, offset: int, count: int) -> list[dict[str, Any]]:
+    def answer(self, status: str | None, offset: int, count: int) -> dict[str, Any]:
         try:
-            return list(self._page(status, offset, count).get("members", []))
+            return self._page(status, offset, count)
         except UnavailableError as error:
             if error.status not in (None, 504) or count <= SMALLEST_PAGE:
                 raise
         half = count // 2
-        first = self.members(status, offset, half)
-        return first + self.members(status, offset + half, count - half)
+        first = self.answer(status, offset, half)
+        second = self.answer(status, offset + half, count - half)
+        return {**first, "members": [*first.get("members", []), *second.get("members", [])]}
 
     def _page(self, status: str | None, offset: int, count: int) -> dict[str, Any]:
         query = listing_query(status, self.since)

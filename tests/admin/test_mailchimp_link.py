@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mailchimp3 import MailChimp
 
 from mcbridge.extensions import db
 from mcbridge.models import MailingList
@@ -189,3 +190,31 @@ def test_saving_the_mailchimp_settings_ends_the_weekly_back_off(as_leader, org, 
     save(as_leader, org, api_key=key, audience_id=audience, consent="y")
 
     assert reloaded(org).failure_streak == 0
+
+
+def test_the_managed_tag_is_fixed_at_linking_and_renamed_only_when_confirmed(
+    as_leader, org, account, sandbox, sandbox_server
+):
+    key, audience = account
+    save(as_leader, org, api_key=key, audience_id=audience, consent="y")
+    first_tag = f"mcbridge: {org.north_list.name}"
+    assert reloaded(org).mailchimp_tag == first_tag
+    sandbox.simulate_signup(audience, "someone@news-mail.ch")
+    segments = MailChimp(mc_api=key)
+    segments.base_url = sandbox_server.api_base_url.format(dc=key.rsplit("-", 1)[1])
+    created = segments.lists.segments.create(
+        audience, {"name": first_tag, "static_segment": ["someone@news-mail.ch"]}
+    )
+    org.north_list.name = "Renamed list"
+    db.session.commit()
+    assert reloaded(org).managed_tag == first_tag  # renaming the list keeps the tag
+
+    refused = save(as_leader, org, audience_id=audience, managed_tag="mcbridge: New name")
+    assert "tick the confirmation" in refused.get_data(as_text=True)
+    assert reloaded(org).mailchimp_tag == first_tag
+
+    save(as_leader, org, audience_id=audience, managed_tag="mcbridge: New name", confirm_retag="y")
+
+    assert reloaded(org).mailchimp_tag == "mcbridge: New name"
+    renamed = segments.lists.segments.get(audience, str(created["id"]))
+    assert renamed["name"] == "mcbridge: New name"
