@@ -1,8 +1,45 @@
 """A local stand-in for the parts of Mailchimp's Marketing API v3 that mcbridge uses.
 
 Start it with `SandboxServer` (tests, demos) or `flask mcbridge sandbox` (CLI) and steer it
-with `SandboxControl`. It is strict on purpose: code that passes against it should work
-against Mailchimp.
+with `SandboxControl`. It is as strict as Mailchimp where Mailchimp is strict, and as
+permissive where Mailchimp is permissive: code that passes against it should work against
+Mailchimp, and code that would harm someone's consent on Mailchimp does so here too. So
+that such harm shows, every contact set back to subscribed by anything but their own
+sign-up is written to the consent ledger (`SandboxControl.consent_ledger`, and on the
+sandbox's page) with the request that did it.
+
+Behaviours modelled that Mailchimp does not document. [USER]: reported in several
+integrations' trackers; [UNVERIFIED]: nobody here could confirm it, and the sandbox takes
+the choice that would expose a bug in an export (the more dangerous one):
+
+- Only a contact in a compliance state (unsubscribed themselves, hard bounce, spam
+  complaint) is refused `subscribed`, with 400 "Member In Compliance State". [USER]
+- A contact unsubscribed by an admin or through the API (PUT/PATCH `status:
+  unsubscribed`) is set back to subscribed by any later write carrying `"status":
+  "subscribed"`: PUT, PATCH, batch subscribe with `update_existing`, /batches. [USER]
+- An archived contact comes back with whatever status a write sends, and the API never
+  shows the status it had before. [USER] for one unsubscribed by an admin. For one that
+  unsubscribed itself or was cleaned: [UNVERIFIED]; it comes back subscribed too, so an
+  export that writes a status to archived contacts re-subscribes people here (and lands in
+  the ledger) rather than being saved by a refusal Mailchimp may not make.
+- Batch subscribe reports an archived contact as created (`new_members`). [USER] That
+  `update_existing: false` does not protect it, and it comes back with the status sent:
+  [UNVERIFIED]; protecting it would hide an export that adds people without first reading
+  who is archived.
+- Tags inside batch-subscribe entries apply to new contacts only; existing ones, archived
+  ones included, keep theirs. [UNVERIFIED]; ignoring them shows an export that relies on
+  them for existing contacts.
+- The member listing without a `status` filter leaves archived contacts out, of
+  `total_items` too, also with `since_last_changed`; `status=archived` lists them.
+  [UNVERIFIED]; leaving them out shows an export that never reads `status=archived`.
+- `count` above 1000 is capped to 1000, silently, on every listing. [USER]
+- A cleaned contact takes profile (merge field) updates. [UNVERIFIED]; accepting them
+  means an export that writes to cleaned contacts changes them silently, as it may on
+  Mailchimp, instead of being stopped by an error Mailchimp may not send. Its status cannot
+  be changed: `subscribed` is a compliance refusal [USER], any other status a 400
+  [UNVERIFIED]; an export that touches a cleaned contact's status at all is told so.
+- Merge-field validation errors name the bare tag (`"field": "DOB"`), in problem
+  documents and in batch subscribe's per-member errors. [USER]
 """
 
 from mcbridge.sandbox.control import SandboxControl, SandboxControlError

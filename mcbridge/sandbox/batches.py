@@ -83,7 +83,7 @@ class BatchProcessor:
         results: list[dict[str, Any]] = []
         errored = 0
         for done, operation in enumerate(operations, start=1):
-            result = self._execute(account, operation)
+            result = self._execute(account, batch.id, operation)
             results.append(result)
             errored += result["status_code"] >= 400
             if done % PROGRESS_EVERY == 0 or done == len(operations):
@@ -98,7 +98,9 @@ class BatchProcessor:
         if self.step_seconds:
             time.sleep(self.step_seconds)
 
-    def _execute(self, account: Account, operation: dict[str, Any]) -> dict[str, Any]:
+    def _execute(
+        self, account: Account, batch_id: str, operation: dict[str, Any]
+    ) -> dict[str, Any]:
         try:
             body = decode_json(operation["body"])
         except problems.ApiError as problem:
@@ -113,6 +115,7 @@ class BatchProcessor:
                     query={k: str(v) for k, v in operation["params"].items()},
                     body=body,
                     root_url=self.runtime.public_url,
+                    batch_id=batch_id,
                 )
             )
         return {

@@ -94,6 +94,17 @@ class SandboxControl:
     def clear_webhook_deliveries(self) -> None:
         self._delete("/webhook-deliveries")
 
+    def consent_ledger(self, audience_id: str | None = None) -> list[dict[str, Any]]:
+        """Every contact set back to subscribed other than by their own sign-up, oldest
+        first: `at`, `audience_id`, `email`, `status_before` (and `archived_from` for an
+        archived contact), and the request that did it: `method`, `path`, masked `key`, and
+        `batch_id` when it ran in a /batches job."""
+        query = {"audience": audience_id} if audience_id else None
+        return list(self._get("/consent-ledger", query)["resubscriptions"])
+
+    def clear_consent_ledger(self) -> None:
+        self._delete("/consent-ledger")
+
     # Time ------------------------------------------------------------------------------
 
     def now(self) -> str:
@@ -159,10 +170,22 @@ class SandboxControl:
     # Simulations ------------------------------------------------------------------------
 
     def simulate_unsubscribe(
-        self, audience_id: str, email: str, reason: str = ""
+        self, audience_id: str, email: str, reason: str = "", *, abuse: bool = False
     ) -> dict[str, Any]:
-        """The person unsubscribed through a link (webhook source: user)."""
-        return self._simulate(audience_id, "unsubscribe", {"email": email, "reason": reason})
+        """The person unsubscribed through a link, or (`abuse`) reported the email as spam
+        (webhook source: user): a compliance state, never to be subscribed by the API."""
+        body = {"email": email, "reason": reason, "abuse": abuse}
+        return self._simulate(audience_id, "unsubscribe", body)
+
+    def simulate_admin_unsubscribe(self, audience_id: str, email: str) -> dict[str, Any]:
+        """An admin unsubscribed the contact in Mailchimp (source: admin): no compliance
+        state, so any later write with `"status": "subscribed"` re-subscribes it."""
+        return self._simulate(audience_id, "admin-unsubscribe", {"email": email})
+
+    def simulate_admin_archive(self, audience_id: str, email: str) -> dict[str, Any]:
+        """An admin archived the contact in Mailchimp (webhook unsubscribe, action delete,
+        source admin); a later write with a status brings it back with that status."""
+        return self._simulate(audience_id, "admin-archive", {"email": email})
 
     def simulate_bounce(self, audience_id: str, email: str, reason: str = "hard") -> dict[str, Any]:
         """A hard bounce ("hard") or abuse report ("abuse") cleans the address (source: admin)."""

@@ -1,24 +1,25 @@
-"""Sandbox-only endpoints under /_sandbox/: set-up, inspection, fault injection and
-simulations. No authentication: the sandbox is a loopback tool for tests and demos.
+"""Sandbox-only endpoints under /_sandbox/: set-up, inspection (the consent ledger
+included), fault injection and simulations. No authentication: the sandbox is a loopback
+tool for tests and demos.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mcbridge.sandbox import problems, simulate
+from mcbridge.sandbox import problems
 from mcbridge.sandbox.api import params, shapes
 from mcbridge.sandbox.api.call import decode_json
 from mcbridge.sandbox.faults import api_path, fault_from_spec
 from mcbridge.sandbox.keys import DC_PATTERN, is_api_key, new_api_key, subscriber_hash
 from mcbridge.sandbox.merge_field_definitions import add_default_fields, add_merge_field
-from mcbridge.sandbox.models import Account, Audience, LoggedRequest, Member
+from mcbridge.sandbox.models import Account, Audience, LoggedRequest
 from mcbridge.sandbox.responses import problem_response
 from mcbridge.sandbox.runtime import SandboxRuntime
+from mcbridge.sandbox.simulate import simulation
 
 
 def control_blueprint(runtime: SandboxRuntime) -> Blueprint:
@@ -138,11 +139,18 @@ def control_blueprint(runtime: SandboxRuntime) -> Blueprint:
     @bp.post("/lists/<audience_id>/simulate/<action>")
     def simulate_action(audience_id: str, action: str) -> Response:
         audience = _audience(runtime, audience_id)
-        handler = SIMULATIONS.get(action)
-        if handler is None:
-            raise problems.not_found()
-        member = handler(runtime, audience, _body())
+        member = simulation(action)(runtime, audience, _body())
         return jsonify(shapes.one_member(store, member, audience))
+
+    @bp.get("/consent-ledger")
+    def consent_ledger() -> Response:
+        entries = store.consent_ledger.find(request.args.get("audience") or None)
+        return jsonify(resubscriptions=[asdict(e) for e in entries])
+
+    @bp.delete("/consent-ledger")
+    def clear_consent_ledger() -> Response:
+        store.consent_ledger.clear()
+        return Response(status=204)
 
     return bp
 
@@ -168,37 +176,9 @@ def ensure_account(runtime: SandboxRuntime, api_key: str) -> Account:
         return found or runtime.store.accounts.create(api_key, runtime.clock.iso_now())
 
 
-Simulation = Callable[[SandboxRuntime, Audience, dict[str, Any]], Member]
-
-SIMULATIONS: dict[str, Simulation] = {
-    "unsubscribe": lambda rt, aud, body: simulate.unsubscribe(
-        rt, aud, _email(body), params.optional(body, "reason", str) or ""
-    ),
-    "bounce": lambda rt, aud, body: simulate.bounce(
-        rt, aud, _email(body), params.optional(body, "reason", str) or "hard"
-    ),
-    "email-change": lambda rt, aud, body: simulate.change_email(
-        rt,
-        aud,
-        params.required(body, "old_email", str),
-        params.required(body, "new_email", str),
-    ),
-    "profile-update": lambda rt, aud, body: simulate.update_profile(
-        rt, aud, _email(body), params.required(body, "merge_fields", dict)
-    ),
-    "signup": lambda rt, aud, body: simulate.sign_up(
-        rt, aud, _email(body), params.optional(body, "merge_fields", dict) or {}
-    ),
-}
-
-
 def _body() -> dict[str, Any]:
     body = decode_json(request.get_data())
     return {} if body is None else params.body_object(body)
-
-
-def _email(body: dict[str, Any]) -> str:
-    return params.required(body, "email", str)
 
 
 def _audience(runtime: SandboxRuntime, audience_id: str) -> Audience:

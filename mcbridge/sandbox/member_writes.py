@@ -2,7 +2,8 @@
 
 A `MemberWriter` is one write session on one audience: it checks the rules, writes through
 the store inside one transaction and collects the webhook events, which are published only
-once the transaction has committed.
+once the transaction has committed. Whoever sets a contact back to subscribed, other than
+the person through a sign-up form, is written to the consent ledger in that transaction.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from mcbridge.sandbox import problems, rules
 from mcbridge.sandbox.events import MemberEvent, snapshot
 from mcbridge.sandbox.keys import new_id, new_web_id, subscriber_hash
-from mcbridge.sandbox.models import Audience, Member, Segment
+from mcbridge.sandbox.models import Audience, Member, Resubscription, Segment, WriteOrigin
 
 if TYPE_CHECKING:
     from mcbridge.sandbox.runtime import SandboxRuntime
 
 STATUS_EVENTS = {"subscribed": "subscribe", "unsubscribed": "unsubscribe", "cleaned": "cleaned"}
 PROFILE_ATTRIBUTES = ("email_type", "language", "vip", "ip_signup", "timestamp_signup", "ip_opt")
+ADMIN_UNSUBSCRIBE_REASON = "N/A (Unsubscribed by an admin)"
+OUTSIDE_THE_API = WriteOrigin()
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,13 @@ class MemberWriter:
         audience: Audience,
         *,
         source: str = "api",
+        origin: WriteOrigin = OUTSIDE_THE_API,
         skip_merge_validation: bool = False,
     ) -> None:
         self.store = runtime.store
         self.audience = audience
         self.source = source
+        self.origin = origin
         self.now = runtime.clock.iso_now()
         self.skip_required = skip_merge_validation
         self.fields = self.store.merge_fields.of_audience(audience.pk)
@@ -164,20 +169,26 @@ class MemberWriter:
     def batch_subscribe(
         self, given: MemberInput, update_existing: bool, sync_tags: bool, member_hash: str = ""
     ) -> tuple[Member, bool]:
-        """One entry of POST /lists/{id}: returns the member and whether it is new
-        (`member_hash`: the address's hash, when the caller has it already).
+        """One entry of POST /lists/{id}: returns the member and whether it is reported
+        created (`member_hash`: the address's hash, when the caller has it already).
 
-        Unlike PUT, batch subscribe does apply tags to existing members (Mailchimp's
-        January 2022 change), and `sync_tags` makes the given tags the member's only ones.
+        Every entry needs `status` (the schema has no `status_if_new`). An archived contact
+        comes back with the status sent and is reported created, whatever `update_existing`
+        says ([USER] reported created; [UNVERIFIED] that update_existing:false does not
+        protect it: the choice that shows an export adding people it did not know were
+        archived). Tags apply to new contacts only: existing ones, archived ones included,
+        keep theirs ([UNVERIFIED]; ignoring them shows an export that relies on them).
         """
         email = _required_email(given)
+        status = given.status or _missing_status("status")
         member_hash = member_hash or subscriber_hash(email)
         member = self.find(member_hash)
         if member is None:
-            status = given.status_if_new or given.status or _missing_status("status")
             return self.add_new(
                 email, status, given, sync_tags=sync_tags, known_hash=member_hash
             ), True
+        if member.status == "archived":
+            return self.update(member, given, status), True
         if not update_existing:
             raise problems.ApiError(
                 400,
@@ -185,12 +196,10 @@ class MemberWriter:
                 f"{email} is already a list member, do you want to update? "
                 "please provide update_existing:true in the request body",
             )
-        member = self.update(member, given, given.status)
-        if given.tags is not None:
-            self.apply_tags(member, [(name, True) for name in given.tags], replace=sync_tags)
-        return member, False
+        return self.update(member, given, status), False
 
     def archive(self, member_hash: str) -> None:
+        """DELETE through the API; Mailchimp will not archive a cleaned contact that way."""
         member = self.existing(member_hash)
         if member.status == "cleaned":
             raise problems.ApiError(
@@ -198,6 +207,10 @@ class MemberWriter:
                 "Method Not Allowed",
                 "This list member cannot be removed.  Please contact support.",
             )
+        self.archive_member(member)
+
+    def archive_member(self, member: Member) -> None:
+        """The status before is kept (`prior_status`) but never shown by the API."""
         if member.status == "archived":
             return
         member.prior_status = member.status
@@ -244,7 +257,12 @@ class MemberWriter:
         return member
 
     def update(self, member: Member, given: MemberInput, status: str | None) -> Member:
-        """Apply a body to an existing member; no change, no new `last_changed`."""
+        """Apply a body to an existing member; no change, no new `last_changed`.
+
+        A cleaned member takes profile changes too [UNVERIFIED: the permissive choice, so
+        an export that writes to cleaned contacts is not stopped by an error Mailchimp may
+        not send]; `rules.check_status_change` keeps its status.
+        """
         if status is not None:
             rules.check_status_change(member, status)
         merges = self.schema.clean(
@@ -255,23 +273,45 @@ class MemberWriter:
         status_changed = status is not None and status != member.status
         if not (profile_changed or status_changed):
             return member
-        if member.status == "cleaned":
-            raise rules.cleaned_member(member.email)
         member.merge_fields = merged
         _copy_attributes(member, given)
         if status_changed and status is not None:
-            self._move_to(member, status)
+            self.set_status(member, status, save=False)
         self._save(member)
         if profile_changed:
             self._emit("profile", member)
         return member
 
-    def set_status(self, member: Member, status: str, **details: str) -> None:
-        """A status change that does not come from an API body (simulations)."""
+    def set_status(
+        self,
+        member: Member,
+        status: str,
+        *,
+        compliance: bool = False,
+        own_consent: bool = False,
+        save: bool = True,
+        **details: str,
+    ) -> None:
+        """Any status change but archiving. `compliance` when the person or a bounce took
+        the contact out (any other change leaves no compliance state behind); `own_consent`
+        when the person subscribed themselves; `details` for the webhook. `save=False` when
+        the caller saves the member itself, after more changes."""
         if status == member.status:
             return
-        self._move_to(member, status, **details)
-        self._save(member)
+        if status == "subscribed" and not own_consent and rules.needs_fresh_consent(member):
+            self._record_resubscription(member)
+        member.prior_status = ""
+        member.status = status
+        member.compliance = compliance
+        if status == "subscribed":
+            member.timestamp_opt = self.now
+            member.unsubscribe_reason = ""
+        if status == "unsubscribed":
+            member.unsubscribe_reason = "N/A" if compliance else ADMIN_UNSUBSCRIBE_REASON
+        if status in STATUS_EVENTS:
+            self._emit(STATUS_EVENTS[status], member, **{**_status_details(status), **details})
+        if save:
+            self._save(member)
 
     def change_email(self, member: Member, new_email: str) -> None:
         rules.check_email(new_email)
@@ -378,18 +418,22 @@ class MemberWriter:
             last_changed=self.now,
         )
 
-    def _move_to(self, member: Member, status: str, **details: str) -> None:
-        member.prior_status = ""
-        member.status = status
-        if status == "subscribed":
-            member.timestamp_opt = self.now
-            member.unsubscribe_reason = ""
-        if status == "unsubscribed":
-            member.unsubscribe_reason = (
-                "N/A (Unsubscribed by an admin)" if self.source == "api" else "N/A"
+    def _record_resubscription(self, member: Member) -> None:
+        archived = member.status == "archived"
+        self.store.consent_ledger.add(
+            Resubscription(
+                id=0,
+                at=self.now,
+                audience_id=self.audience.id,
+                email=member.email,
+                status_before=member.status,
+                archived_from=member.prior_status if archived else "",
+                method=self.origin.method,
+                path=self.origin.path,
+                key=self.origin.key,
+                batch_id=self.origin.batch_id,
             )
-        if status in STATUS_EVENTS:
-            self._emit(STATUS_EVENTS[status], member, **{**_status_details(status), **details})
+        )
 
     def _save(self, member: Member) -> None:
         if member.id in self._pending:
@@ -408,12 +452,17 @@ def member_writes(
     audience: Audience,
     *,
     source: str = "api",
+    origin: WriteOrigin = OUTSIDE_THE_API,
     skip_merge_validation: bool = False,
 ) -> Iterator[MemberWriter]:
     """One transaction, ending with any deferred inserts; webhooks hear about it only if it
     commits."""
     writer = MemberWriter(
-        runtime, audience, source=source, skip_merge_validation=skip_merge_validation
+        runtime,
+        audience,
+        source=source,
+        origin=origin,
+        skip_merge_validation=skip_merge_validation,
     )
     with runtime.store.transaction():
         yield writer
@@ -451,8 +500,7 @@ def _required_email(given: MemberInput) -> str:
 def _missing_status(field: str) -> NoReturn:
     raise problems.invalid_field(
         field,
-        "A status is required for a new member: subscribed, unsubscribed, cleaned, "
-        "pending or transactional.",
+        "A status is required: subscribed, unsubscribed, cleaned, pending or transactional.",
     )
 
 

@@ -63,6 +63,9 @@ class Member:
     unsubscribe_reason: str
     source: str
     last_changed: str
+    compliance: bool = False
+    """In a compliance state (unsubscribed themselves, bounced hard, complained of spam):
+    Mailchimp refuses to set such a contact to subscribed. Never shown by the API."""
 
 
 @dataclass
@@ -125,6 +128,37 @@ class Fault:
     account_id: int | None
     method: str | None
     path_prefix: str | None
+
+
+@dataclass(frozen=True)
+class WriteOrigin:
+    """The request behind a write, as the consent ledger records it (empty outside the
+    API: simulations)."""
+
+    method: str = ""
+    path: str = ""
+    key: str = ""
+    batch_id: str = ""
+
+
+@dataclass(frozen=True)
+class Resubscription:
+    """A contact set back to subscribed without their own sign-up: one consent ledger line.
+
+    `status_before` is the status the API showed; for an archived contact,
+    `archived_from` is the status it had when it was archived.
+    """
+
+    id: int
+    at: str
+    audience_id: str
+    email: str
+    status_before: str
+    archived_from: str
+    method: str
+    path: str
+    key: str
+    batch_id: str
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """What Mailchimp refuses: fake addresses, merge values of the wrong type, status changes
-that would break consent. Pure functions over the records, so the rules read in one place.
+it does not allow. Pure functions over the records, so the rules read in one place.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from mcbridge.sandbox import problems
 from mcbridge.sandbox.models import Member, MergeField
-from mcbridge.sandbox.problems import ApiError, FieldError
+from mcbridge.sandbox.problems import FieldError
 
 EMAIL_PATTERN = re.compile(
     r"^(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})@"
@@ -53,22 +53,38 @@ def domain_problem(domain: str) -> str | None:
 
 
 def check_status_change(member: Member, target: str) -> None:
-    """Consent only goes one way through the API: nobody is re-subscribed by an integration."""
+    """What a write carrying `status` may do, as Mailchimp lets it.
+
+    Only a contact in a compliance state (unsubscribed themselves, bounced, complained) is
+    refused `subscribed`; one unsubscribed by an admin or through the API is not [USER].
+    An archived contact comes back with whatever status the write sends [USER], even from
+    a compliance state [UNVERIFIED: the permissive choice, under which an export that
+    writes statuses to archived contacts re-subscribes people, as it may on Mailchimp].
+    A cleaned contact's status stays [UNVERIFIED: strict, so an export that touches it at
+    all is told].
+    """
     if target == member.status:
         return
-    standing = member.prior_status if member.status == "archived" else member.status
-    if target == "subscribed" and standing in ("unsubscribed", "cleaned"):
-        raise problems.compliance_state(member.email)
-    if member.status == "cleaned":
-        raise cleaned_member(member.email)
     if target == "cleaned":
         raise problems.invalid_field(
             "status", "Only Mailchimp sets cleaned, after a bounce; it cannot be set here."
         )
+    if member.status == "archived":
+        return
+    if target == "subscribed" and member.compliance:
+        raise problems.compliance_state(member.email)
+    if member.status == "cleaned":
+        raise problems.invalid(
+            f"{member.email} was cleaned after a hard bounce; its status cannot be changed."
+        )
 
 
-def cleaned_member(email: str) -> ApiError:
-    return problems.invalid(f"{email} was cleaned after a hard bounce and cannot be updated.")
+def needs_fresh_consent(member: Member) -> bool:
+    """Whether setting the contact to subscribed overrides a consent it withdrew or never
+    gave: unsubscribed (any way), cleaned, pending, or archived while not subscribed."""
+    if member.status == "archived":
+        return member.prior_status != "subscribed"
+    return member.status in ("unsubscribed", "cleaned", "pending")
 
 
 class MergeSchema:
@@ -82,17 +98,18 @@ class MergeSchema:
     def clean(
         self, values: Mapping[str, Any], *, new_member: bool, skip_required: bool = False
     ) -> dict[str, Any]:
-        """Normalised values keyed by tag, or a 400 listing every field that is wrong."""
+        """Normalised values keyed by tag, or a 400 listing every field that is wrong, each
+        by its bare tag (`DOB`, not `merge_fields.DOB`), as Mailchimp names them."""
         cleaned: dict[str, Any] = {}
         errors: list[FieldError] = []
         for tag, value in values.items():
             field = self.by_tag.get(tag.upper())
             if field is None:
-                errors.append(FieldError(f"merge_fields.{tag}", "This merge field does not exist."))
+                errors.append(FieldError(tag, "This merge field does not exist."))
                 continue
             message = _type_error(field, value)
             if message:
-                errors.append(FieldError(f"merge_fields.{field.tag}", message))
+                errors.append(FieldError(field.tag, message))
             else:
                 cleaned[field.tag] = "" if value is None else value
         if self.required and not skip_required:
@@ -108,7 +125,7 @@ class MergeSchema:
         given_tags = {tag.upper() for tag in given}
         reported = given_tags - set(cleaned)
         return [
-            FieldError(f"merge_fields.{f.tag}", "This value is required and cannot be empty.")
+            FieldError(f.tag, "This value is required and cannot be empty.")
             for f in self.required
             if (new_member or f.tag in given_tags)
             and cleaned.get(f.tag) in (None, "")

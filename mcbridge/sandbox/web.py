@@ -1,6 +1,6 @@
-"""The read-only page: accounts (keys masked) with their audiences, and each audience's
-members with a status filter, a search box and pages. For people watching a demo or
-debugging a sync; it never changes anything.
+"""The read-only page: accounts (keys masked) with their audiences, the consent ledger,
+and each audience's members with a status filter, a search box and pages. For people
+watching a demo or debugging a sync; it never changes anything.
 """
 
 from __future__ import annotations
@@ -61,7 +61,12 @@ def web_blueprint(runtime: SandboxRuntime) -> Blueprint:
     @bp.get("/")
     def index() -> str:
         accounts = [_account_summary(store, a) for a in store.accounts.all()]
-        return render_template("sandbox/index.html", accounts=accounts)
+        return render_template(
+            "sandbox/index.html",
+            accounts=accounts,
+            resubscriptions=store.consent_ledger.find(),
+            when=_when,
+        )
 
     @bp.get("/audiences/<audience_id>")
     def audience(audience_id: str) -> str:

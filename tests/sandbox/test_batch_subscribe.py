@@ -49,19 +49,52 @@ def test_existing_member_without_update_existing_is_contact_exists(
 
 def test_update_existing_updates(api: Api, audience_id: str) -> None:
     api.subscribe(audience_id, address(1), merge_fields={"FNAME": "Old"})
-    body = {
-        "members": [
-            {
-                "email_address": address(1),
-                "status_if_new": "subscribed",
-                "merge_fields": {"FNAME": "New"},
-            }
-        ],
-        "update_existing": True,
-    }
+    body = {"members": [entry(1, merge_fields={"FNAME": "New"})], "update_existing": True}
     result = api.post(f"lists/{audience_id}", json=body).json()
     assert (result["total_created"], result["total_updated"]) == (0, 1)
     assert result["updated_members"][0]["merge_fields"]["FNAME"] == "New"
+
+
+def test_update_existing_applies_the_status_sent_to_existing_members(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    api.subscribe(audience_id, address(2))
+    sandbox.control.simulate_admin_unsubscribe(audience_id, address(2))
+    members = [entry(1, status="unsubscribed"), entry(2, status="subscribed")]
+    result = api.post(
+        f"lists/{audience_id}", json={"members": members, "update_existing": True}
+    ).json()
+    assert [(m["email_address"], m["status"]) for m in result["updated_members"]] == [
+        (address(1), "unsubscribed"),
+        (address(2), "subscribed"),
+    ]
+
+
+def test_status_if_new_is_not_in_the_schema(api: Api, audience_id: str) -> None:
+    """Batch subscribe's members have no status_if_new: it is ignored, so an entry with
+    only that has no status at all."""
+    members = [
+        {"email_address": address(1), "status_if_new": "subscribed"},
+        entry(2, status="pending", status_if_new="subscribed"),
+    ]
+    result = api.post(f"lists/{audience_id}", json={"members": members}).json()
+    assert [(e["email_address"], e["field"]) for e in result["errors"]] == [(address(1), "status")]
+    assert [(m["email_address"], m["status"]) for m in result["new_members"]] == [
+        (address(2), "pending")
+    ]
+
+
+def test_archived_member_comes_back_created_with_the_status_sent(
+    api: Api, audience_id: str
+) -> None:
+    """Reported in new_members, and update_existing:false does not protect it."""
+    api.subscribe(audience_id, address(1), merge_fields={"FNAME": "Ann"})
+    api.delete(f"lists/{audience_id}/members/{address(1)}")
+    result = api.post(f"lists/{audience_id}", json={"members": [entry(1, status="pending")]}).json()
+    assert (result["total_created"], result["total_updated"], result["error_count"]) == (1, 0, 0)
+    assert result["new_members"][0]["status"] == "pending"
+    assert result["new_members"][0]["merge_fields"]["FNAME"] == "Ann"
 
 
 def test_one_bad_member_does_not_fail_the_others(
@@ -85,7 +118,7 @@ def test_one_bad_member_does_not_fail_the_others(
     assert set(errors) == {"fake@example.com", address(2), address(9), address(3)}
     assert all(e["error_code"] == "ERROR_GENERIC" for e in errors.values())
     assert "looks fake or invalid" in errors["fake@example.com"]["error"]
-    assert errors[address(2)]["field"] == "merge_fields.BIRTHDAY"
+    assert errors[address(2)]["field"] == "BIRTHDAY"
     assert errors[address(2)]["field_message"]
     assert "compliance state" in errors[address(9)]["error"]
     assert sandbox.control.member(audience_id, address(9))["status"] == "unsubscribed"
@@ -103,18 +136,21 @@ def test_500_members_are_fine(api: Api, audience_id: str) -> None:
     assert result.json()["total_created"] == 500
 
 
-def test_tags_are_added_to_existing_members(api: Api, audience_id: str) -> None:
+def test_tags_apply_to_new_members_only(api: Api, audience_id: str) -> None:
+    """Existing members keep their tags, archived ones brought back included."""
     api.subscribe(audience_id, address(1), tags=["old"])
-    body = {"members": [entry(1, tags=["managed"])], "update_existing": True}
-    api.post(f"lists/{audience_id}", json=body)
-    assert tag_names(api, audience_id, 1) == ["managed", "old"]
-
-
-def test_sync_tags_replaces_a_members_tags(api: Api, audience_id: str) -> None:
-    api.subscribe(audience_id, address(1), tags=["old", "keep"])
-    body = {"members": [entry(1, tags=["keep", "new"])], "update_existing": True, "sync_tags": True}
-    api.post(f"lists/{audience_id}", json=body)
-    assert tag_names(api, audience_id, 1) == ["keep", "new"]
+    api.subscribe(audience_id, address(3), tags=["old"])
+    api.delete(f"lists/{audience_id}/members/{address(3)}")
+    body = {
+        "members": [entry(n, tags=["managed"]) for n in (1, 2, 3)],
+        "update_existing": True,
+        "sync_tags": True,
+    }
+    result = api.post(f"lists/{audience_id}", json=body).json()
+    assert (result["total_created"], result["total_updated"]) == (2, 1)
+    assert tag_names(api, audience_id, 1) == ["old"]
+    assert tag_names(api, audience_id, 2) == ["managed"]
+    assert tag_names(api, audience_id, 3) == ["old"]
 
 
 @pytest.mark.parametrize("status", ["unsubscribed", "pending"])

@@ -106,7 +106,8 @@ def test_operations_follow_the_same_rules_as_direct_calls(
     assert json.loads(by_id["audience"]["response"])["id"] == audience_id
     assert json.loads(by_id["bad-json"]["response"])["title"] == "JSON Parse Exception"
     assert (by_id["archive"]["status_code"], by_id["archive"]["response"]) == (204, "")
-    assert json.loads(by_id["paged"]["response"]) == {"total_items": 2}
+    # Archived by the operation before: the default listing leaves address(1) out.
+    assert json.loads(by_id["paged"]["response"]) == {"total_items": 1}
 
 
 def test_list_get_and_delete(sandbox: Sandbox, api: Api, audience_id: str) -> None:

@@ -53,7 +53,7 @@ def test_audience_without_default_fields(sandbox: Sandbox, account_key: str, api
     )
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"field": "merge_fields.FNAME", "message": "This merge field does not exist."}
+        {"field": "FNAME", "message": "This merge field does not exist."}
     ]
 
 
@@ -151,7 +151,7 @@ def test_values_are_checked_against_their_type(
     assert accepted.json()["merge_fields"][tag] == good
     refused = api.put(path, json={**body, "merge_fields": {tag: bad}})
     assert refused.status_code == 400
-    assert [e["field"] for e in refused.json()["errors"]] == [f"merge_fields.{tag}"]
+    assert [e["field"] for e in refused.json()["errors"]] == [tag]
     assert refused.json()["errors"][0]["message"]
 
 
@@ -169,12 +169,12 @@ def test_required_field_must_be_given_for_new_members(
     missing = api.put(path, json=body)
     assert missing.status_code == 400
     assert missing.json()["errors"] == [
-        {"field": "merge_fields.MEMNO", "message": "This value is required and cannot be empty."}
+        {"field": "MEMNO", "message": "This value is required and cannot be empty."}
     ]
     skipped = api.put(path, json=body, params={"skip_merge_validation": "true"})
     assert skipped.status_code == 200
     api.put(path, json={**body, "merge_fields": {"MEMNO": 7}})
     blanked = api.patch(path, json={"merge_fields": {"MEMNO": ""}})
-    assert blanked.json()["errors"][0]["field"] == "merge_fields.MEMNO"
+    assert blanked.json()["errors"][0]["field"] == "MEMNO"
     renamed = api.patch(path, json={"email_type": "text"})
     assert renamed.status_code == 200

@@ -73,3 +73,22 @@ def test_language_follows_the_browser_among_en_fr_de(sandbox: Sandbox, audience_
 
 def test_unknown_audience_page_is_404(sandbox: Sandbox) -> None:
     assert requests.get(f"{sandbox.url}/audiences/nope", timeout=10).status_code == 404
+
+
+def test_index_shows_the_consent_ledger(
+    sandbox: Sandbox, account_key: str, api: Api, audience_id: str
+) -> None:
+    sandbox.control.clear_consent_ledger()
+    empty = page(sandbox, "/")
+    assert "Re-subscriptions (consent ledger)" in empty
+    assert "No contact has been set back to subscribed." in empty
+    api.subscribe(audience_id, address(1))
+    api.patch(f"lists/{audience_id}/members/{address(1)}", json={"status": "unsubscribed"})
+    api.patch(f"lists/{audience_id}/members/{address(1)}", json={"status": "subscribed"})
+    html = page(sandbox, "/")
+    section = html[html.index("Re-subscriptions (consent ledger)") :]
+    assert "No contact has been set back to subscribed." not in section
+    assert address(1) in section
+    assert f"PATCH /3.0/lists/{audience_id}/members/" in section
+    assert f"…{account_key[28:32]}-us1" in section
+    assert account_key[:32] not in html

@@ -8,11 +8,15 @@ from typing import Any
 import pytest
 
 from mcbridge.sandbox.keys import subscriber_hash
-from mcbridge.sandbox.models import WEBHOOK_EVENTS
+from mcbridge.sandbox.models import WEBHOOK_EVENTS, WEBHOOK_SOURCES
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, WebhookReceiver, address, member_path
 
 ALL_EVENTS = dict.fromkeys(WEBHOOK_EVENTS, True)
+
+
+def only_from(source: str) -> dict[str, bool]:
+    return {name: name == source for name in WEBHOOK_SOURCES}
 
 
 def register(
@@ -143,30 +147,30 @@ def test_only_enabled_events_fire(
 def test_only_enabled_sources_fire(
     sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver
 ) -> None:
-    api.subscribe(audience_id, address(1))
-    api.subscribe(audience_id, address(2))
-    register(
-        api,
-        audience_id,
-        webhook_receiver.url(),
-        sources={"user": True, "admin": False, "api": False},
-    )
+    for n in (1, 2, 4):
+        api.subscribe(audience_id, address(n))
+    for source in ("user", "admin"):
+        hook_url = webhook_receiver.url(f"/hooks/{source}")
+        register(api, audience_id, hook_url, sources=only_from(source))
     api.patch(member_path(audience_id, address(1)), json={"status": "unsubscribed"})
     sandbox.control.simulate_bounce(audience_id, address(2))
     sandbox.control.simulate_signup(audience_id, address(3))
-    posts = webhook_receiver.wait_for_posts(1)
-    assert [(p.form["type"], p.form["data[email]"]) for p in posts] == [("subscribe", address(3))]
+    sandbox.control.simulate_admin_unsubscribe(audience_id, address(4))
+    sandbox.control.simulate_admin_archive(audience_id, address(4))
+    admin = webhook_receiver.wait_for_posts(3, "/hooks/admin")
+    assert [(p.form["type"], p.form["data[email]"], p.form.get("data[action]")) for p in admin] == [
+        ("cleaned", address(2), None),
+        ("unsubscribe", address(4), "unsub"),
+        ("unsubscribe", address(4), "delete"),
+    ]
+    user = webhook_receiver.posts("/hooks/user")
+    assert [(p.form["type"], p.form["data[email]"]) for p in user] == [("subscribe", address(3))]
 
 
 def test_api_changes_fire_with_source_api(
     api: Api, audience_id: str, webhook_receiver: WebhookReceiver
 ) -> None:
-    register(
-        api,
-        audience_id,
-        webhook_receiver.url(),
-        sources={"user": False, "admin": False, "api": True},
-    )
+    register(api, audience_id, webhook_receiver.url(), sources=only_from("api"))
     api.subscribe(audience_id, address(1))
     api.patch(member_path(audience_id, address(1)), json={"merge_fields": {"FNAME": "Z"}})
     api.patch(member_path(audience_id, address(1)), json={"status": "unsubscribed"})
@@ -174,3 +178,42 @@ def test_api_changes_fire_with_source_api(
     posts = webhook_receiver.wait_for_posts(4)
     assert [p.form["type"] for p in posts] == ["subscribe", "profile", "unsubscribe", "unsubscribe"]
     assert [p.form.get("data[action]") for p in posts[2:]] == ["unsub", "delete"]
+
+
+def unsubscribe_forms(receiver: WebhookReceiver, count: int) -> list[tuple[str, str, str]]:
+    posts = receiver.wait_for_posts(count)
+    return [
+        (p.form["data[email]"], p.form["data[action]"], p.form["data[reason]"])
+        for p in posts
+        if p.form["type"] == "unsubscribe"
+    ]
+
+
+def test_every_unsubscribe_says_its_action_and_reason(
+    sandbox: Sandbox, api: Api, audience_id: str, webhook_receiver: WebhookReceiver
+) -> None:
+    """unsub: the contact left (or was unsubscribed); delete: archived or deleted; the
+    reason is abuse for a spam complaint, manual otherwise."""
+    for n in range(1, 9):
+        api.subscribe(audience_id, address(n))
+    register(api, audience_id, webhook_receiver.url(), events={"unsubscribe": True})
+    control = sandbox.control
+    api.patch(member_path(audience_id, address(1)), json={"status": "unsubscribed"})
+    api.delete(member_path(audience_id, address(2)))
+    api.post(member_path(audience_id, address(3)) + "/actions/delete-permanent")
+    control.simulate_unsubscribe(audience_id, address(4))
+    control.simulate_unsubscribe(audience_id, address(5), abuse=True)
+    control.simulate_admin_unsubscribe(audience_id, address(6))
+    control.simulate_admin_archive(audience_id, address(7))
+    entry = {"email_address": address(8), "status": "unsubscribed"}
+    api.post(f"lists/{audience_id}", json={"members": [entry], "update_existing": True})
+    assert unsubscribe_forms(webhook_receiver, 8) == [
+        (address(1), "unsub", "manual"),
+        (address(2), "delete", "manual"),
+        (address(3), "delete", "manual"),
+        (address(4), "unsub", "manual"),
+        (address(5), "unsub", "abuse"),
+        (address(6), "unsub", "manual"),
+        (address(7), "delete", "manual"),
+        (address(8), "unsub", "manual"),
+    ]

@@ -1,4 +1,8 @@
-"""POST /lists/{id}: up to 500 members in one call, answered 200 with per-member errors."""
+"""POST /lists/{id}: up to 500 members in one call, answered 200 with per-member errors.
+
+Each member needs `status`; `update_existing` decides whether existing members get it
+(archived ones come back with it either way); tags apply to new members only.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from mcbridge.sandbox import problems
 from mcbridge.sandbox.api import params, shapes
 from mcbridge.sandbox.api.call import ApiCall, ApiResult, ok
-from mcbridge.sandbox.api.members import member_input
+from mcbridge.sandbox.api.members import BATCH_SUBSCRIBE_FIELDS, member_input
 from mcbridge.sandbox.api.projection import simple_fields, wanted
 from mcbridge.sandbox.keys import subscriber_hash
 from mcbridge.sandbox.member_writes import MemberWriter, member_writes
@@ -36,7 +40,7 @@ def batch_subscribe(call: ApiCall, list_id: str) -> ApiResult:
     updated: list[Member] = []
     errors: list[dict[str, Any]] = []
     hashes = _hashes(entries)
-    with member_writes(call.runtime, audience) as writer:
+    with member_writes(call.runtime, audience, origin=call.origin()) as writer:
         writer.prefetch(hashes.values())
         writer.defer_inserts()
         for entry in entries:
@@ -76,9 +80,7 @@ def _subscribe_one(
     update_existing: bool,
     sync_tags: bool,
 ) -> tuple[Member, bool]:
-    given = member_input(entry)
-    if given.status is None and given.status_if_new is None:
-        raise problems.invalid_field("status", "Each member needs a status or status_if_new.")
+    given = member_input(entry, fields=BATCH_SUBSCRIBE_FIELDS)
     member_hash = hashes.get(given.email or "", "")
     return writer.batch_subscribe(given, update_existing, sync_tags, member_hash=member_hash)
 

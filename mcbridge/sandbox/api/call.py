@@ -10,14 +10,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcbridge.sandbox import problems
-from mcbridge.sandbox.models import Account, Audience
+from mcbridge.sandbox.keys import mask_key
+from mcbridge.sandbox.models import Account, Audience, WriteOrigin
 
 if TYPE_CHECKING:
     from mcbridge.sandbox.runtime import SandboxRuntime
 
+API_ROOT = "/3.0"
+
 
 @dataclass(frozen=True)
 class ApiCall:
+    """`batch_id`: the /batches job this operation is part of, if any."""
+
     runtime: SandboxRuntime
     account: Account
     method: str
@@ -25,6 +30,7 @@ class ApiCall:
     query: Mapping[str, str]
     body: Any
     root_url: str
+    batch_id: str = ""
 
     def audience(self, audience_id: str) -> Audience:
         """The account's audience, or 404 for unknown ones and other accounts' alike."""
@@ -32,6 +38,12 @@ class ApiCall:
         if found is None or found.account_id != self.account.id:
             raise problems.not_found()
         return found
+
+    def origin(self) -> WriteOrigin:
+        """What the consent ledger says about this call (paths as the request log has them)."""
+        return WriteOrigin(
+            self.method, API_ROOT + self.path, mask_key(self.account.api_key), self.batch_id
+        )
 
 
 @dataclass(frozen=True)

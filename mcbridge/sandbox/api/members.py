@@ -21,16 +21,23 @@ BODY_FIELDS: dict[str, tuple[str, type]] = {
     "vip": ("vip", bool),
     **{name: (name, str) for name in TEXT_ATTRIBUTES},
 }
+# Batch subscribe's member schema has no `status_if_new`: it is ignored there.
+BATCH_SUBSCRIBE_FIELDS = {k: v for k, v in BODY_FIELDS.items() if k != "status_if_new"}
 
 
-def member_input(body: Mapping[str, Any], *, tags_as_objects: bool = False) -> MemberInput:
+def member_input(
+    body: Mapping[str, Any],
+    *,
+    tags_as_objects: bool = False,
+    fields: Mapping[str, tuple[str, type]] = BODY_FIELDS,
+) -> MemberInput:
     """Tags come as names in batch subscribe but as {"name": ...} objects elsewhere.
 
     Only the keys present are looked at: batch subscribe reads 500 of these per call.
     """
     values: dict[str, Any] = {}
-    for key in body.keys() & BODY_FIELDS.keys():
-        attribute, kind = BODY_FIELDS[key]
+    for key in body.keys() & fields.keys():
+        attribute, kind = fields[key]
         values[attribute] = params.optional(body, key, kind)
     for name in ("status", "status_if_new"):
         if values.get(name) not in (None, *WRITABLE_STATUSES):
@@ -56,6 +63,8 @@ def resolve_hash(member_id: str) -> str:
 
 
 def list_members(call: ApiCall, list_id: str) -> ApiResult:
+    """Without a `status` filter archived members are left out, and out of `total_items`
+    [UNVERIFIED: the choice that shows an export which never reads `status=archived`]."""
     audience = call.audience(list_id)
     offset, count = params.paging(call.query)
     store = call.runtime.store
@@ -65,6 +74,7 @@ def list_members(call: ApiCall, list_id: str) -> ApiResult:
         since=params.timestamp(call.query, "since_last_changed"),
         offset=offset,
         count=count,
+        include_archived=False,
     )
     return ok(
         {
@@ -152,6 +162,8 @@ def _tag_changes(body: Mapping[str, Any]) -> list[tuple[str, bool]]:
 def _write(call: ApiCall, list_id: str, action: Callable[[MemberWriter], Member]) -> ApiResult:
     audience = call.audience(list_id)
     skip = params.flag(call.query, "skip_merge_validation")
-    with member_writes(call.runtime, audience, skip_merge_validation=skip) as writer:
+    with member_writes(
+        call.runtime, audience, origin=call.origin(), skip_merge_validation=skip
+    ) as writer:
         written = action(writer)
     return ok(shapes.one_member(call.runtime.store, written, audience, writer.fields))

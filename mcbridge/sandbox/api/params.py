@@ -23,11 +23,9 @@ JSON_TYPES = {
 
 
 def paging(query: Mapping[str, str], default_count: int = 10) -> tuple[int, int]:
-    """(offset, count); Mailchimp caps count at 1000."""
-    count = _integer(query, "count", default_count)
+    """(offset, count); Mailchimp silently caps count at 1000 rather than refusing more."""
+    count = min(_integer(query, "count", default_count), MAX_COUNT)
     offset = _integer(query, "offset", 0)
-    if count > MAX_COUNT:
-        raise problems.invalid_field("count", f"count must be {MAX_COUNT} or less.")
     if count < 0 or offset < 0:
         raise problems.invalid_field("count" if count < 0 else "offset", "Must not be negative.")
     return offset, count

@@ -8,6 +8,7 @@ from typing import Any
 
 from mcbridge.sandbox.store.accounts import Accounts, Audiences
 from mcbridge.sandbox.store.batches import Batches
+from mcbridge.sandbox.store.consent_ledger import ConsentLedger
 from mcbridge.sandbox.store.database import Database
 from mcbridge.sandbox.store.faults import Faults
 from mcbridge.sandbox.store.members import MemberPage, Members
@@ -33,6 +34,7 @@ class Store:
         self.batches = Batches(self.db)
         self.request_log = RequestLog(self.db)
         self.faults = Faults(self.db)
+        self.consent_ledger = ConsentLedger(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any, TypeVar
 
-from mcbridge.sandbox.store.schema import SCHEMA
+from mcbridge.sandbox.store.schema import ADDED_COLUMNS, SCHEMA
 
 Params = Sequence[Any]
 Record = TypeVar("Record")
@@ -39,6 +39,7 @@ class Database:
         self._conn.row_factory = sqlite3.Row
         self._configure()
         self._conn.executescript(SCHEMA)
+        self._add_missing_columns()
 
     @property
     def is_memory(self) -> bool:
@@ -51,6 +52,16 @@ class Database:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+
+    def _add_missing_columns(self) -> None:
+        """A data file written by an older sandbox gets the columns added since."""
+        with self.transaction():
+            for table, column, definition, fill in ADDED_COLUMNS:
+                present = {row["name"] for row in self.rows(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self.run(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                    if fill:
+                        self.run(fill)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

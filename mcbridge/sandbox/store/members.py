@@ -34,6 +34,7 @@ COLUMNS = (
     "unsubscribe_reason",
     "source",
     "last_changed",
+    "compliance",
 )
 INSERT_SQL = f"INSERT INTO members (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 UPDATE_SQL = f"UPDATE members SET {', '.join(f'{c} = ?' for c in COLUMNS)} WHERE id = ?"
@@ -41,6 +42,11 @@ ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode
 MEMBER_VALUES = attrgetter("audience_pk", *COLUMNS[1:])
 MERGE_FIELDS_AT = COLUMNS.index("merge_fields")
 VIP_AT = COLUMNS.index("vip")
+COMPLIANCE_AT = COLUMNS.index("compliance")
+# The same columns in a selected row, which starts with the id.
+ROW_MERGE_FIELDS, ROW_VIP, ROW_COMPLIANCE = (
+    1 + at for at in (MERGE_FIELDS_AT, VIP_AT, COMPLIANCE_AT)
+)
 SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM members"
 
 
@@ -144,14 +150,17 @@ class Members:
         since: str | None = None,
         offset: int = 0,
         count: int = 10,
+        include_archived: bool = True,
     ) -> MemberPage:
-        """Members in the order they were added; `since` filters on `last_changed`."""
+        """Members in the order they were added; `since` filters on `last_changed`;
+        `include_archived=False` leaves archived members out unless `status` asks for them."""
+        statuses = _Statuses(status, include_archived)
         if since is not None:
             return self._filtered_page(
-                audience_pk, status, "last_changed > ?", (since,), offset, count
+                audience_pk, statuses, "last_changed > ?", (since,), offset, count
             )
-        start_id, skip, total = self._locate(audience_pk, status, offset)
-        status_sql, status_params = _status_clause(status)
+        start_id, skip, total = self._locate(audience_pk, statuses, offset)
+        status_sql, status_params = statuses.clause()
         rows = self.db.rows(
             f"{SELECT} WHERE audience = ?{status_sql} AND id >= ? ORDER BY id LIMIT ? OFFSET ?",
             (audience_pk, *status_params, start_id, count, skip),
@@ -165,7 +174,7 @@ class Members:
         pattern = f"%{text.lower()}%"
         return self._filtered_page(
             audience_pk,
-            status,
+            _Statuses(status),
             "(lower(email) LIKE ? OR lower(merge_fields) LIKE ?)",
             (pattern, pattern),
             offset,
@@ -175,7 +184,7 @@ class Members:
     def _filtered_page(
         self,
         audience_pk: int,
-        status: str | None,
+        statuses: _Statuses,
         condition: str,
         params: Sequence[Any],
         offset: int,
@@ -185,7 +194,7 @@ class Members:
         wrote) would count and skip every earlier match again for each page. The listing
         remembers where its pages started, so each page skips only from the nearest known
         position, as long as no member changed."""
-        status_sql, status_params = _status_clause(status)
+        status_sql, status_params = statuses.clause()
         where = f"audience = ?{status_sql} AND {condition}"
         args = (audience_pk, *status_params, *params)
         with self.db.transaction():
@@ -211,9 +220,9 @@ class Members:
             self._positions[key] = positions
         return positions
 
-    def _locate(self, audience_pk: int, status: str | None, offset: int) -> tuple[int, int, int]:
+    def _locate(self, audience_pk: int, statuses: _Statuses, offset: int) -> tuple[int, int, int]:
         """Find the block holding the offset-th member: (first id to read, rows to skip, total)."""
-        status_sql, status_params = _status_clause(status)
+        status_sql, status_params = statuses.clause()
         blocks = self.db.rows(
             f"SELECT block, SUM(n) FROM member_blocks WHERE audience = ?{status_sql}"
             " GROUP BY block ORDER BY block",
@@ -233,7 +242,8 @@ class Members:
 
         Rows carry `email_address`, optional `status` (default subscribed), `merge_fields`
         (a dict or its JSON text), `tags` (names) and `last_changed`. All addresses must be
-        new to the audience.
+        new to the audience. Cleaned rows are in a compliance state; unsubscribed ones count
+        as unsubscribed by an admin (a sync may re-subscribe them, as Mailchimp would let it).
         """
         self._changed()
         with self.db.transaction():
@@ -291,7 +301,14 @@ DROP INDEX IF EXISTS members_status;
 """
 
 
-BULK_COLUMNS = ("id", *COLUMNS[:6], "merge_fields", "timestamp_signup", "last_changed")
+BULK_COLUMNS = (
+    "id",
+    *COLUMNS[:6],
+    "merge_fields",
+    "timestamp_signup",
+    "last_changed",
+    "compliance",
+)
 BULK_INSERT_SQL = (
     f"INSERT INTO members ({', '.join(BULK_COLUMNS)}) VALUES ({', '.join('?' * len(BULK_COLUMNS))})"
 )
@@ -333,11 +350,24 @@ def _bulk_records(
             merges if isinstance(merges, str) else ENCODE_JSON(merges),
             now,
             row.get("last_changed", now),
+            int(status == "cleaned"),
         )
 
 
-def _status_clause(status: str | None) -> tuple[str, tuple[str, ...]]:
-    return ("", ()) if status is None else (" AND status = ?", (status,))
+@dataclass(frozen=True)
+class _Statuses:
+    """Which statuses a listing shows: one, or all (but archived, unless included)."""
+
+    status: str | None
+    include_archived: bool = True
+
+    def clause(self) -> tuple[str, tuple[str, ...]]:
+        """A condition that keeps the listing in id order on the audience index."""
+        if self.status is not None:
+            return " AND status = ?", (self.status,)
+        if self.include_archived:
+            return "", ()
+        return " AND status <> ?", ("archived",)
 
 
 def _values(member: Member) -> list[Any]:
@@ -345,12 +375,14 @@ def _values(member: Member) -> list[Any]:
     values = list(MEMBER_VALUES(member))
     values[MERGE_FIELDS_AT] = ENCODE_JSON(member.merge_fields)
     values[VIP_AT] = int(member.vip)
+    values[COMPLIANCE_AT] = int(member.compliance)
     return values
 
 
 def _member(row: sqlite3.Row) -> Member:
     """Positional on purpose: pages of 1000 members are built on every listing call."""
     member = Member(*row)
-    member.merge_fields = json.loads(row[8])
-    member.vip = bool(row[11])
+    member.merge_fields = json.loads(row[ROW_MERGE_FIELDS])
+    member.vip = bool(row[ROW_VIP])
+    member.compliance = bool(row[ROW_COMPLIANCE])
     return member

@@ -34,6 +34,19 @@ CREATE INDEX IF NOT EXISTS members_audience ON members (audience);
 CREATE INDEX IF NOT EXISTS members_status ON members (audience, status);
 """
 
+# Columns added since the first sandbox data files: (table, column, definition, what to
+# fill in for the rows already there). Cleaned members were always in a compliance state;
+# older unsubscribed rows do not say who unsubscribed them, and count as unsubscribed by an
+# admin: the permissive reading, under which a sync that re-subscribes them is not refused.
+ADDED_COLUMNS = (
+    (
+        "members",
+        "compliance",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE members SET compliance = 1 WHERE status = 'cleaned'",
+    ),
+)
+
 SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -71,7 +84,8 @@ CREATE TABLE IF NOT EXISTS members (
     timestamp_opt TEXT NOT NULL DEFAULT '',
     unsubscribe_reason TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT 'API - Generic',
-    last_changed TEXT NOT NULL
+    last_changed TEXT NOT NULL,
+    compliance INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS member_blocks (
     audience INTEGER NOT NULL,
@@ -169,6 +183,19 @@ CREATE TABLE IF NOT EXISTS faults (
     method TEXT,
     path_prefix TEXT
 );
+CREATE TABLE IF NOT EXISTS consent_ledger (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    audience_id TEXT NOT NULL,
+    email TEXT NOT NULL,
+    status_before TEXT NOT NULL,
+    archived_from TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT NOT NULL,
+    batch_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consent_ledger_audience ON consent_ledger (audience_id);
 """
     + MEMBER_INDEXES
     + MEMBER_BLOCK_TRIGGERS
