@@ -40,6 +40,9 @@ the choice that would expose a bug in an export (the more dangerous one):
   [UNVERIFIED]; an export that touches a cleaned contact's status at all is told so.
 - Merge-field validation errors name the bare tag (`"field": "DOB"`), in problem
   documents and in batch subscribe's per-member errors. [USER]
+- Faults a test can inject, off by default: 504s on large pages only (`min_count`), a
+  member listing whose order shifts between pages, a connection dropped after the work was
+  done, a change made just before the next write, /batches held unfinished. [USER]
 """
 
 from mcbridge.sandbox.control import SandboxControl, SandboxControlError

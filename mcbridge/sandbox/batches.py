@@ -54,7 +54,8 @@ class BatchProcessor:
         self._wake.set()
 
     def pause(self) -> None:
-        """Leave new batches pending, so tests can see that state and fill the queue."""
+        """Hold batches unfinished until `resume`: new ones stay pending (so tests can see
+        that state and fill the queue), one under way stops before its next operation."""
         self._running.clear()
 
     def resume(self) -> None:
@@ -83,6 +84,8 @@ class BatchProcessor:
         results: list[dict[str, Any]] = []
         errored = 0
         for done, operation in enumerate(operations, start=1):
+            if not self._wait_while_paused():
+                return
             result = self._execute(account, batch.id, operation)
             results.append(result)
             errored += result["status_code"] >= 400
@@ -92,6 +95,13 @@ class BatchProcessor:
                 store.batches.progress(batch.id, done, errored)
         self._step(batch.id, "finalizing")
         store.batches.finish(batch.id, results_archive(results), self.runtime.clock.iso_now())
+
+    def _wait_while_paused(self) -> bool:
+        """False when the processor stops meanwhile."""
+        while not self._running.wait(IDLE_POLL_SECONDS):
+            if self._stopping.is_set():
+                return False
+        return True
 
     def _step(self, batch_id: str, status: str) -> None:
         self.runtime.store.batches.set_status(batch_id, status, self.runtime.clock.iso_now())

@@ -83,12 +83,17 @@ class SandboxControl:
         return [step["status"] for step in self._get(f"/batches/{batch_id}/history")["history"]]
 
     def pause_batches(self) -> None:
+        """Hold /batches unfinished: new ones stay pending, one under way stops before its
+        next operation, until `resume_batches`."""
         self._post("/batches/pause", {})
 
     def resume_batches(self) -> None:
         self._post("/batches/resume", {})
 
     def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """One entry per event and webhook, in the order first sent: `status` and `error`
+        of the latest attempt, every attempt in `attempts` (`at`, `status`, `error`), and
+        `retrying` while another attempt is due."""
         return list(self._get("/webhook-deliveries")["deliveries"])
 
     def clear_webhook_deliveries(self) -> None:
@@ -125,21 +130,53 @@ class SandboxControl:
         api_key: str | None = None,
         method: str | None = None,
         path_prefix: str | None = None,
+        min_count: int | None = None,
     ) -> dict[str, Any]:
-        """The next `times` matching requests get `status` (None: until cleared)."""
-        spec = {"kind": "error", "status": status, "retry_after": retry_after, "body": body}
+        """The next `times` matching requests get `status` (None: until cleared).
+
+        `min_count`: only requests asking for pages of at least that many (`count`, 10 when
+        not given), like the 504s of large member pages: a smaller page gets through.
+        """
+        spec = {
+            "kind": "error",
+            "status": status,
+            "retry_after": retry_after,
+            "body": body,
+            "min_count": min_count,
+        }
         return self._fault(spec, times, api_key, method, path_prefix)
 
     def drop_connections(
         self,
         *,
         times: int | None = 1,
+        after_processing: bool = False,
         api_key: str | None = None,
         method: str | None = None,
         path_prefix: str | None = None,
     ) -> dict[str, Any]:
-        """The server closes the socket without answering: clients see a connection error."""
-        return self._fault({"kind": "drop"}, times, api_key, method, path_prefix)
+        """The server closes the socket without answering: clients see a connection error.
+
+        `after_processing`: only once the request was carried out in full (a batch
+        created, a member written), so the client sees an error for work that was done.
+        """
+        kind = "drop-after" if after_processing else "drop"
+        return self._fault({"kind": kind}, times, api_key, method, path_prefix)
+
+    def shift_member_pages(
+        self,
+        shift: int,
+        *,
+        times: int | None = None,
+        api_key: str | None = None,
+        path_prefix: str | None = None,
+    ) -> dict[str, Any]:
+        """The next `times` member listings (None: until cleared) are served as if `shift`
+        more members had moved ahead of the read position since the call before: a client
+        paging by offset reads some members twice and misses as many, while `total_items`
+        stays right."""
+        spec = {"kind": "shift", "shift": shift}
+        return self._fault(spec, times, api_key, None, path_prefix)
 
     def add_latency(
         self,
@@ -154,6 +191,7 @@ class SandboxControl:
         return self._fault(spec, None, api_key, method, path_prefix)
 
     def clear_faults(self) -> None:
+        """Every fault, and the simulations still waiting for a write."""
         self._delete("/faults")
 
     def _fault(
@@ -209,6 +247,19 @@ class SandboxControl:
         """Someone subscribes through a sign-up form, outside any integration (source: user)."""
         body = {"email": email, "merge_fields": dict(merge_fields or {})}
         return self._simulate(audience_id, "signup", body)
+
+    def simulate_before_next_write(
+        self, audience_id: str, action: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Run a simulation (`action`: unsubscribe, admin-unsubscribe, admin-archive, bounce,
+        email-change, profile-update or signup; `fields` as its method takes them) right
+        before the next POST, PUT, PATCH or DELETE request of the audience's account is
+        processed: a change made while an export runs. Returns the scheduled entry."""
+        return self._post(f"/lists/{audience_id}/simulate/{action}/before-next-write", fields)
+
+    def scheduled_simulations(self) -> list[dict[str, Any]]:
+        """Each scheduled simulation with its `outcome`: pending, done, or the refusal."""
+        return list(self._get("/scheduled-simulations")["simulations"])
 
     def _simulate(self, audience_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._post(f"/lists/{audience_id}/simulate/{action}", body)

@@ -1,6 +1,6 @@
 """Sandbox-only endpoints under /_sandbox/: set-up, inspection (the consent ledger
-included), fault injection and simulations. No authentication: the sandbox is a loopback
-tool for tests and demos.
+included), fault injection and simulations, now or before an account's next write. No
+authentication: the sandbox is a loopback tool for tests and demos.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ def control_blueprint(runtime: SandboxRuntime) -> Blueprint:
 
     @bp.delete("/faults")
     def clear_faults() -> Response:
+        """Simulations waiting for a write go too: they are scripted trouble as well."""
         store.faults.clear()
+        runtime.scheduled.clear()
         return Response(status=204)
 
     @bp.get("/clock")
@@ -141,6 +143,15 @@ def control_blueprint(runtime: SandboxRuntime) -> Blueprint:
         audience = _audience(runtime, audience_id)
         member = simulation(action)(runtime, audience, _body())
         return jsonify(shapes.one_member(store, member, audience))
+
+    @bp.post("/lists/<audience_id>/simulate/<action>/before-next-write")
+    def schedule_simulation(audience_id: str, action: str) -> Response:
+        audience = _audience(runtime, audience_id)
+        return jsonify(runtime.scheduled.add(audience, action, _body()).as_dict())
+
+    @bp.get("/scheduled-simulations")
+    def scheduled_simulations() -> Response:
+        return jsonify(simulations=runtime.scheduled.all())
 
     @bp.get("/consent-ledger")
     def consent_ledger() -> Response:

@@ -1,5 +1,7 @@
 """Fault injection: turn a scripted `Fault` into what a client would see on the wire —
-an error with or without a body, a connection closed without an answer, or a slow reply.
+an error with or without a body, a connection closed without an answer (before or after
+the work was done), a slow reply — or into a member listing whose order shifts between
+pages (played by the listing, see `api.members`).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from flask import Response, request
 
 from mcbridge.sandbox import problems
 from mcbridge.sandbox.api import params
+from mcbridge.sandbox.api.call import API_ROOT
 from mcbridge.sandbox.models import Fault
 from mcbridge.sandbox.responses import problem_response
 from mcbridge.sandbox.store import Store
+from mcbridge.sandbox.store.faults import SHIFT
 
-KINDS = ("error", "drop", "latency")
-API_ROOT = "/3.0"
+ERROR, DROP, DROP_AFTER, LATENCY = "error", "drop", "drop-after", "latency"
+KINDS = (ERROR, DROP, DROP_AFTER, LATENCY, SHIFT)
 
 
 def fault_from_spec(store: Store, spec: Mapping[str, Any]) -> Fault:
@@ -26,8 +30,11 @@ def fault_from_spec(store: Store, spec: Mapping[str, Any]) -> Fault:
     if kind not in KINDS:
         raise problems.invalid_field("kind", f"Must be one of: {', '.join(KINDS)}.")
     status = params.optional(spec, "status", int) or 0
-    if kind == "error" and not 400 <= status <= 599:
+    if kind == ERROR and not 400 <= status <= 599:
         raise problems.invalid_field("status", "An error fault needs a 4xx or 5xx status.")
+    shift = params.optional(spec, "shift", int) or 0
+    if kind == SHIFT and shift < 1:
+        raise problems.invalid_field("shift", "A shifting listing moves by at least 1 member.")
     times = params.optional(spec, "times", int)
     return Fault(
         id=0,
@@ -36,10 +43,12 @@ def fault_from_spec(store: Store, spec: Mapping[str, Any]) -> Fault:
         retry_after=params.optional(spec, "retry_after", int),
         with_body=params.optional(spec, "body", bool) is not False,
         latency_ms=params.optional(spec, "latency_ms", int) or 0,
-        remaining=None if kind == "latency" else times if "times" in spec else 1,
+        remaining=None if kind == LATENCY else times if "times" in spec else 1,
         account_id=_account_id(store, params.optional(spec, "api_key", str)),
         method=(params.optional(spec, "method", str) or "").upper() or None,
         path_prefix=api_path(params.optional(spec, "path_prefix", str)),
+        min_count=params.optional(spec, "min_count", int),
+        shift=shift,
     )
 
 
@@ -49,6 +58,13 @@ def api_path(prefix: str | None) -> str | None:
         return None
     prefix = "/" + prefix.lstrip("/")
     return prefix if prefix.startswith(API_ROOT) else API_ROOT + prefix
+
+
+def page_size(query: Mapping[str, str]) -> int:
+    """The page a request asks for, for faults that only hit large pages (Mailchimp's
+    default is 10; a count that is no number is refused later, and hits none)."""
+    raw = query.get("count") or "10"
+    return int(raw) if raw.isdigit() else 0
 
 
 def _account_id(store: Store, api_key: str | None) -> int | None:

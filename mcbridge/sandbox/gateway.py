@@ -1,5 +1,5 @@
 """The HTTP face of the API: authentication, the data-centre check, the connection cap,
-fault injection and the request log around `dispatch`.
+fault injection, simulations waiting for a write, and the request log around `dispatch`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,15 @@ from flask import Response, request
 from werkzeug.http import http_date
 
 from mcbridge.sandbox import problems
-from mcbridge.sandbox.api.call import ApiCall, decode_json
+from mcbridge.sandbox.api.call import API_ROOT, ApiCall, decode_json
 from mcbridge.sandbox.api.routing import dispatch
-from mcbridge.sandbox.faults import API_ROOT, drop_connection, error_response
+from mcbridge.sandbox.faults import (
+    DROP,
+    DROP_AFTER,
+    drop_connection,
+    error_response,
+    page_size,
+)
 from mcbridge.sandbox.keys import is_api_key, mask_key
 from mcbridge.sandbox.models import Account, LoggedRequest
 from mcbridge.sandbox.responses import json_response, problem_response
@@ -56,11 +62,14 @@ def _answer(
     if dc is not None and dc != account.dc:
         raise problems.api_key_invalid()
     with runtime.limiter.slot(account.id):
-        latency_ms, fault = runtime.store.faults.take(account.id, request.method, API_ROOT + path)
+        latency_ms, fault = runtime.store.faults.take(
+            account.id, request.method, API_ROOT + path, page_size(request.args)
+        )
         if latency_ms:
             time.sleep(latency_ms / 1000)
-        if fault is not None:
-            return None if fault.kind == "drop" else error_response(fault)
+        if fault is not None and fault.kind != DROP_AFTER:
+            return None if fault.kind == DROP else error_response(fault)
+        runtime.scheduled.run_before_write(runtime, account.id, request.method)
         call = ApiCall(
             runtime=runtime,
             account=account,
@@ -70,7 +79,9 @@ def _answer(
             body=decode_json(request.get_data()),
             root_url=request.host_url,
         )
-        return json_response(dispatch(call))
+        answer = json_response(dispatch(call))
+        # A drop-after fault: the work is done, the answer never arrives.
+        return None if fault is not None else answer
 
 
 def _log(

@@ -116,7 +116,11 @@ class Batch:
 
 @dataclass(frozen=True)
 class Fault:
-    """A scripted misbehaviour; `remaining` None means it stays until cleared."""
+    """A scripted misbehaviour; `remaining` None means it stays until cleared.
+
+    `min_count`: applies only to requests asking for pages of at least that many items.
+    `shift` and `served`: a shifting member listing's step and the calls served so far.
+    """
 
     id: int
     kind: str
@@ -128,6 +132,9 @@ class Fault:
     account_id: int | None
     method: str | None
     path_prefix: str | None
+    min_count: int | None = None
+    shift: int = 0
+    served: int = 0
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mcbridge.sandbox.batches import BatchProcessor
 from mcbridge.sandbox.clock import Clock
 from mcbridge.sandbox.concurrency import InFlightLimiter
+from mcbridge.sandbox.scheduled import ScheduledSimulations
 from mcbridge.sandbox.store import Store
-from mcbridge.sandbox.webhooks import WebhookDispatcher
+from mcbridge.sandbox.webhooks import RETRY_DELAYS, WebhookDispatcher
 
 
 class SandboxRuntime:
-    def __init__(self, data: str = ":memory:", public_url: str = "") -> None:
+    """`webhook_retry_delays`: seconds before each further attempt of a webhook delivery
+    that was not answered with a 2xx."""
+
+    def __init__(
+        self,
+        data: str = ":memory:",
+        public_url: str = "",
+        *,
+        webhook_retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
         self.store = Store(data)
         self.clock = Clock()
         self.limiter = InFlightLimiter()
-        self.webhooks = WebhookDispatcher(self.store, self.clock)
+        self.webhooks = WebhookDispatcher(self.store, self.clock, webhook_retry_delays)
         self.batches = BatchProcessor(self)
+        self.scheduled = ScheduledSimulations()
         self.public_url = public_url
 
     def start(self) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mcbridge.sandbox.app import create_app
 from mcbridge.sandbox.runtime import SandboxRuntime
+from mcbridge.sandbox.webhooks import RETRY_DELAYS
 
 POLL_SECONDS = 0.05
 
@@ -31,8 +33,9 @@ class SandboxServer:
         data: str = ":memory:",
         *,
         quiet: bool = True,
+        webhook_retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
-        self.runtime = SandboxRuntime(data)
+        self.runtime = SandboxRuntime(data, webhook_retry_delays=webhook_retry_delays)
         self.app = create_app(self.runtime)
         self._server: BaseWSGIServer = make_server(
             host,

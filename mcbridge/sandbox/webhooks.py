@@ -1,15 +1,21 @@
 """Webhook validation and delivery, as Mailchimp does them: a GET to check the URL, then
-form-encoded POSTs sent from a background thread, one event at a time, in order.
+form-encoded POSTs sent from a background thread, one event at a time, in order. An answer
+that is not a 2xx, or none within Mailchimp's 10 seconds, is tried again later with
+growing delays (Mailchimp keeps trying for 75 minutes; the sandbox's delays are short and
+set per runtime), while later events go out meanwhile.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import queue
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -23,29 +29,50 @@ log = logging.getLogger(__name__)
 
 VALIDATOR_AGENT = "MailChimp.com WebHook Validator"
 DELIVERY_AGENT = "MailChimp.com"
-TIMEOUT_SECONDS = 5.0
+TIMEOUT_SECONDS = 10.0
+RETRY_DELAYS = (1.0, 4.0, 16.0)
 KEEP_DELIVERIES = 1000
 
 Form = list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One POST of a delivery: the status it was answered with, or the error instead."""
+
+    at: str
+    status: int | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
 @dataclass
 class Delivery:
+    """One event for one webhook; `status` and `error` are those of its latest attempt, and
+    `retrying` says another attempt is due."""
+
     webhook_id: str
     url: str
     type: str
     form: Form
-    status: int | None = None
-    error: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+    retrying: bool = False
 
     def as_dict(self) -> dict[str, Any]:
+        attempts = list(self.attempts)
+        latest = attempts[-1]
         return {
             "webhook_id": self.webhook_id,
             "url": self.url,
             "type": self.type,
             "data": dict(self.form),
-            "status": self.status,
-            "error": self.error,
+            "status": latest.status,
+            "error": latest.error,
+            "attempts": [vars(a) for a in attempts],
+            "retrying": self.retrying,
         }
 
 
@@ -61,10 +88,18 @@ def url_answers(url: str) -> bool:
 
 
 class WebhookDispatcher:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    """`retry_delays`: seconds before each further attempt of a failed delivery."""
+
+    def __init__(
+        self, store: Store, clock: Clock, retry_delays: Sequence[float] = RETRY_DELAYS
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.retry_delays = tuple(retry_delays)
+        self.timeout = TIMEOUT_SECONDS  # tests shorten it to see a timeout quickly
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
+        self._retries: list[tuple[float, int, Delivery]] = []
+        self._order = itertools.count()
         self._done: deque[Delivery] = deque(maxlen=KEEP_DELIVERIES)
         self._thread: threading.Thread | None = None
 
@@ -75,7 +110,7 @@ class WebhookDispatcher:
     def stop(self) -> None:
         if self._thread is not None:
             self._queue.put(None)
-            self._thread.join(timeout=TIMEOUT_SECONDS + 1)
+            self._thread.join(timeout=self.timeout + 1)
             self._thread = None
 
     def publish(self, audience: Audience, source: str, events: Iterable[MemberEvent]) -> None:
@@ -98,22 +133,45 @@ class WebhookDispatcher:
         self._done.clear()
 
     def _run(self) -> None:
-        while (delivery := self._queue.get()) is not None:
-            self._deliver(delivery)
+        """New events as they come; a retry whenever the earliest one is due."""
+        while True:
+            try:
+                delivery = self._queue.get(timeout=self._until_next_retry())
+            except queue.Empty:
+                delivery = heapq.heappop(self._retries)[2]
+            if delivery is None:
+                return
+            self._attempt(delivery)
+
+    def _until_next_retry(self) -> float | None:
+        if not self._retries:
+            return None
+        return max(self._retries[0][0] - time.monotonic(), 0.0)
+
+    def _attempt(self, delivery: Delivery) -> None:
+        attempt = self._post(delivery)
+        delivery.attempts.append(attempt)
+        retries_done = len(delivery.attempts) - 1
+        delivery.retrying = not attempt.ok and retries_done < len(self.retry_delays)
+        if delivery.retrying:
+            due = time.monotonic() + self.retry_delays[retries_done]
+            heapq.heappush(self._retries, (due, next(self._order), delivery))
+        if not retries_done:
             self._done.append(delivery)
 
-    def _deliver(self, delivery: Delivery) -> None:
+    def _post(self, delivery: Delivery) -> Attempt:
+        at = self.clock.iso_now()
         try:
             response = requests.post(
                 delivery.url,
                 data=delivery.form,
                 headers={"User-Agent": DELIVERY_AGENT},
-                timeout=TIMEOUT_SECONDS,
+                timeout=self.timeout,
             )
-            delivery.status = response.status_code
         except requests.RequestException as error:
-            delivery.error = type(error).__name__
-            log.info("webhook %s delivery failed: %s", delivery.webhook_id, delivery.error)
+            log.info("webhook %s delivery failed: %s", delivery.webhook_id, error)
+            return Attempt(at, None, type(error).__name__)
+        return Attempt(at, response.status_code)
 
 
 def _wants(hook: Webhook, event_type: str, source: str) -> bool:

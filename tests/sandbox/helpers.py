@@ -102,9 +102,11 @@ class Received:
 
 @dataclass
 class WebhookReceiver:
-    """A real HTTP endpoint in a thread; answers GETs with `validation_status`."""
+    """A real HTTP endpoint in a thread; answers GETs with `validation_status`, and the next
+    POSTs as `answers` says ((status, seconds to wait first), one each), later ones 200."""
 
     validation_status: int = 200
+    answers: list[tuple[int, float]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     _server: BaseWSGIServer | None = None
 
@@ -147,7 +149,10 @@ class WebhookReceiver:
                 request.headers.get("User-Agent", ""),
             )
         )
-        status = self.validation_status if request.method == "GET" else 200
+        status, delay = self.validation_status, 0.0
+        if request.method == "POST":
+            status, delay = self.answers.pop(0) if self.answers else (200, 0.0)
+        time.sleep(delay)
         return Response("ok", status=status)(environ, start_response)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -152,3 +153,42 @@ def test_body_must_be_a_json_string(api: Api, audience_id: str) -> None:
     response = api.post("batches", json={"operations": [operation]})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "operations.item:0.body"
+
+
+def test_a_batch_can_be_held_unfinished_then_let_finish(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    """A slow Mailchimp: an export must wait for the batch, not give up or send it again."""
+    sandbox.control.pause_batches()
+    operations = [put_operation(audience_id, address(n)) for n in range(3)]
+    batch_id = api.post("batches", json={"operations": operations}).json()["id"]
+    time.sleep(0.3)
+    held = api.get(f"batches/{batch_id}").json()
+    assert (held["status"], held["finished_operations"], held["response_body_url"]) == (
+        "pending",
+        0,
+        "",
+    )
+    assert sandbox.control.members(audience_id) == []
+    sandbox.control.resume_batches()
+    assert finished(api, batch_id)["finished_operations"] == 3
+
+
+def test_pausing_holds_a_batch_under_way_before_its_next_operation(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    processor = sandbox.server.runtime.batches
+    processor.step_seconds = 0.2
+    operations = [put_operation(audience_id, address(n)) for n in range(3)]
+    try:
+        batch_id = api.post("batches", json={"operations": operations}).json()["id"]
+        wait_for(lambda: api.get(f"batches/{batch_id}").json()["status"] == "preprocessing")
+        sandbox.control.pause_batches()
+        wait_for(lambda: api.get(f"batches/{batch_id}").json()["status"] == "started")
+        time.sleep(0.3)
+    finally:
+        processor.step_seconds = 0.0
+    assert api.get(f"batches/{batch_id}").json()["status"] == "started"
+    assert sandbox.control.members(audience_id) == []
+    sandbox.control.resume_batches()
+    assert finished(api, batch_id)["finished_operations"] == 3

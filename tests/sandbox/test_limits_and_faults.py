@@ -9,8 +9,9 @@ import requests
 from mailchimp3 import MailChimp
 from mailchimp3.mailchimpclient import MailChimpError
 
+from mcbridge.sandbox import SandboxControlError
 from tests.sandbox.conftest import Sandbox
-from tests.sandbox.helpers import Api, concurrent_pings
+from tests.sandbox.helpers import Api, address, concurrent_pings
 
 
 def test_eleventh_simultaneous_request_is_429(sandbox: Sandbox, account_key: str) -> None:
@@ -107,3 +108,124 @@ def test_faults_are_used_in_order(sandbox: Sandbox, api: Api) -> None:
     sandbox.control.inject_fault(500)
     sandbox.control.inject_fault(429, times=2)
     assert [api.get("ping").status_code for _ in range(4)] == [500, 429, 429, 200]
+
+
+def test_bodiless_403_is_throttling_not_a_refused_key(sandbox: Sandbox, api: Api) -> None:
+    sandbox.control.inject_fault(403, body=False)
+    response = api.get("ping")
+    assert (response.status_code, response.content) == (403, b"")
+    assert api.get("ping").status_code == 200
+
+
+def test_large_pages_time_out_and_smaller_ones_get_through(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    sandbox.control.inject_fault(504, times=None, method="GET", min_count=1000)
+    listing = f"lists/{audience_id}/members"
+    assert api.get(listing, params={"count": 1000}).status_code == 504
+    assert api.get(listing, params={"count": 5000}).status_code == 504
+    assert api.get(listing, params={"count": 500}).status_code == 200
+    assert api.get(listing).status_code == 200
+    assert api.get("ping").status_code == 200
+
+
+def read_by_offset(api: Api, audience_id: str, count: int) -> tuple[list[str], int]:
+    """Every page the way a naive export reads them: by offset until total_items."""
+    read: list[str] = []
+    offset, total = 0, 1
+    while offset < total:
+        page = api.get(
+            f"lists/{audience_id}/members", params={"count": count, "offset": offset}
+        ).json()
+        read += [m["email_address"] for m in page["members"]]
+        offset, total = offset + count, page["total_items"]
+    return read, total
+
+
+def test_a_shifting_listing_repeats_some_members_and_misses_others(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    members = [{"email_address": address(n), "status": "subscribed"} for n in range(25)]
+    api.post(f"lists/{audience_id}", json={"members": members})
+    sandbox.control.shift_member_pages(3, times=3)
+
+    read, total = read_by_offset(api, audience_id, 10)
+
+    assert (len(read), total) == (25, 25)
+    assert len(set(read)) < 25
+    assert read[10:13] == [address(n) for n in (4, 5, 6)]
+    assert set(read) < {address(n) for n in range(25)}
+    assert read_by_offset(api, audience_id, 10)[0] == [address(n) for n in range(25)]
+
+
+def test_a_shifting_listing_read_in_one_page_is_whole(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    members = [{"email_address": address(n), "status": "subscribed"} for n in range(5)]
+    api.post(f"lists/{audience_id}", json={"members": members})
+    sandbox.control.shift_member_pages(2)
+    read, total = read_by_offset(api, audience_id, 1000)
+    assert (sorted(read), total) == (sorted(address(n) for n in range(5)), 5)
+
+
+def test_drop_after_processing_does_the_work_and_loses_the_answer(
+    sandbox: Sandbox, account_key: str, api: Api
+) -> None:
+    sandbox.control.pause_batches()
+    sandbox.control.drop_connections(after_processing=True, method="POST", path_prefix="/batches")
+    with pytest.raises(requests.ConnectionError):
+        api.post("batches", json={"operations": [{"method": "GET", "path": "ping"}]})
+    assert api.get("batches").json()["total_items"] == 1
+    logged = sandbox.control.requests(api_key=account_key, path_prefix="/batches")
+    assert [r["status"] for r in logged] == [0, 200]
+
+
+def test_a_change_lands_right_before_the_next_write(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    scheduled = sandbox.control.simulate_before_next_write(
+        audience_id, "unsubscribe", email=address(1)
+    )
+    assert scheduled["outcome"] == "pending"
+    assert api.get(f"lists/{audience_id}/members/{address(1)}").json()["status"] == "subscribed"
+    response = api.put(
+        f"lists/{audience_id}/members/{address(1)}",
+        json={"email_address": address(1), "status": "subscribed"},
+    )
+    assert response.json()["title"] == "Member In Compliance State"
+    [ran] = [s for s in sandbox.control.scheduled_simulations() if s["id"] == scheduled["id"]]
+    assert ran["outcome"] == "done"
+
+
+def test_a_scheduled_change_waits_for_its_own_account(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    other = sandbox.api(sandbox.control.add_account())
+    sandbox.control.simulate_before_next_write(audience_id, "admin-archive", email=address(1))
+    other.post("batches", json={"operations": []})
+    assert sandbox.control.member(audience_id, address(1))["status"] == "subscribed"
+    api.post("batches", json={"operations": []})
+    assert sandbox.control.member(audience_id, address(1))["status"] == "archived"
+
+
+def test_a_scheduled_change_that_is_refused_says_why(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    scheduled = sandbox.control.simulate_before_next_write(
+        audience_id, "bounce", email=address(404)
+    )
+    api.subscribe(audience_id, address(1))
+    [ran] = [s for s in sandbox.control.scheduled_simulations() if s["id"] == scheduled["id"]]
+    assert ran["outcome"].startswith("404 Resource Not Found")
+    with pytest.raises(SandboxControlError, match="404"):
+        sandbox.control.simulate_before_next_write(audience_id, "vanish", email=address(1))
+
+
+def test_clear_faults_drops_scheduled_changes(sandbox: Sandbox, api: Api, audience_id: str) -> None:
+    api.subscribe(audience_id, address(1))
+    sandbox.control.simulate_before_next_write(audience_id, "unsubscribe", email=address(1))
+    sandbox.control.clear_faults()
+    api.subscribe(audience_id, address(2))
+    assert sandbox.control.member(audience_id, address(1))["status"] == "subscribed"

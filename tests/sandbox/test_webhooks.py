@@ -3,14 +3,17 @@ event and source."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from mcbridge.sandbox import SandboxControl, SandboxServer
 from mcbridge.sandbox.keys import subscriber_hash
 from mcbridge.sandbox.models import WEBHOOK_EVENTS, WEBHOOK_SOURCES
+from mcbridge.sandbox.webhooks import TIMEOUT_SECONDS
 from tests.sandbox.conftest import Sandbox
-from tests.sandbox.helpers import Api, WebhookReceiver, address, member_path
+from tests.sandbox.helpers import Api, WebhookReceiver, address, member_path, wait_for
 
 ALL_EVENTS = dict.fromkeys(WEBHOOK_EVENTS, True)
 
@@ -216,4 +219,79 @@ def test_every_unsubscribe_says_its_action_and_reason(
         (address(6), "unsub", "manual"),
         (address(7), "delete", "manual"),
         (address(8), "unsub", "manual"),
+    ]
+
+
+# Retries, on a sandbox of their own with short delays --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def retrying_sandbox() -> Iterator[Sandbox]:
+    with SandboxServer(webhook_retry_delays=(0.05, 0.1, 0.2)) as server:
+        yield Sandbox(server, SandboxControl(server.url))
+
+
+@pytest.fixture
+def retrying_api(retrying_sandbox: Sandbox) -> tuple[Api, str]:
+    """A fresh account and audience, and no deliveries of earlier tests on record."""
+    retrying_sandbox.control.clear_webhook_deliveries()
+    key = retrying_sandbox.control.add_account()
+    return retrying_sandbox.api(key), retrying_sandbox.control.add_audience(key)
+
+
+def settled_delivery(sandbox: Sandbox, email: str) -> dict[str, Any]:
+    """The delivery about `email`, once no further attempt is due."""
+
+    def probe() -> dict[str, Any] | None:
+        found = [
+            d
+            for d in sandbox.control.webhook_deliveries()
+            if d["data"].get("data[email]") == email and not d["retrying"]
+        ]
+        return found[0] if found else None
+
+    return wait_for(probe)
+
+
+def test_a_failed_delivery_is_retried_until_answered(
+    retrying_sandbox: Sandbox, retrying_api: tuple[Api, str], webhook_receiver: WebhookReceiver
+) -> None:
+    api, audience_id = retrying_api
+    register(api, audience_id, webhook_receiver.url())
+    webhook_receiver.answers = [(500, 0.0), (503, 0.0)]
+    retrying_sandbox.control.simulate_signup(audience_id, address(1))
+    delivery = settled_delivery(retrying_sandbox, address(1))
+    assert [a["status"] for a in delivery["attempts"]] == [500, 503, 200]
+    assert (delivery["status"], delivery["error"]) == (200, "")
+    forms = [p.form for p in webhook_receiver.wait_for_posts(3)]
+    assert forms[0] == forms[1] == forms[2]
+
+
+def test_retries_stop_after_a_few_attempts(
+    retrying_sandbox: Sandbox, retrying_api: tuple[Api, str], webhook_receiver: WebhookReceiver
+) -> None:
+    api, audience_id = retrying_api
+    register(api, audience_id, webhook_receiver.url())
+    webhook_receiver.answers = [(410, 0.0)] * 10
+    retrying_sandbox.control.simulate_signup(audience_id, address(1))
+    delivery = settled_delivery(retrying_sandbox, address(1))
+    assert [a["status"] for a in delivery["attempts"]] == [410] * 4
+    assert len(webhook_receiver.posts()) == 4
+
+
+def test_an_answer_that_comes_too_late_is_a_failed_attempt(
+    retrying_sandbox: Sandbox, retrying_api: tuple[Api, str], webhook_receiver: WebhookReceiver
+) -> None:
+    api, audience_id = retrying_api
+    register(api, audience_id, webhook_receiver.url())
+    dispatcher = retrying_sandbox.server.runtime.webhooks
+    dispatcher.timeout, webhook_receiver.answers = 0.2, [(200, 0.5)]
+    try:
+        retrying_sandbox.control.simulate_signup(audience_id, address(1))
+        delivery = settled_delivery(retrying_sandbox, address(1))
+    finally:
+        dispatcher.timeout = TIMEOUT_SECONDS
+    assert [(a["status"], a["error"]) for a in delivery["attempts"]] == [
+        (None, "ReadTimeout"),
+        (200, ""),
     ]

@@ -7,10 +7,11 @@ from typing import Any
 
 from mcbridge.sandbox import problems
 from mcbridge.sandbox.api import params, shapes
-from mcbridge.sandbox.api.call import ApiCall, ApiResult, no_content, ok
+from mcbridge.sandbox.api.call import API_ROOT, ApiCall, ApiResult, no_content, ok
 from mcbridge.sandbox.keys import subscriber_hash
 from mcbridge.sandbox.member_writes import MemberInput, MemberWriter, member_writes
 from mcbridge.sandbox.models import STATUSES, WRITABLE_STATUSES, Member
+from mcbridge.sandbox.store import MemberPage
 
 TEXT_ATTRIBUTES = ("email_type", "language", "ip_signup", "timestamp_signup", "ip_opt")
 BODY_FIELDS: dict[str, tuple[str, type]] = {
@@ -68,14 +69,16 @@ def list_members(call: ApiCall, list_id: str) -> ApiResult:
     audience = call.audience(list_id)
     offset, count = params.paging(call.query)
     store = call.runtime.store
-    page = store.members.page(
-        audience.pk,
-        status=params.choice(call.query, "status", STATUSES),
-        since=params.timestamp(call.query, "since_last_changed"),
-        offset=offset,
-        count=count,
-        include_archived=False,
-    )
+    status = params.choice(call.query, "status", STATUSES)
+    since = params.timestamp(call.query, "since_last_changed")
+
+    def read(at: int, size: int) -> MemberPage:
+        return store.members.page(
+            audience.pk, status=status, since=since, offset=at, count=size, include_archived=False
+        )
+
+    rotation = store.faults.take_shift(call.account.id, API_ROOT + call.path, count)
+    page = _rotated_page(read, offset, count, rotation) if rotation else read(offset, count)
     return ok(
         {
             "members": shapes.members(store, page.members, audience),
@@ -84,6 +87,23 @@ def list_members(call: ApiCall, list_id: str) -> ApiResult:
             "_links": shapes.links(call.root_url, f"lists/{audience.id}/members"),
         }
     )
+
+
+def _rotated_page(
+    read: Callable[[int, int], MemberPage], offset: int, count: int, rotation: int
+) -> MemberPage:
+    """The page at `offset` of the listing with its last `rotation` members moved to the
+    front, as if they had changed and moved ahead of the read position: a reader paging by
+    offset sees some members twice and misses as many, while `total_items` stays right."""
+    total = read(0, 0).total
+    members: list[Member] = []
+    position, end = offset, min(offset + count, total)
+    while position < end:
+        source = (position - rotation) % total
+        size = min(end - position, total - source)
+        members += read(source, size).members
+        position += size
+    return MemberPage(members, total)
 
 
 def get_member(call: ApiCall, list_id: str, member_id: str) -> ApiResult:

@@ -45,6 +45,9 @@ ADDED_COLUMNS = (
         "INTEGER NOT NULL DEFAULT 0",
         "UPDATE members SET compliance = 1 WHERE status = 'cleaned'",
     ),
+    ("faults", "min_count", "INTEGER", ""),
+    ("faults", "shift", "INTEGER NOT NULL DEFAULT 0", ""),
+    ("faults", "served", "INTEGER NOT NULL DEFAULT 0", ""),
 )
 
 SCHEMA = (
@@ -181,7 +184,10 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining INTEGER,
     account_id INTEGER,
     method TEXT,
-    path_prefix TEXT
+    path_prefix TEXT,
+    min_count INTEGER,
+    shift INTEGER NOT NULL DEFAULT 0,
+    served INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS consent_ledger (
     id INTEGER PRIMARY KEY,
