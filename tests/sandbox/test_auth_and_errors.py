@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
 import pytest
 import requests
 from mailchimp3 import MailChimp
@@ -146,3 +149,11 @@ def test_bad_input_is_never_a_server_error(
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert response.json()["detail"]
+
+
+def test_an_answer_carries_one_date_by_the_sandboxs_clock(sandbox: Sandbox, api: Api) -> None:
+    """Exports read Mailchimp's clock from it; a second, wall-clock Date came first once."""
+    moved = sandbox.control.advance_clock(600)
+    response = api.get("/ping")
+    assert response.raw.headers.getlist("Date") == [response.headers["Date"]]
+    assert parsedate_to_datetime(response.headers["Date"]) >= datetime.fromisoformat(moved)
