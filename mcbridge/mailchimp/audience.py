@@ -298,16 +298,13 @@ def member_error(item: dict[str, Any]) -> MemberError:
 
 
 def member_path(list_id: str, email: str) -> str:
-    return f"/lists/{list_id}/members/{subscriber_hash(email)}"
+    return f"lists/{list_id}/members/{subscriber_hash(email)}"
 
 
 def update_fields(client: Client, list_id: str, email: str, merge_fields: dict[str, Any]) -> None:
     """Change a member's merge fields and nothing else: no status travels, so a contact
     unsubscribed a moment ago stays unsubscribed."""
-    client.patch(
-        f"lists/{list_id}/members/{subscriber_hash(email)}?fields=id",
-        {"merge_fields": merge_fields},
-    )
+    client.patch(f"{member_path(list_id, email)}?fields=id", {"merge_fields": merge_fields})
 
 
 def archive(client: Client, list_id: str, email: str) -> None:
@@ -401,7 +398,7 @@ def run_batch(
         if time.monotonic() > deadline:
             raise BatchStillRunningError(str(batch["id"]))
         time.sleep(poll)
-        batch = client.batch_operations.get(batch["id"])
+        batch = batch_status(client, batch["id"])
     return batch_outcome(client, batch)
 
 

@@ -26,7 +26,6 @@ from mcbridge.mailchimp.errors import MailchimpError, UnavailableError, from_res
 from mcbridge.mailchimp.keys import datacenter
 from mcbridge.mailchimp.slots import ConnectionSlots
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -185,11 +184,12 @@ class Client(MailChimp):
 
 
 def is_passing(response: requests.Response) -> bool:
-    """429 and 5xx, and a 403 without a JSON body: Mailchimp's throttling "at exceptionally
-    high volumes", not a refused key (which comes as a problem document)."""
-    if response.status_code in RETRYABLE_STATUSES:
-        return True
-    return response.status_code == 403 and json_or_none(response) is None
+    """An answer worth trying again: whatever `from_response` calls unavailable (429, 5xx,
+    a 403 without a body), so retrying and reporting follow one rule."""
+    if response.status_code < 400:
+        return False
+    error = from_response(response.status_code, json_or_none(response))
+    return isinstance(error, UnavailableError)
 
 
 def json_or_none(response: requests.Response) -> Any:

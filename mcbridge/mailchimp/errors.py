@@ -78,6 +78,8 @@ class UnavailableError(MailchimpError):
 def from_response(status: int, body: dict[str, Any] | None) -> MailchimpError:
     """The exception for an error answer, chosen by status and Mailchimp's problem document."""
     if status == 403 and not body:
+        # Mailchimp's throttling "at exceptionally high volumes", not a refused key (which
+        # comes as a problem document).
         return UnavailableError(status, "Throttled", "403 without a body: too many requests")
     body = body or {}
     title = str(body.get("title") or "")

@@ -25,6 +25,7 @@ from mcbridge.mailchimp.audience import (
     BatchOutcome,
     BatchStillRunningError,
     MemberError,
+    OperationResult,
     archive,
     batch_subscribe,
     change_tag,
@@ -181,12 +182,18 @@ def archive_one(target: Target, step: Step) -> Written:
     return written
 
 
+def operation_of(result: OperationResult) -> tuple[str, str]:
+    """(kind, address) of one /batches operation, from its id."""
+    kind, _, email = result.operation_id.partition(" ")
+    return kind, email
+
+
 def patch_operation(target: Target, step: Step) -> dict[str, Any]:
     assert step.wanted is not None
     fields = decode(step.wanted.fields, target.field_tags)
     return {
         "method": "PATCH",
-        "path": member_path(target.list_id, step.email),
+        "path": "/" + member_path(target.list_id, step.email),
         "operation_id": f"{PATCH_OPERATION} {step.email}",
         "body": json.dumps({"merge_fields": fields}),
     }
@@ -195,7 +202,7 @@ def patch_operation(target: Target, step: Step) -> dict[str, Any]:
 def archive_operation(target: Target, step: Step) -> dict[str, Any]:
     return {
         "method": "DELETE",
-        "path": member_path(target.list_id, step.email),
+        "path": "/" + member_path(target.list_id, step.email),
         "operation_id": f"{ARCHIVE_OPERATION} {step.email}",
     }
 
@@ -249,7 +256,7 @@ def in_batch(target: Target, bulk: Bulk, steps: list[Step]) -> Written:
         written.failed.extend((step.email, error.user_message()) for step in steps)
         return written
     for result in outcome.results:
-        email = result.operation_id.partition(" ")[2]
+        _kind, email = operation_of(result)
         if not bulk.done(written, email, result.status_code, outcome):
             body = result.body
             message = str(body.get("detail") or body.get("title") or result.status_code)

@@ -44,12 +44,6 @@ from mcbridge.webhooks.review import held_addresses
 Progress = Callable[[str, int, int], None]
 
 
-ARCHIVED_ELSEWHERE = Message(
-    N_(
-        "Archived in Mailchimp, not by mcbridge: it stays archived unless a leader asks to "
-        "bring it back."
-    )
-)
 STILL_RUNNING = N_(
     "Mailchimp had not finished the batch %(batch)s in time; it goes on there and the next "
     "export reads what it did."
@@ -189,8 +183,6 @@ class Export:
                 )
                 for step in steps:
                     self.result.planned(step)
-                    if step.action is Action.ARCHIVED_ELSEWHERE:
-                        self.result.issue(step.email, "archived_elsewhere", ARCHIVED_ELSEWHERE)
                     if step.action in WRITES:
                         self.progress("writing", self.written, self.result.writes_planned)
                         writer.add(step)

@@ -17,7 +17,7 @@ from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import MailchimpError, NotFoundError
 from mcbridge.messages import N_, Message
 from mcbridge.models import AudienceMember, MailingList, PendingBatch
-from mcbridge.sync.apply import ARCHIVE_OPERATION, moment
+from mcbridge.sync.apply import ARCHIVE_OPERATION, moment, operation_of
 from mcbridge.sync.result import SyncResult
 
 STILL_PENDING = N_("Mailchimp is still running the batch %(batch)s of an earlier export.")
@@ -47,10 +47,9 @@ def settle_pending_batches(mailing_list: MailingList, client: Client, result: Sy
 
 def record_archives(mailing_list_id: int, client: Client, status: dict[str, Any]) -> None:
     outcome = batch_outcome(client, status)
+    operations = [(operation_of(result), result.status_code) for result in outcome.results]
     deletes = [
-        result.operation_id.partition(" ")[2]
-        for result in outcome.results
-        if result.operation_id.startswith(f"{ARCHIVE_OPERATION} ") and result.status_code < 400
+        email for (kind, email), status in operations if kind == ARCHIVE_OPERATION and status < 400
     ]
     if deletes:
         db.session.execute(

@@ -16,11 +16,18 @@ from typing import Any
 from sqlalchemy import select
 
 from mcbridge.extensions import db
-from mcbridge.messages import Message, dumps
+from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import COUNTERS, RefusedAddress, SyncIssue, SyncRun
 from mcbridge.sync.plan import WRITES, Action, Step
 
 MAX_ISSUES = 1000
+ARCHIVED_ELSEWHERE = Message(
+    N_(
+        "Archived in Mailchimp, not by mcbridge: it stays archived unless a leader asks to "
+        "bring it back."
+    )
+)
+
 PREVIEW_SAMPLE = 200
 
 
@@ -43,7 +50,11 @@ class SyncResult:
     writes: int = 0
 
     def planned(self, step: Step) -> None:
+        """Counted; a contact archived by someone else is also listed by address, so a
+        leader can bring it back."""
         self.counts[step.action.counter] += 1
+        if step.action is Action.ARCHIVED_ELSEWHERE:
+            self.issue(step.email, "archived_elsewhere", ARCHIVED_ELSEWHERE)
         if step.action in WRITES:
             self.writes_planned += 1
         if self.dry_run:

@@ -15,10 +15,12 @@ from sqlalchemy import Select, select
 
 from mcbridge.auth import current_scope
 from mcbridge.extensions import db
+from mcbridge.messages import N_, Message
 from mcbridge.models import AdditionalEmail, AudienceMember, MailchimpEvent, Person, RefusedAddress
 from mcbridge.sync.fields import field_map
 from mcbridge.sync.result import now
 
+MOVED = N_("Moved to %(email)s in Mailchimp and no longer subscribed there.")
 # Person fields a contact can edit in Mailchimp and a leader can take over as they are.
 EDITABLE_SOURCES = ("first_name", "last_name", "nickname", "company")
 
@@ -59,7 +61,7 @@ def dismiss_change(event: MailchimpEvent) -> None:
                 mailing_list_id=event.mailing_list_id,
                 email=event.email,
                 reason="moved",
-                message=f"moved to {event.new_email} in Mailchimp, no longer subscribed",
+                message=Message(MOVED, {"email": event.new_email}).render(),
                 refused_at=now(),
             )
         )
