@@ -35,9 +35,9 @@ the choice that would expose a bug in an export (the more dangerous one):
 - `count` above 1000 is capped to 1000, silently, on every listing. [USER]
 - A cleaned contact takes profile (merge field) updates. [UNVERIFIED]; accepting them
   means an export that writes to cleaned contacts changes them silently, as it may on
-  Mailchimp, instead of being stopped by an error Mailchimp may not send. Its status cannot
-  be changed: `subscribed` is a compliance refusal [USER], any other status a 400
-  [UNVERIFIED]; an export that touches a cleaned contact's status at all is told so.
+  Mailchimp, instead of being stopped by an error Mailchimp may not send. `subscribed` is a
+  compliance refusal [USER]; any other status is taken and the compliance state stays
+  [UNVERIFIED; refusing would make the sandbox stricter than Mailchimp may be].
 - Merge-field validation errors name the bare tag (`"field": "DOB"`), in problem
   documents and in batch subscribe's per-member errors. [USER]
 - Faults a test can inject, off by default: 504s on large pages only (`min_count`), a

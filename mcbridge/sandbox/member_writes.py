@@ -293,7 +293,8 @@ class MemberWriter:
         **details: str,
     ) -> None:
         """Any status change but archiving. `compliance` when the person or a bounce took
-        the contact out (any other change leaves no compliance state behind); `own_consent`
+        the contact out; a compliance state stays through any other change until the
+        contact is subscribed again (which only its own consent may do); `own_consent`
         when the person subscribed themselves; `details` for the webhook. `save=False` when
         the caller saves the member itself, after more changes."""
         if status == member.status:
@@ -302,7 +303,7 @@ class MemberWriter:
             self._record_resubscription(member)
         member.prior_status = ""
         member.status = status
-        member.compliance = compliance
+        member.compliance = compliance or (member.compliance and status != "subscribed")
         if status == "subscribed":
             member.timestamp_opt = self.now
             member.unsubscribe_reason = ""

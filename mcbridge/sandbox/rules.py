@@ -60,8 +60,9 @@ def check_status_change(member: Member, target: str) -> None:
     An archived contact comes back with whatever status the write sends [USER], even from
     a compliance state [UNVERIFIED: the permissive choice, under which an export that
     writes statuses to archived contacts re-subscribes people, as it may on Mailchimp].
-    A cleaned contact's status stays [UNVERIFIED: strict, so an export that touches it at
-    all is told].
+    A cleaned contact stays in its compliance state, but takes any other status
+    [UNVERIFIED: the permissive choice; a sandbox stricter than Mailchimp would hide an
+    export that writes statuses to cleaned contacts].
     """
     if target == member.status:
         return
@@ -73,10 +74,6 @@ def check_status_change(member: Member, target: str) -> None:
         return
     if target == "subscribed" and member.compliance:
         raise problems.compliance_state(member.email)
-    if member.status == "cleaned":
-        raise problems.invalid(
-            f"{member.email} was cleaned after a hard bounce; its status cannot be changed."
-        )
 
 
 def needs_fresh_consent(member: Member) -> bool:
