@@ -268,3 +268,31 @@ def test_exports_pick_up_unsubscribes_without_a_webhook(app, linked, sandbox):
     assert run.bounced == 1
     db.session.expire_all()
     assert db.session.get(Person, bounce.id).email_bounced_at is not None
+
+
+def test_events_about_addresses_mcbridge_does_not_manage_change_nothing(linked, sandbox_server):
+    """Whoever can post to the audience's webhook must not flag anyone else as bouncing."""
+    outsider = make.person("Otto", email="otto@federation-mail.ch")
+    db.session.commit()
+    url = registered_url(linked, sandbox_server)
+    bounce = {"type": "cleaned", "data[email]": outsider.email, "data[reason]": "hard"}
+
+    response = requests.post(url, data=delivery(linked, **bounce), timeout=10)
+
+    assert (response.status_code, response.text) == (200, "ignored: not a contact mcbridge manages")
+    db.session.expire_all()
+    assert db.session.get(Person, outsider.id).email_bounced_at is None
+    assert events("cleaned") == []
+
+
+def test_addresses_and_encodings_are_checked_like_a_forms(linked, sandbox_server):
+    url = registered_url(linked, sandbox_server)
+    change = {"type": "upemail", "data[old_email]": linked.people[0].email}
+    for new_email in ("not an address", "eve@", "a@b@c.ch"):
+        body = delivery(linked, **change, **{"data[new_email]": new_email})
+        assert requests.post(url, data=body, timeout=10).status_code == 400, new_email
+    raw = "type=unsubscribe&fired_at=2026-11-22+10%3A00%3A00&data%5Bemail%5D=%FF%FE%40x.ch"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert requests.post(url, data=raw, headers=headers, timeout=10).status_code == 400
+    assert events("upemail") == []
+    assert events("unsubscribe") == []

@@ -2,9 +2,12 @@
 
 Mailchimp signs nothing, so each list's webhook URL carries an unguessable secret, stored
 here only as a hash and compared in constant time. A wrong secret or a malformed delivery
-gets a 4xx and changes nothing; the same event delivered twice is recorded once. A
-well-formed delivery that no longer concerns a list (deleted, unlinked, moved to another
-audience) is answered 200 and ignored: Mailchimp disables a webhook that keeps failing.
+gets a 4xx and changes nothing; so does a body that is not valid UTF-8 or an address
+that is not one. The same event delivered twice is recorded once. A well-formed delivery
+that no longer concerns a list (deleted, unlinked, moved to another audience), or an
+address mcbridge does not manage in that audience, is answered 200 and ignored: Mailchimp
+disables a webhook that keeps failing, and whoever can post to the audience must not flag,
+unsubscribe or re-address anyone else in the organisation.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ import hashlib
 import hmac
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, abort, request
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
+from mcbridge.emails import email_problem
 from mcbridge.extensions import csrf, db
 from mcbridge.models import AudienceMember, MailchimpEvent, MailingList
 from mcbridge.sql import upsert
@@ -56,6 +63,38 @@ def concerns(mailing_list: MailingList | None, form: Any) -> bool:
     )
 
 
+def form_of(body: bytes) -> MultiDict[str, str]:
+    """The delivery's fields, decoded strictly: invalid UTF-8 is refused, not replaced."""
+    try:
+        text = body.decode("ascii")
+        return MultiDict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise MalformedError("the body is not form-encoded UTF-8") from error
+
+
+def checked_address(form: Any, key: str) -> str:
+    """An address from the delivery, validated as a form's would be."""
+    address = form.get(key, "").strip().lower()
+    if not address:
+        raise MalformedError(f"the delivery names no {key}")
+    problem = email_problem(address)
+    if problem:
+        raise MalformedError(f"{key} is not an email address: {problem}")
+    return address
+
+
+def manages(event: MailchimpEvent) -> bool:
+    """The event's address is a contact mcbridge put in this list's audience."""
+    statement = select(
+        exists().where(
+            AudienceMember.mailing_list_id == event.mailing_list_id,
+            AudienceMember.email == event.email,
+            AudienceMember.managed.is_(True),
+        )
+    )
+    return bool(db.session.scalar(statement))
+
+
 def parse(form: Any, list_id: int) -> MailchimpEvent:
     kind = form.get("type", "")
     if kind not in KINDS:
@@ -65,12 +104,8 @@ def parse(form: Any, list_id: int) -> MailchimpEvent:
         raise MalformedError("fired_at must look like 2026-01-01 10:00:00")
     if not form.get("data[list_id]"):
         raise MalformedError("the delivery names no data[list_id]")
-    email = form.get("data[old_email]" if kind == "upemail" else "data[email]", "").strip().lower()
-    if "@" not in email:
-        raise MalformedError("the delivery names no email address")
-    new_email = form.get("data[new_email]", "").strip().lower() or None
-    if kind == "upemail" and (new_email is None or "@" not in new_email):
-        raise MalformedError("upemail needs data[new_email]")
+    email = checked_address(form, "data[old_email]" if kind == "upemail" else "data[email]")
+    new_email = checked_address(form, "data[new_email]") if kind == "upemail" else None
     details = {key[5:-1]: value for key, value in form.items() if key.startswith("data[")}
     return MailchimpEvent(
         mailing_list_id=list_id,
@@ -125,11 +160,14 @@ def receive(list_id: int, secret: str) -> Response:
     if request.method == "GET":
         return Response("ok", mimetype="text/plain")
     try:
-        event = parse(request.form, list_id)
+        form = form_of(request.get_data())
+        event = parse(form, list_id)
     except MalformedError as problem:
         return Response(f"malformed delivery: {problem}", status=400, mimetype="text/plain")
-    if not concerns(mailing_list, request.form):
+    if not concerns(mailing_list, form):
         return Response("ignored: no longer concerns a linked list", mimetype="text/plain")
+    if not manages(event):
+        return Response("ignored: not a contact mcbridge manages", mimetype="text/plain")
     db.session.add(event)
     try:
         db.session.flush()
