@@ -13,7 +13,7 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
@@ -170,10 +170,22 @@ class SubtreeFilter(BaseSQLAFilter):
         self.condition = condition
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        return query.filter(self.condition(subtree_ids([int_or_404(value)])))
+        return query.filter(self.condition(nested_subtree_ids([int_or_404(value)])))
 
     def operation(self) -> str:
         return gettext("is or is below")
+
+
+def nested_subtree_ids(root_ids: list[int]) -> Select:
+    """`subtree_ids`, its recursive walk kept inside the query it returns.
+
+    Every walk is a CTE named "subtree", and so is a leader's scope: a list filtered by group
+    held two unrelated CTEs of one name at the top of its statement, which SQLAlchemy refuses
+    (a 500 for every leader; an administrator's scope has no walk). Nested, the filter's walk
+    is local to its own subquery and never meets the scope's.
+    """
+    walk = subtree_ids(root_ids)
+    return walk.add_cte(walk.selected_columns.id.table, nest_here=True)
 
 
 def group_options() -> list[tuple[str, str]]:
