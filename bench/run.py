@@ -28,9 +28,11 @@ from bench.organisation import build, build_regional_lists
 from bench.processes import ROOT, Usage, free_port, measured
 from mcbridge import create_app
 from mcbridge.admin.mailchimp_link import forget_audience_copy
+from mcbridge.connections import add_connection, link, store_audiences
 from mcbridge.extensions import db
 from mcbridge.jobs import enqueue_sync
 from mcbridge.mailchimp import connect
+from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.mailchimp.keys import subscriber_hash
 from mcbridge.models import AudienceMember, MailingList, SyncRun
 from mcbridge.sandbox import SandboxControl
@@ -145,8 +147,11 @@ class Bench:
     def link(self, mailing_list: MailingList, audience: str) -> None:
         """Linked as a leader would, to an audience mcbridge has not read yet."""
         forget_audience_copy(mailing_list)
-        mailing_list.mailchimp_api_key = BENCH_KEY
-        mailing_list.mailchimp_list_id = audience
+        connection = mailing_list.connection or add_connection(
+            "bench", BENCH_KEY, [mailing_list.group]
+        )
+        store_audiences(connection, [AudienceInfo(audience, "bench", 0)])
+        link(mailing_list, next(a for a in connection.audiences if a.audience_id == audience))
         mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
         db.session.commit()
 

@@ -25,7 +25,7 @@ from mcbridge.importer import ImportRejectedError, import_people
 from mcbridge.jobs import AlreadyRunningError, execute, ignore_progress, reserve
 from mcbridge.jobs import state as jobs_state
 from mcbridge.messages import render
-from mcbridge.models import COUNTERS, MailingList, SyncRun, User
+from mcbridge.models import COUNTERS, MailchimpConnection, MailingList, SyncRun, User
 from mcbridge.recipients import recipients_of
 from mcbridge.sandbox.cli import default_data_path, sandbox
 from mcbridge.schedule import create_scheduler
@@ -206,12 +206,10 @@ def rotate_encryption_key(new_key: bool) -> None:
 def reencrypt_all() -> int:
     """Read every stored key (decrypted with whichever configured key fits) and write it
     back, which encrypts it with the newest key."""
-    table = MailingList.__table__
-    rows = db.session.execute(
-        select(table.c.id, table.c.mailchimp_api_key).where(table.c.mailchimp_api_key.is_not(None))
-    ).all()
-    for list_id, key in rows:
-        db.session.execute(update(table).where(table.c.id == list_id).values(mailchimp_api_key=key))
+    table = MailchimpConnection.__table__
+    rows = db.session.execute(select(table.c.id, table.c.api_key)).all()
+    for connection_id, key in rows:
+        db.session.execute(update(table).where(table.c.id == connection_id).values(api_key=key))
     db.session.commit()
     return len(rows)
 

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from mcbridge.connections import add_connection, link
+from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.models import (
     AdditionalEmail,
     Group,
@@ -217,9 +219,10 @@ def link_to_sandbox(
         audience = create_audience(runtime, key, f"{mailing_list.name} (demo)")
     finally:
         runtime.store.close()
-    mailing_list.mailchimp_api_key = key
-    mailing_list.mailchimp_list_id = audience.id
-    mailing_list.mailchimp_audience_name = audience.name
+    root = [*mailing_list.group.ancestors(), mailing_list.group][0]
+    info = AudienceInfo(audience.id, audience.name, 0)
+    connection = add_connection("Mailchimp sandbox (demo)", key, [root], [info])
+    link(mailing_list, connection.audiences[0])
     mailing_list.consent_by_id = admin.id
     mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
     session.commit()

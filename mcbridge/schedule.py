@@ -80,7 +80,7 @@ def next_daily_attempt(mailing_list: MailingList, now: datetime) -> datetime:
 def due_lists(now: datetime) -> list[MailingList]:
     linked = db.session.scalars(
         select(MailingList).where(
-            MailingList.mailchimp_api_key.is_not(None), MailingList.mailchimp_list_id.is_not(None)
+            MailingList.connection_id.is_not(None), MailingList.mailchimp_list_id.is_not(None)
         )
     ).all()
     return [ml for ml in linked if next_daily_attempt(ml, now) <= now]

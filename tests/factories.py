@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import date
 from itertools import count
 
+from sqlalchemy import select
+
+from mcbridge.connections import add_connection, store_audiences
 from mcbridge.extensions import db
+from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.models import (
     AdditionalEmail,
+    ConnectionAudience,
     Group,
+    MailchimpConnection,
     MailingList,
     Person,
     Role,
@@ -94,3 +100,30 @@ def user(email: str, admin: bool = False, holder: Person | None = None) -> User:
     db.session.add(created)
     db.session.commit()
     return created
+
+
+def connection(
+    api_key: str, groups: list[Group], audiences: tuple[str, ...] = ()
+) -> MailchimpConnection:
+    """A connection an administrator added, given with its audiences to `groups`."""
+    found = [AudienceInfo(audience_id, f"Audience {audience_id}", 0) for audience_id in audiences]
+    created = add_connection(f"Connection {next(_sequence)}", api_key, groups, found)
+    db.session.commit()
+    return created
+
+
+def audience_of(api_key: str, audience_id: str, group_: Group) -> ConnectionAudience:
+    """The audience as a list of `group_` may use it: its connection found by key (one per
+    key, as an administrator would keep it) or added, the audience given to the group."""
+    existing = db.session.scalars(select(MailchimpConnection)).all()
+    found = next((c for c in existing if c.api_key == api_key), None)
+    if found is None:
+        found = connection(api_key, [group_])
+    if group_ not in found.groups:
+        found.groups.append(group_)
+    store_audiences(found, [AudienceInfo(audience_id, f"Audience {audience_id}", 0)])
+    audience = next(a for a in found.audiences if a.audience_id == audience_id)
+    if group_ not in audience.groups:
+        audience.groups.append(group_)
+    db.session.commit()
+    return audience

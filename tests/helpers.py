@@ -19,6 +19,8 @@ from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from mcbridge.extensions import db
+from mcbridge.models import MailingList
+from tests import factories
 from tests.factories import PASSWORD
 
 
@@ -80,13 +82,15 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], page: str | N
 
 
 def link_on_page(client: FlaskClient, list_id: int, key: str, audience: str) -> Any:
-    """Link a list as its leader does: the Mailchimp tab, first names sent, consent given."""
+    """Link a list as its leader does, once an administrator gave its group the audience
+    through a connection: the Mailchimp tab, first names sent, consent given."""
+    mailing_list = db.session.get(MailingList, list_id)
+    granted = factories.audience_of(key, audience, mailing_list.group)
     return post_form(
         client,
         f"/admin/mailchimp/{list_id}/",
         {
-            "api_key": key,
-            "audience_id": audience,
+            "audience": str(granted.id),
             "send_first_name": "y",
             "save": "1",
             "consent": "y",

@@ -135,26 +135,46 @@ class Browser:
         return self.http.get(self.url + page, timeout=10).text
 
 
-def test_a_leader_links_and_exports_a_list_through_the_running_processes(installation):
-    credentials = re.search(r"Club leader sign-in: (\S+) / (\S+)", installation.bootstrap_output)
+def signed_in(installation: Installation, pattern: str) -> Browser:
+    credentials = re.search(pattern + r" (\S+) / (\S+)", installation.bootstrap_output)
     email, password = credentials.groups()
     browser = Browser(installation.url)
-    signed_in = browser.post(
+    answer = browser.post(
         "/admin/account/sign-in", {"email": email, "password": password}, "/admin/account/sign-in"
     )
-    assert "Welcome, you are signed in." in signed_in.text
+    assert "Welcome, you are signed in." in answer.text
+    return browser
+
+
+def give_audience(admin: Browser, key: str, audience_name: str) -> None:
+    """An administrator adds the connection for the whole organisation and gives it the
+    audience (the first group offered is the root of the tree)."""
+    new = "/admin/connections/new/"
+    root = re.search(r'<option value="(\d+)"', admin.get(new)).group(1)
+    admin.post(new, {"name": "Organisation", "new_key": key, "groups": root}, new)
+    rows = admin.get("/admin/audiences/").split("<tr")
+    row = next(row for row in rows if audience_name in row and "audiences/edit" in row)
+    audience_id = re.search(r"/admin/audiences/edit/\?id=(\d+)", row)
+    edit = f"/admin/audiences/edit/?id={audience_id.group(1)}"
+    admin.post(edit, {"groups": root}, edit)
+
+
+def test_a_leader_links_and_exports_a_list_through_the_running_processes(installation):
+    admin = signed_in(installation, "Administrator sign-in \\(shown once\\):")
+    browser = signed_in(installation, "Club leader sign-in:")
     list_id = re.search(
         r'/admin/subscribers/(\d+)/">Rowing Club Basel news', browser.get("/admin/")
     ).group(1)
 
     key = installation.sandbox.add_account()
     audience = installation.sandbox.add_audience(key, "Club news")
+    give_audience(admin, key, "Club news")
     link_page = f"/admin/mailchimp/{list_id}/"
+    choice = re.search(r'<option value="(\d+)">[^<]*Club news', browser.get(link_page))
     linked = browser.post(
         link_page,
         {
-            "api_key": key,
-            "audience_id": audience,
+            "audience": choice.group(1),
             "send_first_name": "y",
             "send_last_name": "y",
             "consent": "y",

@@ -134,7 +134,7 @@ def days_pass(mailing_list: MailingList, days: int) -> None:
 
 def test_a_list_that_keeps_failing_is_backed_off_and_reset_by_hand(lists, client):
     (failing, _), _ = lists
-    failing.mailchimp_api_key = "f" * 32 + "-us1"
+    failing.connection.api_key = "f" * 32 + "-us1"
     db.session.commit()
     for _ in range(2):
         days_pass(failing, 2)

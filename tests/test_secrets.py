@@ -63,7 +63,11 @@ def linked(app, client, sandbox, caplog):
 def test_the_key_is_stored_encrypted_and_read_back(linked, app):
     key, list_id = linked
     stored = db.session.execute(
-        text("SELECT mailchimp_api_key FROM mailing_lists WHERE id = :id"), {"id": list_id}
+        text(
+            "SELECT api_key FROM mailchimp_connections WHERE id = "
+            "(SELECT connection_id FROM mailing_lists WHERE id = :id)"
+        ),
+        {"id": list_id},
     ).scalar_one()
     assert stored.startswith("gAAAAA")
     assert key not in stored
@@ -95,6 +99,12 @@ def test_the_key_appears_in_no_page_log_job_redis_key_or_database_file(
     ]
     for page in pages:
         assert key not in client.get(page).get_data(as_text=True), page
+    sign_in(client, make.user("admin@club-mail.ch", admin=True).email)
+    for page in ("/admin/connections/", "/admin/audiences/", "/admin/connections/edit/?id=1"):
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        assert key not in answer.get_data(as_text=True), page
+        assert key[28:32] in client.get("/admin/connections/").get_data(as_text=True)
     assert key not in caplog.text
     assert "sync_job" in worker_log
     assert key not in worker_log
@@ -103,8 +113,9 @@ def test_the_key_appears_in_no_page_log_job_redis_key_or_database_file(
         db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
         assert key.encode() not in database_bytes(database_url)
     else:
-        rows = db.session.execute(text("SELECT * FROM mailing_lists")).all()
-        assert key not in repr(rows)
+        for table in ("mailing_lists", "mailchimp_connections", "mailchimp_audiences"):
+            rows = db.session.execute(text(f"SELECT * FROM {table}")).all()
+            assert key not in repr(rows), table
 
 
 def test_rotating_the_encryption_key_keeps_keys_readable(linked, app, runner):

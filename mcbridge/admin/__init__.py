@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext
 
 from mcbridge.admin.account import AccountView
+from mcbridge.admin.connections import CONNECTION_MODELS
 from mcbridge.admin.dashboard import DashboardView
 from mcbridge.admin.exports import MAILCHIMP_EXPORT, ExportsView
 from mcbridge.admin.groups import GroupView, RoleTypeView
@@ -55,6 +56,7 @@ def register_views(admin: Admin, url_prefix: str = "") -> None:
         (MailingListView, MailingList, lazy_gettext("Mailing lists"), "mailing-lists"),
         (RoleTypeView, RoleType, lazy_gettext("Role types"), "role-types"),
         (UserView, User, lazy_gettext("Users"), "users"),
+        *CONNECTION_MODELS,
     )
     for view_class, model, name, slug in models:
         admin.add_view(

@@ -1,9 +1,10 @@
 """Linking a mailing list to a Mailchimp audience, safely.
 
-Saving checks the key and the audience against Mailchimp first: a refused or malformed
-key, an unknown audience or an unreachable service is a form error and nothing is saved.
-The leader consents, once and on record, to the recipients' data leaving the system. The
-key is stored encrypted and only its last four characters are ever shown.
+A leader chooses among the audiences an administrator gave the list's group (through a
+Mailchimp connection: see connections.py); no key is typed here and no other audience is
+ever named. Saving checks the audience against Mailchimp first: a refused key, a vanished
+audience or an unreachable service is a form error and nothing is saved. The leader
+consents, once and on record, to the recipients' data leaving the system.
 """
 
 from __future__ import annotations
@@ -22,21 +23,20 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    PasswordField,
     SelectField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from mcbridge.admin.base import SignedInView, int_or_404
 from mcbridge.admin.subscribers import load_list_in_scope
+from mcbridge.connections import link, tag_taken
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import (
     AudienceInfo,
     MergeField,
-    audiences,
     check_audience,
     merge_fields,
     rename_tag,
@@ -44,8 +44,15 @@ from mcbridge.mailchimp.audience import (
 )
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import KeyRefusedError, MailchimpError, NotFoundError
-from mcbridge.mailchimp.keys import is_well_formed, masked
-from mcbridge.models import AudienceMember, BringBackRequest, MailchimpEvent, MailingList
+from mcbridge.mailchimp.keys import masked
+from mcbridge.models import (
+    AudienceMember,
+    BringBackRequest,
+    ConnectionAudience,
+    MailchimpEvent,
+    MailingList,
+    usable_by,
+)
 from mcbridge.sync.fields import SOURCES, TAG_PATTERN, field_map
 from mcbridge.sync.mirror import LIST_TAG_PREFIX
 from mcbridge.sync.result import now
@@ -84,15 +91,13 @@ class AttributeForm(Form):
 
 
 class LinkForm(FlaskForm):
-    api_key = PasswordField(
-        lazy_gettext("Mailchimp API key"),
-        description=lazy_gettext("Mailchimp › Account › Extras › API keys › Create A Key."),
-    )
-    audience_id = StringField(
-        lazy_gettext("Audience id"),
-        validators=[DataRequired(), Length(max=40)],
-        filters=[lambda value: value.strip() if value else value],
-        description=lazy_gettext("Mailchimp › Audience › Settings › Audience name and defaults."),
+    audience = SelectField(
+        lazy_gettext("Mailchimp audience"),
+        coerce=int,
+        validate_choice=True,
+        description=lazy_gettext(
+            "The audiences an administrator gave this list's group, through a Mailchimp connection."
+        ),
     )
     managed_tag = StringField(
         lazy_gettext("Tag of the contacts this list adds"),
@@ -135,20 +140,33 @@ class LinkForm(FlaskForm):
                 gettext("The tag must start with “%(prefix)s”.", prefix=LIST_TAG_PREFIX)
             )
 
-    def validate_api_key(self, field: Any) -> None:
-        if field.data and not is_well_formed(field.data):
-            raise ValidationError(
-                gettext(
-                    "This is not an API key: it looks like 0123456789abcdef0123456789abcdef-us6."
-                )
-            )
+
+def usable_audiences(mailing_list: MailingList) -> list[ConnectionAudience]:
+    return list(db.session.scalars(usable_by(mailing_list.group)))
 
 
-def form_defaults(mailing_list: MailingList) -> dict[str, Any]:
+def audience_choices(audiences: list[ConnectionAudience]) -> list[tuple[int, str]]:
+    return [
+        (audience.id, f"{audience.connection.name} › {audience.name} ({audience.audience_id})")
+        for audience in audiences
+    ]
+
+
+def current_audience(mailing_list: MailingList, audiences: list[ConnectionAudience]) -> int | None:
+    for audience in audiences:
+        if (audience.connection_id, audience.audience_id) == (
+            mailing_list.connection_id,
+            mailing_list.mailchimp_list_id,
+        ):
+            return audience.id
+    return None
+
+
+def form_defaults(mailing_list: MailingList, audiences: list[ConnectionAudience]) -> dict[str, Any]:
     chosen = field_map(mailing_list)
     sources = [item["source"] for item in chosen]
     return {
-        "audience_id": mailing_list.mailchimp_list_id,
+        "audience": current_audience(mailing_list, audiences),
         "managed_tag": mailing_list.mailchimp_tag,
         "send_first_name": "first_name" in sources,
         "send_last_name": "last_name" in sources,
@@ -195,47 +213,42 @@ def mapping_problems(chosen: list[dict[str, str]], existing: list[MergeField]) -
 
 
 class LinkCheck:
-    """Checking a key and an audience id against Mailchimp, errors onto the form."""
+    """Checking the chosen audience against Mailchimp with its connection's key, errors
+    onto the form. Nothing here names another audience: a leader sees only their own."""
 
-    def __init__(self, form: LinkForm, key: str) -> None:
+    def __init__(self, form: LinkForm, audience: ConnectionAudience) -> None:
         self.form = form
-        self.key = key
+        self.chosen = audience
         self.client: Client | None = None
         self.audience: AudienceInfo | None = None
         self.fields: list[MergeField] = []
 
     def run(self) -> bool:
-        if not self.key:
-            self.form.api_key.errors.append(gettext("Enter the API key."))
-            return False
-        self.client = connect(self.key)
+        self.client = connect(self.chosen.connection.api_key)
         try:
-            self.audience = check_audience(self.client, self.form.audience_id.data)
-            self.fields = merge_fields(self.client, self.form.audience_id.data)
+            self.audience = check_audience(self.client, self.chosen.audience_id)
+            self.fields = merge_fields(self.client, self.chosen.audience_id)
         except KeyRefusedError:
-            self.form.api_key.errors.append(gettext("Mailchimp refused this API key."))
+            self.form.audience.errors.append(
+                gettext(
+                    "Mailchimp refused this connection's API key: an administrator must replace it."
+                )
+            )
         except NotFoundError:
-            self.form.audience_id.errors.append(self.unknown_audience())
+            self.form.audience.errors.append(
+                gettext(
+                    "This audience is no longer in Mailchimp: an administrator can read the "
+                    "connection's audiences again."
+                )
+            )
         except MailchimpError as error:
-            self.form.api_key.errors.append(
+            self.form.audience.errors.append(
                 gettext(
                     "Mailchimp could not be reached: %(problem)s",
                     problem=error.user_message().render(),
                 )
             )
         return self.audience is not None
-
-    def unknown_audience(self) -> str:
-        """Name the audiences the key does own: the usual mistake is a copied id."""
-        assert self.client is not None
-        try:
-            owned = ", ".join(f"{a.name} ({a.id})" for a in audiences(self.client))
-        except MailchimpError:
-            owned = ""
-        message = gettext("This account has no audience with this id.")
-        if owned:
-            message += " " + gettext("Its audiences: %(audiences)s.", audiences=owned)
-        return message
 
 
 class MailchimpLinkView(SignedInView):
@@ -251,10 +264,13 @@ class MailchimpLinkView(SignedInView):
     @expose("/<list_id>/", methods=("GET", "POST"))
     def edit(self, list_id: str) -> Any:
         mailing_list = load_list_in_scope(list_id)
-        form = LinkForm(data=None if request.method == "POST" else form_defaults(mailing_list))
+        audiences = usable_audiences(mailing_list)
+        defaults = None if request.method == "POST" else form_defaults(mailing_list, audiences)
+        form = LinkForm(data=defaults)
+        form.audience.choices = audience_choices(audiences)
         if form.add_attribute.data:
             form.attributes.append_entry()
-        elif form.validate_on_submit() and self.save(form, mailing_list):
+        elif form.validate_on_submit() and self.save(form, mailing_list, audiences):
             return redirect(url_for(".edit", list_id=mailing_list.id))
         return self.render(
             "mcbridge/admin/mailchimp_link.html",
@@ -263,11 +279,22 @@ class MailchimpLinkView(SignedInView):
             masked_key=masked(mailing_list.mailchimp_api_key),
         )
 
-    def save(self, form: LinkForm, mailing_list: MailingList) -> bool:
+    def save(
+        self, form: LinkForm, mailing_list: MailingList, audiences: list[ConnectionAudience]
+    ) -> bool:
+        """Only an audience the list's group was given can be chosen (the choices are
+        checked on the server), and only a tag no other list of that audience owns."""
         if not mailing_list.has_consent and not form.consent.data:
             form.consent.errors.append(gettext("Exports need this consent."))
             return False
-        check = LinkCheck(form, form.api_key.data or mailing_list.mailchimp_api_key or "")
+        chosen_audience = next(a for a in audiences if a.id == form.audience.data)
+        tag = form.managed_tag.data or mailing_list.managed_tag
+        if tag_taken(chosen_audience.audience_id, tag, mailing_list):
+            form.managed_tag.errors.append(
+                gettext("Another list of this audience already uses this tag: choose another one.")
+            )
+            return False
+        check = LinkCheck(form, chosen_audience)
         if not check.run():
             return False
         chosen = chosen_map(form)
@@ -326,10 +353,8 @@ class MailchimpLinkView(SignedInView):
         if moved:
             forget_webhook(check.client, mailing_list)
             forget_audience_copy(mailing_list)
-        mailing_list.mailchimp_api_key = check.key
-        mailing_list.mailchimp_list_id = check.audience.id
-        mailing_list.mailchimp_audience_name = check.audience.name
         mailing_list.mailchimp_tag = form.managed_tag.data or mailing_list.managed_tag
+        link(mailing_list, check.chosen)
         mailing_list.merge_field_map = chosen
         mailing_list.role_tags = form.role_tags.data
         mailing_list.failure_streak = 0
@@ -409,7 +434,7 @@ class MailchimpLinkView(SignedInView):
         client = connect(mailing_list.mailchimp_api_key) if mailing_list.mailchimp_api_key else None
         forget_webhook(client, mailing_list)
         forget_audience_copy(mailing_list)
-        mailing_list.mailchimp_api_key = None
+        mailing_list.connection = None
         mailing_list.mailchimp_list_id = None
         mailing_list.mailchimp_audience_name = None
         mailing_list.consent_by_id, mailing_list.consent_at = None, None

@@ -1,5 +1,6 @@
 """The domain: groups and roles, people and emails, mailing lists and rules, users."""
 
+from mcbridge.models.connections import ConnectionAudience, MailchimpConnection, usable_by
 from mcbridge.models.groups import Group, Role, RoleType, role_is_active, subtree_ids
 from mcbridge.models.mailing_lists import MailingList, Subscription, subscription_role_types
 from mcbridge.models.people import GENDERS, AdditionalEmail, Person
@@ -25,7 +26,9 @@ __all__ = [
     "AdditionalEmail",
     "AudienceMember",
     "BringBackRequest",
+    "ConnectionAudience",
     "Group",
+    "MailchimpConnection",
     "MailchimpEvent",
     "MailingList",
     "PendingBatch",
@@ -40,4 +43,5 @@ __all__ = [
     "role_is_active",
     "subscription_role_types",
     "subtree_ids",
+    "usable_by",
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, false
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mcbridge.encryption import EncryptedText
 from mcbridge.extensions import db
+from mcbridge.models.connections import MailchimpConnection
 from mcbridge.models.groups import Group, RoleType
 from mcbridge.models.people import Person
 
@@ -37,12 +37,18 @@ class MailingList(db.Model):
     """A list owned by a group, optionally linked to a Mailchimp audience."""
 
     __tablename__ = "mailing_lists"
+    # A managed tag marks one list's contacts: no two lists of an audience may share it.
+    __table_args__ = (
+        UniqueConstraint("mailchimp_list_id", "mailchimp_tag", name="uq_audience_tag"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
-    mailchimp_api_key: Mapped[str | None] = mapped_column(EncryptedText)
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailchimp_connections.id", ondelete="SET NULL"), index=True
+    )
     mailchimp_list_id: Mapped[str | None] = mapped_column(String(40))
     mailchimp_audience_name: Mapped[str | None] = mapped_column(String(200))
     consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -62,14 +68,20 @@ class MailingList(db.Model):
     failure_streak: Mapped[int] = mapped_column(default=0, server_default="0")
 
     group: Mapped[Group] = relationship()
+    connection: Mapped[MailchimpConnection | None] = relationship()
     consent_by: Mapped[User | None] = relationship()
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="mailing_list", cascade="all, delete-orphan", order_by="Subscription.id"
     )
 
     @property
+    def mailchimp_api_key(self) -> str | None:
+        """The key of the list's connection: an administrator's, never typed by a leader."""
+        return self.connection.api_key if self.connection else None
+
+    @property
     def is_linked(self) -> bool:
-        return bool(self.mailchimp_api_key and self.mailchimp_list_id)
+        return bool(self.connection_id and self.mailchimp_list_id)
 
     @property
     def has_consent(self) -> bool:

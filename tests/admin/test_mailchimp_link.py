@@ -1,6 +1,9 @@
-"""The Mailchimp tab of a mailing list: checked on save, consent on record, fields, tags."""
+"""The Mailchimp tab of a mailing list: audiences an administrator gave the group, checked
+on save, consent on record, fields, tags."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 from mailchimp3 import MailChimp
@@ -12,9 +15,12 @@ from tests.helpers import post_form
 
 
 @pytest.fixture
-def account(sandbox):
+def account(sandbox, org):
+    """One Mailchimp account; an administrator gave its audience to the North region."""
     key = sandbox.add_account()
-    return key, sandbox.add_audience(key, "Club news audience")
+    audience = sandbox.add_audience(key, "Club news audience")
+    granted = make.audience_of(key, audience, org.north)
+    return SimpleNamespace(key=key, audience=audience, granted=granted)
 
 
 def link_page(org) -> str:
@@ -22,7 +28,7 @@ def link_page(org) -> str:
 
 
 def save(client, org, **fields):
-    data = {"audience_id": "", "send_first_name": "y", "send_last_name": "y", "save": "1", **fields}
+    data = {"send_first_name": "y", "send_last_name": "y", "save": "1", **fields}
     return post_form(client, link_page(org), data)
 
 
@@ -31,76 +37,123 @@ def reloaded(org) -> MailingList:
     return db.session.get(MailingList, org.north_list.id)
 
 
-def test_a_good_key_and_audience_are_saved_with_the_consent(as_leader, org, account, sandbox):
-    key, audience = account
-    response = save(as_leader, org, api_key=key, audience_id=audience, consent="y")
+def linked_to(org) -> tuple:
+    linked = reloaded(org)
+    return linked.connection_id, linked.mailchimp_list_id, linked.consent_at
+
+
+def test_a_granted_audience_is_saved_with_the_consent(as_leader, org, account):
+    response = save(as_leader, org, audience=account.granted.id, consent="y")
 
     assert response.status_code == 302
     page = as_leader.get(response.headers["Location"]).get_data(as_text=True)
     assert "Linked to the Mailchimp audience “Club news audience” (0 subscribed members)." in page
     assert f"Consent given by {org.leader.email}" in page
-    assert key not in page
-    assert key[28:32] in page  # only the last four characters of the key itself
+    assert account.key not in page
+    assert account.key[28:32] in page  # only the last four characters of the key itself
     linked = reloaded(org)
-    assert (linked.mailchimp_api_key, linked.mailchimp_list_id) == (key, audience)
+    assert (linked.mailchimp_api_key, linked.mailchimp_list_id) == (account.key, account.audience)
     assert linked.consent_by_id == org.leader.id
 
 
+def test_the_page_offers_no_key_field_and_only_the_groups_audiences(
+    as_leader, org, account, sandbox
+):
+    other_key = sandbox.add_account()
+    south = sandbox.add_audience(other_key, "South")
+    south_audience = make.audience_of(other_key, south, org.south)
+
+    page = as_leader.get(link_page(org)).get_data(as_text=True)
+
+    assert 'name="api_key"' not in page
+    assert account.audience in page
+    assert south_audience.audience_id not in page
+
+
+def test_a_leader_cannot_link_an_audience_their_group_was_not_given(
+    as_leader, org, account, sandbox
+):
+    """The attack: a club leader re-saving the tab with another list's audience."""
+    key = sandbox.add_account()
+    federation_only = make.audience_of(key, sandbox.add_audience(key, "Federation"), org.south)
+
+    response = save(as_leader, org, audience=federation_only.id, consent="y")
+
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert linked_to(org) == (None, None, None)
+
+
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("breakage", "message"),
     [
-        ({"api_key": "not-a-key"}, "This is not an API key"),
-        ({"api_key": "0" * 32 + "-us1"}, "Mailchimp refused this API key."),
-        ({"audience_id": "0000000000"}, "This account has no audience with this id."),
-        ({"consent": ""}, "Exports need this consent."),
+        ("key", "Mailchimp refused this connection"),
+        ("audience", "This audience is no longer in Mailchimp"),
+        ("consent", "Exports need this consent."),
     ],
 )
-def test_problems_are_form_errors_and_nothing_is_saved(as_leader, org, account, fields, message):
-    key, audience = account
-    data = {"api_key": key, "audience_id": audience, "consent": "y", **fields}
-    response = save(as_leader, org, **data)
+def test_problems_are_form_errors_and_nothing_is_saved(as_leader, org, account, breakage, message):
+    if breakage == "key":
+        account.granted.connection.api_key = "0" * 32 + "-us1"
+    if breakage == "audience":
+        account.granted.audience_id = "0000000000"
+    db.session.commit()
+
+    response = save(
+        as_leader, org, audience=account.granted.id, consent="" if breakage == "consent" else "y"
+    )
 
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
-    linked = reloaded(org)
-    assert (linked.mailchimp_api_key, linked.mailchimp_list_id, linked.consent_at) == (
-        None,
-        None,
-        None,
-    )
-
-
-def test_an_unknown_audience_names_the_accounts_audiences(as_leader, org, account):
-    key, audience = account
-    page = save(as_leader, org, api_key=key, audience_id="0000000000", consent="y").get_data(
-        as_text=True
-    )
-    assert f"Club news audience ({audience})" in page
+    assert linked_to(org) == (None, None, None)
 
 
 def test_an_unreachable_mailchimp_is_a_form_error(as_leader, org, account, app):
-    key, audience = account
     app.config["MAILCHIMP_API_BASE_URL"] = "http://127.0.0.1:9/{dc}/3.0/"
     app.config["MAILCHIMP_RETRY_ATTEMPTS"] = 1
-    page = save(as_leader, org, api_key=key, audience_id=audience, consent="y")
+    page = save(as_leader, org, audience=account.granted.id, consent="y")
     assert "Mailchimp could not be reached" in page.get_data(as_text=True)
-    assert reloaded(org).mailchimp_api_key is None
+    assert linked_to(org) == (None, None, None)
 
 
-def test_the_saved_key_stays_when_the_field_is_left_empty(as_leader, org, account, sandbox):
-    key, audience = account
-    save(as_leader, org, api_key=key, audience_id=audience, consent="y")
-    other = sandbox.add_audience(key, "Second audience")
+def test_a_list_moves_to_another_granted_audience(as_leader, org, account, sandbox):
+    save(as_leader, org, audience=account.granted.id, consent="y")
+    other = make.audience_of(account.key, sandbox.add_audience(account.key, "Second"), org.north)
 
-    response = save(as_leader, org, api_key="", audience_id=other)
+    response = save(as_leader, org, audience=other.id)
 
     assert response.status_code == 302
-    assert (reloaded(org).mailchimp_api_key, reloaded(org).mailchimp_list_id) == (key, other)
+    assert reloaded(org).mailchimp_list_id == other.audience_id
+
+
+def test_a_tag_another_list_of_the_audience_owns_is_refused(as_leader, org, account):
+    save(as_leader, org, audience=account.granted.id, consent="y")
+    second = make.mailing_list(org.north, "North juniors")
+    db.session.commit()
+
+    response = post_form(
+        as_leader,
+        f"/admin/mailchimp/{second.id}/",
+        {
+            "audience": str(account.granted.id),
+            "managed_tag": "mcbridge: North news",
+            "save": "1",
+            "consent": "y",
+        },
+    )
+
+    assert "Another list of this audience already uses this tag" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(MailingList, second.id).mailchimp_list_id is None
+
+
+def test_without_a_granted_audience_the_page_says_whom_to_ask(as_leader, org):
+    page = as_leader.get(link_page(org)).get_data(as_text=True)
+    assert "an administrator adds a Mailchimp connection" in page
 
 
 def test_disconnecting_unlinks_and_says_what_stays(as_leader, org, account):
-    key, audience = account
-    save(as_leader, org, api_key=key, audience_id=audience, consent="y")
+    save(as_leader, org, audience=account.granted.id, consent="y")
 
     response = post_form(
         as_leader, f"/admin/mailchimp/{org.north_list.id}/disconnect", {}, page=link_page(org)
@@ -108,21 +161,14 @@ def test_disconnecting_unlinks_and_says_what_stays(as_leader, org, account):
 
     page = as_leader.get(response.headers["Location"]).get_data(as_text=True)
     assert "The contacts it exported stay in the audience" in page
-    linked = reloaded(org)
-    assert (linked.mailchimp_api_key, linked.mailchimp_list_id, linked.consent_at) == (
-        None,
-        None,
-        None,
-    )
+    assert linked_to(org) == (None, None, None)
 
 
 def test_attributes_map_person_fields_to_merge_fields(as_leader, org, account):
-    key, audience = account
     response = save(
         as_leader,
         org,
-        api_key=key,
-        audience_id=audience,
+        audience=account.granted.id,
         consent="y",
         send_first_name="",
         **{
@@ -145,11 +191,11 @@ def test_a_merge_field_of_an_unfit_type_is_refused(as_leader, org, sandbox):
     audience = sandbox.add_audience(
         key, "Typed", merge_fields=[{"tag": "COMPANY", "name": "Company", "type": "number"}]
     )
+    granted = make.audience_of(key, audience, org.north)
     page = save(
         as_leader,
         org,
-        api_key=key,
-        audience_id=audience,
+        audience=granted.id,
         consent="y",
         **{"attributes-0-source": "company", "attributes-0-tag": "COMPANY"},
     ).get_data(as_text=True)
@@ -158,9 +204,8 @@ def test_a_merge_field_of_an_unfit_type_is_refused(as_leader, org, sandbox):
 
 
 def test_add_attribute_adds_a_row_without_saving(as_leader, org, account):
-    key, audience = account
     page = post_form(
-        as_leader, link_page(org), {"api_key": key, "audience_id": audience, "add_attribute": "1"}
+        as_leader, link_page(org), {"audience": str(account.granted.id), "add_attribute": "1"}
     ).get_data(as_text=True)
     assert 'name="attributes-0-source"' in page
     assert reloaded(org).mailchimp_list_id is None
@@ -183,11 +228,10 @@ def test_the_list_form_links_to_the_mailchimp_tab(as_leader, org):
 
 
 def test_saving_the_mailchimp_settings_ends_the_weekly_back_off(as_leader, org, account):
-    key, audience = account
     org.north_list.failure_streak = 3
     db.session.commit()
 
-    save(as_leader, org, api_key=key, audience_id=audience, consent="y")
+    save(as_leader, org, audience=account.granted.id, consent="y")
 
     assert reloaded(org).failure_streak == 0
 
@@ -195,8 +239,8 @@ def test_saving_the_mailchimp_settings_ends_the_weekly_back_off(as_leader, org, 
 def test_the_managed_tag_is_fixed_at_linking_and_renamed_only_when_confirmed(
     as_leader, org, account, sandbox, sandbox_server
 ):
-    key, audience = account
-    save(as_leader, org, api_key=key, audience_id=audience, consent="y")
+    key, audience = account.key, account.audience
+    save(as_leader, org, audience=account.granted.id, consent="y")
     first_tag = f"mcbridge: {org.north_list.name}"
     assert reloaded(org).mailchimp_tag == first_tag
     sandbox.simulate_signup(audience, "someone@news-mail.ch")
@@ -209,11 +253,12 @@ def test_the_managed_tag_is_fixed_at_linking_and_renamed_only_when_confirmed(
     db.session.commit()
     assert reloaded(org).managed_tag == first_tag  # renaming the list keeps the tag
 
-    refused = save(as_leader, org, audience_id=audience, managed_tag="mcbridge: New name")
+    new_tag = {"audience": account.granted.id, "managed_tag": "mcbridge: New name"}
+    refused = save(as_leader, org, **new_tag)
     assert "tick the confirmation" in refused.get_data(as_text=True)
     assert reloaded(org).mailchimp_tag == first_tag
 
-    save(as_leader, org, audience_id=audience, managed_tag="mcbridge: New name", confirm_retag="y")
+    save(as_leader, org, **new_tag, confirm_retag="y")
 
     assert reloaded(org).mailchimp_tag == "mcbridge: New name"
     renamed = segments.lists.segments.get(audience, str(created["id"]))

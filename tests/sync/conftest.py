@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from mailchimp3 import MailChimp
 
+from mcbridge.connections import link as link_list
 from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import Group, MailingList, Person, RoleType, SyncRun
@@ -63,9 +64,7 @@ class Club:
 
 def link(mailing_list: MailingList, key: str, audience: str) -> None:
     """Linked as the Mailchimp page does it, consent included."""
-    mailing_list.mailchimp_api_key = key
-    mailing_list.mailchimp_list_id = audience
-    mailing_list.mailchimp_tag = mailing_list.managed_tag
+    link_list(mailing_list, make.audience_of(key, audience, mailing_list.group))
     mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
 
 

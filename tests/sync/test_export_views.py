@@ -161,7 +161,7 @@ def test_cli_sync_prints_json_and_exits_by_state(runner, club):
     assert partial.exit_code == 1
     assert "partial" in partial.output
 
-    club.newsletter.mailchimp_api_key = "f" * 32 + "-us1"
+    club.newsletter.connection.api_key = "f" * 32 + "-us1"
     db.session.commit()
     failed = runner.invoke(args=["mcbridge", "sync", str(club.newsletter.id), "--dry-run"])
     assert failed.exit_code == 2

@@ -11,7 +11,7 @@ from mcbridge.messages import render
 
 def test_a_refused_key_fails_the_run_with_plain_words_and_changes_nothing(club):
     club.join("Anna")
-    club.newsletter.mailchimp_api_key = "0" * 32 + "-us1"
+    club.newsletter.connection.api_key = "0" * 32 + "-us1"
     db.session.commit()
 
     run = club.export()
