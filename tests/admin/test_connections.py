@@ -81,3 +81,20 @@ def test_a_new_key_that_would_strand_a_list_is_refused(as_admin, org, sandbox):
 def test_leaders_never_reach_connections_or_audiences(as_leader, org):
     for page in ("/admin/connections/", "/admin/audiences/", "/admin/connections/new/"):
         assert as_leader.get(page).status_code == 403, page
+
+
+def test_leaders_cannot_change_or_delete_a_connection(as_leader, org, sandbox):
+    key = sandbox.add_account()
+    granted = make.audience_of(key, sandbox.add_audience(key, "Club news"), org.north)
+    connection_id = granted.connection_id
+    listing = "/admin/mailing-lists/"
+    for url, data in (
+        (f"/admin/connections/edit/?id={connection_id}", {"name": "Mine", "new_key": key}),
+        ("/admin/connections/delete/", {"id": str(connection_id)}),
+        (f"/admin/audiences/edit/?id={granted.id}", {"groups": [str(org.south.id)]}),
+    ):
+        assert post_form(as_leader, url, data, page=listing).status_code == 403, url
+    db.session.expire_all()
+    connection = db.session.get(MailchimpConnection, connection_id)
+    assert connection.name.startswith("Connection")
+    assert [g.name for g in db.session.get(ConnectionAudience, granted.id).groups] == ["North"]
