@@ -10,19 +10,31 @@ from flask import Flask, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
+from mcbridge.admin.base import LARGEST_ID
 from mcbridge.plugin import MCBridge
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build mcbridge on its own: settings from the environment, `config` on top."""
     app = Flask("mcbridge", instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     MCBridge().init_app(app, **dict(config or {}))
     quiet_client_logging()
     app.add_url_rule("/", "home", lambda: redirect(url_for("admin.index")))
     register_error_pages(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` (the webhook's list id) up to the largest id: a larger number matches no
+    route, a 404, where the database would refuse it with an error."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def quiet_client_logging() -> None:

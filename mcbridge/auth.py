@@ -8,11 +8,13 @@ it stays one query however large the subtree, and every view filters through it.
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 
-from flask import Flask, g
-from flask_login import current_user
+from flask import Flask, current_app, g, request, session
+from flask_login import current_user, login_user
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
+from werkzeug.wrappers import Response
 
 from mcbridge.extensions import db, login_manager
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User, role_is_active
@@ -95,8 +97,28 @@ def current_scope() -> Scope:
 
 
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user and user.active else None
+    """The user a session or remember-me cookie names, if its session token is still the
+    account's (see `User.get_id`); cookies from before the token existed name no one."""
+    number, _, token = user_id.partition(":")
+    user = db.session.get(User, int(number)) if number.isdigit() else None
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(user.session_token.encode(), token.encode()) else None
+
+
+def keep_own_session(response: Response) -> Response:
+    """A password change rotates the account's session token, revoking all its sessions;
+    the browser that made the change gets the new token, so only the others are signed out.
+    A remember-me cookie it held is issued again (Flask-Login's own hook runs after this).
+
+    Only a user Flask-Login already loaded for this request is looked at (`g._login_user`,
+    its cache), so static files cost no query.
+    """
+    user = g.get("_login_user")
+    if isinstance(user, User) and session.get("_user_id") != user.get_id():
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        login_user(user, remember=remembered in request.cookies)
+    return response
 
 
 def init_login(app: Flask) -> None:
@@ -105,5 +127,6 @@ def init_login(app: Flask) -> None:
         return
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
+    app.after_request(keep_own_session)
     login_manager.login_view = "mcbridge_account.sign_in"
     login_manager.session_protection = "strong"

@@ -91,6 +91,11 @@ class AccountView(BaseView):
 
     @expose("/sign-out", methods=("POST",))
     def sign_out(self) -> Response:
+        """Revokes the session server-side: this cookie and any copy of it, and every other
+        session and remember-me cookie of the account, stop working (see `User.get_id`)."""
+        if current_user.is_authenticated:
+            current_user.rotate_session_token()
+            db.session.commit()
         logout_user()
         flash(gettext("You are signed out."), "info")
         return redirect(url_for(".sign_in"))

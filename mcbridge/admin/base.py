@@ -84,7 +84,7 @@ class ScopedModelView(SignedInMixin, ModelView):
         Flask-Admin's own compares the integer ids as strings, which PostgreSQL refuses,
         and shows raw database errors.
         """
-        numbers = [int(value) for value in ids if str(value).isdigit()]
+        numbers = [number for value in ids if (number := id_or_none(value)) is not None]
         deleted = sum(
             1
             for model in self.get_query().filter(self.model.id.in_(numbers)).all()
@@ -95,6 +95,14 @@ class ScopedModelView(SignedInMixin, ModelView):
                 ngettext("%(num)d record was deleted.", "%(num)d records were deleted.", deleted),
                 "success",
             )
+
+    def _get_list_extra_args(self) -> Any:
+        """Flask-Admin reads these numbers with `int()`, however large: beyond what SQL takes
+        they are a 404 here rather than a database error later."""
+        for name in ("page", "page_size", "sort"):
+            if name in request.args:
+                int_or_404(request.args[name])
+        return super()._get_list_extra_args()
 
     def _get_filter_groups(self) -> Any:
         """Filter choices (groups) depend on who is signed in; Flask-Admin caches them at
@@ -116,11 +124,29 @@ class ScopedModelView(SignedInMixin, ModelView):
         return super().handle_view_exception(exc)
 
 
+# The largest PostgreSQL INTEGER, the type of every id column: a larger number in a query
+# is an error there (and beyond 64 bits on SQLite too), never just "not found".
+LARGEST_ID = 2**31 - 1
+
+
+def id_or_none(value: Any) -> int | None:
+    """A number from a request (an id, a page): digits only, at most LARGEST_ID; else None."""
+    text = str(value)
+    if text.isascii() and text.isdigit() and int(text) <= LARGEST_ID:
+        return int(text)
+    return None
+
+
 def int_or_404(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    number = id_or_none(value)
+    if number is None:
         abort(404)
+    return number
+
+
+def page_number() -> int:
+    """The page asked for by `page=` (the first when absent); any other value is a 404."""
+    return max(int_or_404(request.args.get("page", "1")), 1)
 
 
 def require_in_scope(group: Group | None) -> None:
@@ -137,6 +163,9 @@ def scoped_groups() -> Any:
 
 def all_role_types() -> Any:
     return db.session.scalars(select(RoleType).order_by(RoleType.name)).all()
+
+
+PEOPLE_PER_SEARCH = 10  # what Flask-Admin's search field asks for
 
 
 class ScopedPeopleLoader(QueryAjaxModelLoader):
@@ -157,9 +186,15 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
         return super().get_query().filter(current_scope().people())
 
     def get_one(self, pk: Any) -> Any:
-        if not str(pk).isdigit():
+        number = id_or_none(pk)
+        if number is None:
             return None
-        return self.get_query().filter(Person.id == int(pk)).one_or_none()
+        return self.get_query().filter(Person.id == number).one_or_none()
+
+    def get_list(self, term: str, offset: int = 0, limit: int = PEOPLE_PER_SEARCH) -> Any:
+        """`offset` and `limit` come from the URL as any integer: bounded here."""
+        bounded = min(int_or_404(limit), PEOPLE_PER_SEARCH)
+        return super().get_list(term, int_or_404(offset or 0), bounded)
 
 
 class SubtreeFilter(BaseSQLAFilter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, select
 from werkzeug.wrappers import Response
 
-from mcbridge.admin.base import SignedInView, int_or_404
+from mcbridge.admin.base import SignedInView, int_or_404, page_number
 from mcbridge.admin.run_labels import counter_labels, phase_labels, state_badge
 from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
 from mcbridge.auth import current_scope
@@ -103,7 +103,7 @@ class ExportsView(SignedInView):
     def history(self, list_id: str) -> str:
         mailing_list = load_list_in_scope(list_id)
         close_interrupted_runs(mailing_list.id)
-        page = max(int_or_404(request.args.get("page", "1")), 1)
+        page = page_number()
         runs_query = select(SyncRun).where(SyncRun.mailing_list_id == mailing_list.id)
         total = db.session.scalar(select(func.count()).select_from(runs_query.subquery())) or 0
         runs = db.session.scalars(

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from mcbridge.admin.base import SignedInView, int_or_404
+from mcbridge.admin.base import SignedInView, int_or_404, page_number
 from mcbridge.admin.mailing_lists import describe_rule
 from mcbridge.admin.run_labels import phase_labels, state_badge
 from mcbridge.auth import current_scope
@@ -101,10 +101,6 @@ def search_filter(statement: Any, term: str) -> Any:
     )
 
 
-def page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and int(value) > 0 else 1
-
-
 class SubscribersView(SignedInView):
     """Resolved recipients of one list, paged and searchable, with the Export dropdown."""
 
@@ -121,7 +117,7 @@ class SubscribersView(SignedInView):
         mailing_list = load_list_in_scope(list_id)
         recipients = recipients_of(mailing_list)
         term = request.args.get("q", "").strip()
-        page = page_number(request.args.get("page"))
+        page = page_number()
         statement = search_filter(recipients.addresses(), term) if term else recipients.addresses()
         total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

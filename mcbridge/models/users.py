@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -20,6 +21,10 @@ def password_hash_method() -> str:
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     """A sign-in. Admins see everything; others see what their person leads (see auth.py)."""
 
@@ -35,6 +40,7 @@ class User(UserMixin, db.Model):
         ForeignKey("people.id", ondelete="SET NULL"), unique=True
     )
     last_login_at: Mapped[datetime | None]
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     person: Mapped[Person | None] = relationship()
 
@@ -43,7 +49,18 @@ class User(UserMixin, db.Model):
         return normalize_email(value)
 
     def set_password(self, password: str) -> None:
+        """A new password also signs the account out everywhere (see `get_id`)."""
         self.password_hash = generate_password_hash(password, password_hash_method())
+        self.rotate_session_token()
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie. With the session
+        token in it, rotating the token makes every cookie issued before worthless, on the
+        server's word: signing out or changing the password revokes them, even copied ones."""
+        return f"{self.id}:{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
