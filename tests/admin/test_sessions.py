@@ -1,9 +1,13 @@
 """Sessions the server can take back: signing out or changing a password revokes the
-session and remember-me cookies (copies included)."""
+session and remember-me cookies (copies included), and where sign-in sends you next."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+import pytest
 from flask_login.utils import encode_cookie
+from werkzeug.test import TestResponse
 
 from mcbridge.extensions import db
 from mcbridge.models import User
@@ -14,8 +18,8 @@ SIGN_IN = "/admin/account/sign-in"
 PAGE = "/admin/groups/"
 
 
-def remembered_sign_in(client, email: str) -> dict[str, str]:
-    """Sign in with "keep me signed in"; the cookies a thief could copy."""
+def remembered_sign_in(client, email: str) -> TestResponse:
+    """Sign in with "keep me signed in"."""
     response = client.post(
         SIGN_IN,
         data={
@@ -26,6 +30,11 @@ def remembered_sign_in(client, email: str) -> dict[str, str]:
         },
     )
     assert response.status_code == 302
+    return response
+
+
+def copied_cookies(client) -> dict[str, str]:
+    """The session and remember-me cookies a thief could copy."""
     return {name: client.get_cookie(name).value for name in ("session", "remember_token")}
 
 
@@ -44,7 +53,8 @@ def opens(client) -> bool:
 
 
 def test_signing_out_revokes_the_session_and_remember_cookies_and_their_copies(app, client, org):
-    cookies = remembered_sign_in(client, org.admin.email)
+    remembered_sign_in(client, org.admin.email)
+    cookies = copied_cookies(client)
     assert opens(holding(app, cookies))
     assert opens(holding(app, {"remember_token": cookies["remember_token"]}))
 
@@ -57,7 +67,8 @@ def test_signing_out_revokes_the_session_and_remember_cookies_and_their_copies(a
 
 
 def test_a_password_change_signs_out_every_other_session(app, client, org):
-    cookies = remembered_sign_in(client, org.admin.email)
+    remembered_sign_in(client, org.admin.email)
+    cookies = copied_cookies(client)
     elsewhere = holding(app, cookies)
     assert opens(elsewhere)
 
@@ -78,7 +89,8 @@ def test_a_password_change_signs_out_every_other_session(app, client, org):
 
 def test_an_administrator_changing_a_password_signs_that_account_out(app, client, org):
     leader = app.test_client()
-    leader_cookies = remembered_sign_in(leader, org.leader.email)
+    remembered_sign_in(leader, org.leader.email)
+    leader_cookies = copied_cookies(leader)
     remembered_sign_in(client, org.admin.email)
     assert opens(leader)
 
@@ -101,3 +113,39 @@ def test_a_remember_cookie_from_before_session_tokens_names_nobody(app, org):
     old_cookie = encode_cookie(str(org.admin.id))
 
     assert not opens(holding(app, {"remember_token": old_cookie}))
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "/\\/evil.example/",
+        "/\t/evil.example/",
+        "/admin/\r\nSet-Cookie: stolen=1",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "//[",
+        "evil.example",
+    ],
+)
+def test_next_outside_this_site_or_malformed_leads_to_the_dashboard(client, org, target):
+    page = f"{SIGN_IN}?{urlencode({'next': target})}"
+    response = client.post(
+        page,
+        data={"email": org.admin.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_next_on_this_site_is_followed(client, org):
+    page = f"{SIGN_IN}?{urlencode({'next': '/admin/people/?search=Alice'})}"
+    response = client.post(
+        page,
+        data={"email": org.admin.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+
+    assert response.headers["Location"] == "/admin/people/?search=Alice"
