@@ -46,6 +46,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAILCHIMP_BATCH_ARCHIVE_THRESHOLD": 200,
         "MAILCHIMP_BATCH_POLL": 5.0,
         "MAILCHIMP_BATCH_TIMEOUT": 1800,
+        "MCBRIDGE_SIGN_IN_ACCOUNT_LIMITS": "10 per 15 minutes; 30 per day",
+        "MCBRIDGE_SIGN_IN_ADDRESS_LIMITS": "30 per 15 minutes; 100 per day",
         "BABEL_DEFAULT_LOCALE": "en",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, make_response, redirect, request, session, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
 from mcbridge.models import User
 from mcbridge.models.users import password_hash_method
+from mcbridge.security import sign_in_throttle
 
 
 @cache
@@ -80,16 +82,43 @@ class AccountView(BaseView):
     @expose("/sign-in", methods=("GET", "POST"))
     def sign_in(self) -> Any:
         form = SignInForm()
-        if form.validate_on_submit():
-            user = authenticate(form.email.data, form.password.data)
-            if user is not None:
-                login_user(user, remember=form.remember.data)
-                user.last_login_at = datetime.now(UTC).replace(tzinfo=None)
-                db.session.commit()
-                flash(gettext("Welcome, you are signed in."), "success")
-                return redirect(safe_next(request.args.get("next")) or self.home())
+        if not form.validate_on_submit():
+            return self.sign_in_page(form)
+        throttle = sign_in_throttle()
+        wait = throttle.wait_seconds(form.email.data)
+        if wait:
+            return self.too_many_attempts(form, wait)
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            throttle.failed(form.email.data)
             flash(gettext("Wrong email or password."), "error")
+            return self.sign_in_page(form)
+        throttle.succeeded(form.email.data)
+        login_user(user, remember=form.remember.data)
+        user.last_login_at = datetime.now(UTC).replace(tzinfo=None)
+        db.session.commit()
+        flash(gettext("Welcome, you are signed in."), "success")
+        return redirect(safe_next(request.args.get("next")) or self.home())
+
+    def sign_in_page(self, form: SignInForm) -> str:
         return self.render("mcbridge/admin/sign_in.html", form=form)
+
+    def too_many_attempts(self, form: SignInForm, wait: int) -> Response:
+        """The same refusal whether the account exists or not, and no password checked."""
+        minutes = math.ceil(wait / 60)
+        flash(
+            ngettext(
+                "Too many failed sign-ins for this account or from this network. "
+                "Please try again in %(num)d minute.",
+                "Too many failed sign-ins for this account or from this network. "
+                "Please try again in %(num)d minutes.",
+                minutes,
+            ),
+            "error",
+        )
+        response = make_response(self.sign_in_page(form), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @expose("/sign-out", methods=("POST",))
     def sign_out(self) -> Response:
