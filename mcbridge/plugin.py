@@ -16,7 +16,7 @@ from mcbridge.config import configure
 from mcbridge.extensions import csrf, db, migrate, start_fresh_after_fork
 from mcbridge.i18n import init_i18n
 from mcbridge.jobs import QueueState, init_queue
-from mcbridge.security import init_throttle
+from mcbridge.security import init_security
 from mcbridge.webhooks import blueprint as webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ class MCBridge:
             register_views(admin)
         else:
             register_views(admin, url_prefix="mcbridge/")
-        init_throttle(app)
+        init_security(app, admin)
         self.queue_state = init_queue(app)
         app.extensions["mcbridge"] = self
         self.admin = admin

@@ -1,17 +1,34 @@
-"""What a public admin needs on top of Flask: sign-in throttling."""
+"""What a public admin needs on top of Flask: sign-in throttling, cookie flags and headers.
+
+Throttling always applies to mcbridge's own sign-in. Cookie flags and headers are the
+standalone application's: inside a host's admin the layout, its scripts and so the policy
+that fits them are the host's, and mcbridge leaves them alone.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
+from pathlib import Path
 
-from flask import Flask, current_app
+import flask_admin
+from flask import Flask, current_app, g
+from flask_admin import Admin
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from limits import RateLimitItem, parse_many
+from werkzeug.wrappers import Response
 
 from mcbridge.emails import normalize_email
+
+HSTS_SECONDS = 365 * 24 * 3600
+# The standalone admin's layout: it loads the script that stands in for Flask-Admin's inline
+# event handlers, which the policy below refuses to run.
+MCBRIDGE_LAYOUT = "mcbridge/admin/base.html"
+CSP_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "csp"
 
 
 class SignInThrottle:
@@ -88,3 +105,86 @@ def init_throttle(app: Flask) -> None:
 
 def sign_in_throttle() -> SignInThrottle:
     return current_app.extensions["mcbridge_sign_in_throttle"]
+
+
+def csp_nonce() -> str:
+    """One random nonce per request: the inline scripts Flask-Admin writes carry it, and no
+    script injected into a page can guess it."""
+    if "mcbridge_csp_nonce" not in g:
+        g.mcbridge_csp_nonce = secrets.token_urlsafe(16)
+    return g.mcbridge_csp_nonce
+
+
+def content_security_policy(nonce: str) -> str:
+    """Scripts only from this site or with the request's nonce, never inline handlers;
+    no framing, no plugins, forms posting only here. Bootstrap's icons are data: images."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def serves_https(app: Flask) -> bool:
+    return str(app.config.get("MCBRIDGE_PUBLIC_URL") or "").startswith("https://")
+
+
+def secure_cookies(app: Flask) -> None:
+    """SameSite=Lax keeps the cookies off cross-site POSTs, a second fence behind CSRF
+    tokens; behind https they are never sent over plain http either."""
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    if serves_https(app):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def csp_safe_loader(app: Flask, admin: Admin) -> BaseLoader:
+    """Templates first from templates/csp: Flask-Admin's few macros that write inline event
+    handlers, rewritten with data attributes that static/inline-handlers.js reads. They
+    reach the originals' other macros under `flask_admin/`."""
+    upstream = Path(flask_admin.__file__).parent / "templates" / admin.theme.folder
+    loaders = [
+        FileSystemLoader(CSP_TEMPLATES),
+        PrefixLoader({"flask_admin": FileSystemLoader(upstream)}),
+    ]
+    return ChoiceLoader([*loaders, *([app.jinja_loader] if app.jinja_loader else [])])
+
+
+def security_headers(https: bool) -> dict[str, str]:
+    """Headers for every response; Referrer-Policy keeps the Referer on same-site requests,
+    which Flask-WTF's CSRF check demands over https."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(csp_nonce()),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+    return headers
+
+
+def init_security(app: Flask, admin: Admin) -> None:
+    """Throttle the sign-in; when the admin is mcbridge's own (its layout), also set the
+    cookie flags, the headers and the nonce Flask-Admin's templates put on inline scripts."""
+    init_throttle(app)
+    if getattr(admin.theme, "base_template", None) != MCBRIDGE_LAYOUT:
+        return
+    secure_cookies(app)
+    admin.csp_nonce_generator = csp_nonce
+    app.jinja_loader = csp_safe_loader(app, admin)
+    https = serves_https(app)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        for name, value in security_headers(https).items():
+            response.headers.setdefault(name, value)
+        return response
