@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask
 
+from mcbridge.encryption import write_private
+
 LANGUAGES = ("en", "fr", "de")
 
 # Settings without a default, read from the environment too.
@@ -71,10 +73,7 @@ def instance_secret(instance_path: str) -> str:
     Production sets SECRET_KEY; a secret hard-coded in the source would be public.
     """
     path = Path(instance_path) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+    write_private(path, secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 

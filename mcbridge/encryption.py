@@ -8,6 +8,7 @@ is generated once into the instance folder, as the secret key is, so a demo work
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,21 @@ class UndecryptableError(RuntimeError):
     """A stored secret was encrypted with a key that is no longer configured."""
 
 
+def write_private(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write a secret readable by its owner alone (0600) from its first byte: a file written,
+    then narrowed, is readable by anyone in between. Without `replace` an existing file is
+    kept, as when another process starting at the same moment created it first."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(descriptor, 0o600)  # a replaced file keeps its old mode otherwise
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+
+
 def instance_keys_file() -> Path:
     return Path(current_app.instance_path) / KEYS_FILE
 
@@ -34,10 +50,7 @@ def configured_keys() -> list[str]:
     if keys:
         return keys
     path = instance_keys_file()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(Fernet.generate_key().decode() + "\n")
-        path.chmod(0o600)
+    write_private(path, Fernet.generate_key().decode() + "\n")
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -82,4 +95,4 @@ def add_instance_key() -> None:
     """Put a new newest key into the instance file (when keys are not configured)."""
     path = instance_keys_file()
     keys = configured_keys()
-    path.write_text("\n".join([Fernet.generate_key().decode(), *keys]) + "\n")
+    write_private(path, "\n".join([Fernet.generate_key().decode(), *keys]) + "\n", replace=True)

@@ -4,6 +4,7 @@ They live at module level (not on the plugin) so that models and views can impor
 without importing the app factory, which keeps import order free of cycles.
 """
 
+import contextlib
 import os
 import sqlite3
 import weakref
@@ -55,6 +56,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "do_connect")
+def _private_sqlite_file(dialect: Any, _record: Any, arguments: list[Any], _params: Any) -> None:
+    """A new SQLite database is created readable by its owner alone (0600): it holds names,
+    addresses and password hashes. SQLite gives its WAL and shared-memory files its mode."""
+    path = arguments[0] if dialect.name == "sqlite" and arguments else ""
+    if not isinstance(path, str) or path in ("", ":memory:") or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 _FORK_SAFE: weakref.WeakSet[Engine] = weakref.WeakSet()
