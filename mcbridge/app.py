@@ -6,15 +6,25 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, render_template, url_for
-from flask_babel import gettext
+from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import force_locale, gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from mcbridge.admin.base import LARGEST_ID
+from mcbridge.config import LANGUAGES
+from mcbridge.extensions import db
+from mcbridge.health import blueprint as health
+from mcbridge.jobs import QUEUE_UNREACHABLE
 from mcbridge.plugin import MCBridge
+
+# The database refused the connection (down, unreachable, its file unopenable) or every
+# pooled connection stayed busy: a moment's unavailability, not a bug.
+DATABASE_UNREACHABLE = (OperationalError, PoolTimeoutError)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     MCBridge().init_app(app, **dict(config or {}))
     quiet_client_logging()
     app.add_url_rule("/", "home", lambda: redirect(url_for("admin.index")))
+    app.register_blueprint(health)
     register_error_pages(app)
     return app
 
@@ -59,7 +70,35 @@ def register_error_pages(app: Flask) -> None:
             return error.get_response()
         return render_template("mcbridge/error.html", code=error.code, message=None), error.code
 
+    def queue_unreachable(error: Exception) -> tuple[str, int]:
+        """What needs Redis (an export, a preview, a retry) waits for it; pages that only
+        show something say so themselves and answer."""
+        app.logger.error("Redis cannot be reached: %s", error)
+        db.session.rollback()
+        message = gettext("Exports are paused: the queue is unreachable.")
+        return render_template("mcbridge/error.html", code=503, message=message), 503
+
+    def database_unreachable(error: Exception) -> tuple[str, int]:
+        """A page that needs no database: in the browser's language (the account's choice is
+        stored there), without the app's template context, where Flask-Login asks the
+        database who is signed in."""
+        app.logger.error("The database cannot be reached: %s", error)
+        language = request.accept_languages.best_match(LANGUAGES) or "en"
+        with force_locale(language):
+            page = app.jinja_env.get_template("mcbridge/error.html").render(
+                code=503,
+                message=gettext("The database cannot be reached."),
+                current_language=language,
+            )
+        return page, 503
+
+    for error_class in QUEUE_UNREACHABLE:
+        app.register_error_handler(error_class, queue_unreachable)
+    for error_class in DATABASE_UNREACHABLE:
+        app.register_error_handler(error_class, database_unreachable)
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
         app.logger.exception("Unexpected error", exc_info=error)
+        db.session.rollback()  # PostgreSQL refuses every query after a failed one
         return render_template("mcbridge/error.html", code=500, message=None), 500

@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.lock import Lock
 from rq import Queue, get_current_job
 from rq.exceptions import NoSuchJobError
@@ -42,6 +44,12 @@ UNEXPECTED = Message(
     N_("An unexpected error stopped the export; it was logged for the administrators.")
 )
 
+# What redis-py raises when Redis cannot be reached (RQ's calls included).
+QUEUE_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# A Redis that drops packets would hold every page that asks it something until the proxy
+# gives up; refused at once, or after this many seconds, the page says the queue is away.
+REDIS_CONNECT_TIMEOUT = 5
+
 PENDING_SECONDS = 6 * 3600
 ENQUEUE_GRACE_SECONDS = 60
 LIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
@@ -55,7 +63,7 @@ class QueueState:
 
 def init_queue(app: Any) -> QueueState:
     """The Redis connection and the queue, hung on the app as in microblog."""
-    redis = Redis.from_url(app.config["REDIS_URL"])
+    redis = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=REDIS_CONNECT_TIMEOUT)
     queue = Queue(
         app.config["MCBRIDGE_QUEUE"],
         connection=redis,
@@ -66,6 +74,14 @@ def init_queue(app: Any) -> QueueState:
 
 def state() -> QueueState:
     return current_app.extensions["mcbridge"].queue_state
+
+
+def queue_reachable() -> bool:
+    try:
+        state().redis.ping()
+    except QUEUE_UNREACHABLE:
+        return False
+    return True
 
 
 def redis_key(*parts: object) -> str:
@@ -148,6 +164,18 @@ def close_interrupted_runs(mailing_list_id: int) -> None:
             run.finished_at = now()
             run.message = dumps([INTERRUPTED])
     db.session.commit()
+
+
+def tidy_runs(mailing_list_id: int) -> bool:
+    """`close_interrupted_runs` for pages that only show runs: while the queue cannot be
+    reached, which runs still live cannot be told, so they stay as recorded and the page
+    says so (False)."""
+    try:
+        close_interrupted_runs(mailing_list_id)
+    except QUEUE_UNREACHABLE:
+        db.session.rollback()
+        return False
+    return True
 
 
 def claim(mailing_list_id: int, token: str) -> None:
@@ -340,7 +368,8 @@ def ignore_progress(_phase: str, _done: int, _total: int) -> None:
 
 
 def progress_of(run: SyncRun) -> dict[str, Any]:
-    """What the run page's progress bar shows."""
+    """What the run page's progress bar shows; only the recorded state, with `unreachable`,
+    while the queue (where the job keeps its progress) cannot be reached."""
     info: dict[str, Any] = {"state": run.state, "finished": run.finished, "phase": run.state}
     if run.finished or not run.job_id:
         return info
@@ -348,6 +377,8 @@ def progress_of(run: SyncRun) -> dict[str, Any]:
         meta = Job.fetch(run.job_id, connection=state().redis).get_meta(refresh=True)
     except NoSuchJobError:
         return info
+    except QUEUE_UNREACHABLE:
+        return {**info, "unreachable": True}
     info.update(
         phase=meta.get("phase", run.state), done=meta.get("done", 0), total=meta.get("total", 0)
     )

@@ -17,7 +17,7 @@ from mcbridge.admin.run_labels import counter_labels, phase_labels, state_badge
 from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
 from mcbridge.auth import current_scope
 from mcbridge.extensions import db
-from mcbridge.jobs import AlreadyRunningError, close_interrupted_runs, enqueue_sync, progress_of
+from mcbridge.jobs import AlreadyRunningError, enqueue_sync, progress_of, tidy_runs
 from mcbridge.models import COUNTERS, MailingList, RefusedAddress, SyncIssue, SyncRun
 
 HISTORY_PAGE = 25
@@ -80,7 +80,7 @@ class ExportsView(SignedInView):
     @expose("/runs/<run_id>")
     def run(self, run_id: str) -> str:
         run = load_run_in_scope(run_id)
-        close_interrupted_runs(run.mailing_list_id)
+        queue_reachable = tidy_runs(run.mailing_list_id)
         issues = db.session.scalars(
             select(SyncIssue).where(SyncIssue.run_id == run.id).order_by(SyncIssue.id).limit(500)
         ).all()
@@ -89,7 +89,8 @@ class ExportsView(SignedInView):
             run=run,
             issues=issues,
             badge=state_badge(run.state),
-            progress=progress_of(run),
+            progress=progress_of(run) if queue_reachable else None,
+            queue_reachable=queue_reachable,
             counter_labels=counter_labels(),
             counter_order=COUNTERS,
             phases=phase_labels(),
@@ -102,7 +103,7 @@ class ExportsView(SignedInView):
     @expose("/<list_id>/history")
     def history(self, list_id: str) -> str:
         mailing_list = load_list_in_scope(list_id)
-        close_interrupted_runs(mailing_list.id)
+        queue_reachable = tidy_runs(mailing_list.id)
         page = page_number()
         runs_query = select(SyncRun).where(SyncRun.mailing_list_id == mailing_list.id)
         total = db.session.scalar(select(func.count()).select_from(runs_query.subquery())) or 0
@@ -120,6 +121,7 @@ class ExportsView(SignedInView):
             badge=state_badge,
             refused=refused_addresses(mailing_list.id),
             counter_labels=counter_labels(),
+            queue_reachable=queue_reachable,
         )
 
     @expose("/<list_id>/refused/forget", methods=("POST",))

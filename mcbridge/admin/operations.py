@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from mcbridge.admin.base import SignedInView
 from mcbridge.extensions import db
+from mcbridge.health import OK, health_states
 from mcbridge.jobs import AlreadyRunningError, enqueue_sync, sync_job
 from mcbridge.jobs import state as queue_state
 from mcbridge.models import SyncRun
@@ -59,6 +60,19 @@ def jobs_in(registry: Any, limit: int | None = None) -> list[dict[str, Any]]:
     return [job_summary(job) for job in jobs if job is not None]
 
 
+def queue_overview() -> dict[str, Any]:
+    """Workers, the queue, the schedulers, running and failed jobs: all kept in Redis."""
+    queue = queue_state().queue
+    workers = Worker.all(connection=queue_state().redis)
+    return {
+        "workers": sorted(workers, key=lambda worker: worker.name),
+        "queued": queue.count,
+        "schedulers": scheduler_status(),
+        "running": jobs_in(StartedJobRegistry(queue=queue)),
+        "failed": jobs_in(FailedJobRegistry(queue=queue), SHOWN_FAILURES),
+    }
+
+
 class OperationsView(SignedInView):
     """Is everything that should run, running? Administrators only."""
 
@@ -66,15 +80,11 @@ class OperationsView(SignedInView):
 
     @expose("/")
     def index(self) -> str:
-        queue = queue_state().queue
-        workers = Worker.all(connection=queue_state().redis)
+        """The database's and Redis's health first; what Redis knows only while it answers."""
+        health = health_states()
+        queue = queue_overview() if health["redis"] == OK else {}
         return self.render(
-            "mcbridge/admin/operations.html",
-            workers=sorted(workers, key=lambda worker: worker.name),
-            queued=queue.count,
-            schedulers=scheduler_status(),
-            running=jobs_in(StartedJobRegistry(queue=queue)),
-            failed=jobs_in(FailedJobRegistry(queue=queue), SHOWN_FAILURES),
+            "mcbridge/admin/operations.html", health=health, queue_reachable=bool(queue), **queue
         )
 
     @expose("/failed/<job_id>/retry", methods=("POST",))

@@ -20,7 +20,7 @@ from mcbridge.admin.run_labels import phase_labels, state_badge
 from mcbridge.auth import current_scope
 from mcbridge.csv_export import csv_lines
 from mcbridge.extensions import db
-from mcbridge.jobs import close_interrupted_runs, latest_unfinished, progress_of
+from mcbridge.jobs import latest_unfinished, progress_of, tidy_runs
 from mcbridge.models import (
     AudienceMember,
     MailingList,
@@ -121,7 +121,7 @@ class SubscribersView(SignedInView):
         statement = search_filter(recipients.addresses(), term) if term else recipients.addresses()
         total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-        close_interrupted_runs(mailing_list.id)
+        queue_reachable = tidy_runs(mailing_list.id)
         running = latest_unfinished(mailing_list.id)
         return self.render(
             "mcbridge/admin/subscribers.html",
@@ -143,7 +143,8 @@ class SubscribersView(SignedInView):
             address_changes=db.session.scalars(open_reviews(mailing_list.id)).all(),
             profile_values=profile_values,
             running=running,
-            progress=progress_of(running) if running else None,
+            progress=progress_of(running) if running and queue_reachable else None,
+            queue_reachable=queue_reachable,
             phases=phase_labels(),
         )
 
