@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired
 from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
+from mcbridge.jobs import QUEUE_UNREACHABLE
 from mcbridge.models import User
 from mcbridge.models.users import password_hash_method
 from mcbridge.security import sign_in_throttle
@@ -85,15 +86,18 @@ class AccountView(BaseView):
         if not form.validate_on_submit():
             return self.sign_in_page(form)
         throttle = sign_in_throttle()
-        wait = throttle.wait_seconds(form.email.data)
-        if wait:
-            return self.too_many_attempts(form, wait)
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
-            throttle.failed(form.email.data)
-            flash(gettext("Wrong email or password."), "error")
-            return self.sign_in_page(form)
-        throttle.succeeded(form.email.data)
+        try:
+            wait = throttle.wait_seconds(form.email.data)
+            if wait:
+                return self.too_many_attempts(form, wait)
+            user = authenticate(form.email.data, form.password.data)
+            if user is None:
+                throttle.failed(form.email.data)
+                flash(gettext("Wrong email or password."), "error")
+                return self.sign_in_page(form)
+            throttle.succeeded(form.email.data)
+        except QUEUE_UNREACHABLE:
+            return self.paused(form)
         login_user(user, remember=form.remember.data)
         user.last_login_at = datetime.now(UTC).replace(tzinfo=None)
         db.session.commit()
@@ -102,6 +106,18 @@ class AccountView(BaseView):
 
     def sign_in_page(self, form: SignInForm) -> str:
         return self.render("mcbridge/admin/sign_in.html", form=form)
+
+    def paused(self, form: SignInForm) -> Response:
+        """Failed attempts are counted in Redis: without it, nobody signs in (a sign-in
+        that cannot be counted would give an attacker unlimited tries)."""
+        flash(
+            gettext(
+                "Sign-in is paused: the service that counts failed attempts is unreachable. "
+                "Please try again in a few minutes."
+            ),
+            "error",
+        )
+        return make_response(self.sign_in_page(form), 503)
 
     def too_many_attempts(self, form: SignInForm, wait: int) -> Response:
         """The same refusal whether the account exists or not, and no password checked."""

@@ -14,7 +14,7 @@ from mcbridge.models import users
 from tests import factories as make
 from tests.conftest import base_config
 from tests.factories import PASSWORD
-from tests.helpers import RequestPerContextClient, csrf_token
+from tests.helpers import RequestPerContextClient, csrf_token, post_form
 
 SIGN_IN = "/admin/account/sign-in"
 LIMITED = "Too many failed sign-ins for this account or from this network."
@@ -146,3 +146,18 @@ def test_counts_live_in_the_installations_namespace_without_addresses(limited):
     assert len(limit_keys) == 2
     assert all(key.startswith(prefix) for key in limit_keys)
     assert not any("private.person" in key.lower() for key in keys)
+
+
+def test_without_redis_sign_in_is_paused_not_a_crash(org, migrated_database, sandbox_server):
+    """Attempts that cannot be counted are not allowed: a clear 503, nobody signed in."""
+    settings = base_config(migrated_database, sandbox_server)
+    broken = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    client = broken.test_client()
+
+    response = post_form(
+        client, "/admin/account/sign-in", {"email": org.leader.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == 503
+    assert "Sign-in is paused" in response.get_data(as_text=True)
+    assert client.get("/admin/groups/").status_code == 302
