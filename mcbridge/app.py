@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -32,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("mcbridge", instance_relative_config=True)
     app.url_map.converters["int"] = IdConverter
     MCBridge().init_app(app, **dict(config or {}))
+    trust_proxies(app)
     quiet_client_logging()
     app.add_url_rule("/", "home", lambda: redirect(url_for("admin.index")))
     app.register_blueprint(health)
@@ -46,6 +48,16 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", LARGEST_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind MCBRIDGE_PROXY_HOPS proxies, the client's address and scheme come from their
+    X-Forwarded-* headers: sign-in throttling counts per client, not per proxy (one
+    attacker would otherwise lock everyone out). Without proxies the headers are ignored,
+    since anyone can send them."""
+    hops = int(app.config["MCBRIDGE_PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def quiet_client_logging() -> None:

@@ -50,6 +50,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAILCHIMP_BATCH_TIMEOUT": 1800,
         "MCBRIDGE_SIGN_IN_ACCOUNT_LIMITS": "10 per 15 minutes; 30 per day",
         "MCBRIDGE_SIGN_IN_ADDRESS_LIMITS": "30 per 15 minutes; 100 per day",
+        "MCBRIDGE_PROXY_HOPS": 0,
         "BABEL_DEFAULT_LOCALE": "en",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }

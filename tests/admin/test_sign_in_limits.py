@@ -161,3 +161,23 @@ def test_without_redis_sign_in_is_paused_not_a_crash(org, migrated_database, san
     assert response.status_code == 503
     assert "Sign-in is paused" in response.get_data(as_text=True)
     assert client.get("/admin/groups/").status_code == 302
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(
+    org, migrated_database, sandbox_server
+):
+    settings = base_config(migrated_database, sandbox_server)
+    limits = {"MCBRIDGE_SIGN_IN_ADDRESS_LIMITS": "2 per minute", "MCBRIDGE_PROXY_HOPS": 1}
+    proxied = create_app({**settings, **limits})
+    client = proxied.test_client()
+    page = "/admin/account/sign-in"
+
+    def attempt(address: str) -> int:
+        data = {"email": f"nobody{address}@club-mail.ch", "password": "wrong"}
+        headers = {"X-Forwarded-For": address}
+        data["csrf_token"] = csrf_token(client, page)
+        return client.post(page, data=data, headers=headers).status_code
+
+    attacker = [attempt("198.51.100.7") for _ in range(3)]
+    assert attacker == [200, 200, 429]
+    assert attempt("198.51.100.8") == 200  # another client behind the same proxy
