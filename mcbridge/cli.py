@@ -284,20 +284,25 @@ def import_people_command(file: Path, create_groups: bool) -> None:
     "Federation/North/Club A") and role_type.
     """
     try:
-        report = import_people(db.session, file.read_bytes(), create_groups=create_groups)
+        with file.open("rb") as source:
+            report = import_people(db.session, source, create_groups=create_groups)
     except ImportRejectedError as rejected:
-        count = len(rejected.problems)
         click.echo(
             ngettext(
                 "%(file)s: nothing was imported, %(num)d problem:",
                 "%(file)s: nothing was imported, %(num)d problems:",
-                count,
+                rejected.total,
                 file=file.name,
             ),
             err=True,
         )
         for problem in rejected.problems:
             click.echo(f"  {problem}", err=True)
+        unlisted = rejected.total - len(rejected.problems)
+        if unlisted:
+            click.echo(
+                "  " + ngettext("… and %(num)d more.", "… and %(num)d more.", unlisted), err=True
+            )
         sys.exit(1)
     click.echo(
         gettext(
