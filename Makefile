@@ -1,5 +1,6 @@
 # mcbridge: `make run` starts the application, `make test` runs the tests.
-# Both set up what they need first (virtualenv, compiled translations, services).
+# Both set up what they need first (virtualenv, compiled translations, services; for the
+# tests, Debian's Chromium).
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,12 +9,12 @@ INSTALLED := $(VENV)/.installed
 CATALOGS := $(wildcard mcbridge/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test lint translations extract-messages services check-live
+.PHONY: run test lint translations extract-messages services chromium check-live
 
 run: $(INSTALLED) $(COMPILED)
 	scripts/run
 
-test: $(INSTALLED) $(COMPILED) services
+test: $(INSTALLED) $(COMPILED) services chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
@@ -28,6 +29,10 @@ check-live: $(INSTALLED)
 
 services:
 	scripts/ensure-services
+
+# The browser tests' Chromium: Debian's package, installed when missing.
+chromium:
+	scripts/ensure-chromium
 
 $(INSTALLED): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
