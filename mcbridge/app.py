@@ -13,10 +13,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from mcbridge.admin.base import LARGEST_ID
 from mcbridge.config import LANGUAGES
 from mcbridge.extensions import db
 from mcbridge.health import blueprint as health
@@ -31,7 +29,6 @@ DATABASE_UNREACHABLE = (OperationalError, PoolTimeoutError)
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build mcbridge on its own: settings from the environment, `config` on top."""
     app = Flask("mcbridge", instance_relative_config=True)
-    app.url_map.converters["int"] = IdConverter
     MCBridge().init_app(app, **dict(config or {}))
     trust_proxies(app)
     quiet_client_logging()
@@ -39,15 +36,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health)
     register_error_pages(app)
     return app
-
-
-class IdConverter(IntegerConverter):
-    """`<int:…>` (the webhook's list id) up to the largest id: a larger number matches no
-    route, a 404, where the database would refuse it with an error."""
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", LARGEST_ID)
-        super().__init__(map, *args, **kwargs)
 
 
 def trust_proxies(app: Flask) -> None:
@@ -68,28 +56,6 @@ def quiet_client_logging() -> None:
 def register_error_pages(app: Flask) -> None:
     """Plain-language pages for every error; never a traceback or a bare server page."""
 
-    @app.errorhandler(CSRFError)
-    def csrf_error(_error: CSRFError) -> tuple[str, int]:
-        message = gettext(
-            "The form had expired or came from elsewhere. Nothing was changed; "
-            "please go back, reload the page and try again."
-        )
-        return render_template("mcbridge/error.html", code=400, message=message), 400
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response | tuple[str, int]:
-        if error.code is None or error.code < 400:
-            return error.get_response()
-        return render_template("mcbridge/error.html", code=error.code, message=None), error.code
-
-    def queue_unreachable(error: Exception) -> tuple[str, int]:
-        """What needs Redis (an export, a preview, a retry) waits for it; pages that only
-        show something say so themselves and answer."""
-        app.logger.error("Redis cannot be reached: %s", error)
-        db.session.rollback()
-        message = gettext("Exports are paused: the queue is unreachable.")
-        return render_template("mcbridge/error.html", code=503, message=message), 503
-
     def database_unreachable(error: Exception) -> tuple[str, int]:
         """A page that needs no database: in the browser's language (the account's choice is
         stored there), without the app's template context, where Flask-Login asks the
@@ -104,6 +70,35 @@ def register_error_pages(app: Flask) -> None:
             )
         return page, 503
 
+    def error_page(code: int, message: str | None = None) -> tuple[str, int]:
+        """The error page in the app's layout; if drawing it needs the database and the
+        database is away (who is signed in?), the page that needs none."""
+        try:
+            return render_template("mcbridge/error.html", code=code, message=message), code
+        except DATABASE_UNREACHABLE as error:
+            return database_unreachable(error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError) -> tuple[str, int]:
+        message = gettext(
+            "The form had expired or came from elsewhere. Nothing was changed; "
+            "please go back, reload the page and try again."
+        )
+        return error_page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | tuple[str, int]:
+        if error.code is None or error.code < 400:
+            return error.get_response()
+        return error_page(error.code)
+
+    def queue_unreachable(error: Exception) -> tuple[str, int]:
+        """What needs Redis (an export, a preview, a retry) waits for it; pages that only
+        show something say so themselves and answer."""
+        app.logger.error("Redis cannot be reached: %s", error)
+        db.session.rollback()
+        return error_page(503, gettext("Exports are paused: the queue is unreachable."))
+
     for error_class in QUEUE_UNREACHABLE:
         app.register_error_handler(error_class, queue_unreachable)
     for error_class in DATABASE_UNREACHABLE:
@@ -113,4 +108,4 @@ def register_error_pages(app: Flask) -> None:
     def unexpected_error(error: Exception) -> tuple[str, int]:
         app.logger.exception("Unexpected error", exc_info=error)
         db.session.rollback()  # PostgreSQL refuses every query after a failed one
-        return render_template("mcbridge/error.html", code=500, message=None), 500
+        return error_page(500)

@@ -18,6 +18,10 @@ def in_binary_order(column: ColumnElement[str]) -> ColumnElement[str]:
     return column
 
 
+# The largest PostgreSQL INTEGER, the type of every id column: a larger number in a query
+# is an error there (and beyond 64 bits on SQLite too), never just "not found".
+LARGEST_ID = 2**31 - 1
+
 PARAMETER_STYLES = {"sqlite": ":{}", "postgresql": "%({})s"}
 
 

@@ -13,7 +13,7 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError
 from mcbridge.auth import Scope, current_scope
 from mcbridge.extensions import db
 from mcbridge.models import Group, Person, RoleType, subtree_ids
+from mcbridge.sql import LARGEST_ID
 
 
 class SignedInMixin:
@@ -124,11 +125,6 @@ class ScopedModelView(SignedInMixin, ModelView):
         return super().handle_view_exception(exc)
 
 
-# The largest PostgreSQL INTEGER, the type of every id column: a larger number in a query
-# is an error there (and beyond 64 bits on SQLite too), never just "not found".
-LARGEST_ID = 2**31 - 1
-
-
 def id_or_none(value: Any) -> int | None:
     """A number from a request (an id, a page): digits only, at most LARGEST_ID; else None."""
     text = str(value)
@@ -205,22 +201,10 @@ class SubtreeFilter(BaseSQLAFilter):
         self.condition = condition
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        return query.filter(self.condition(nested_subtree_ids([int_or_404(value)])))
+        return query.filter(self.condition(subtree_ids([int_or_404(value)])))
 
     def operation(self) -> str:
         return gettext("is or is below")
-
-
-def nested_subtree_ids(root_ids: list[int]) -> Select:
-    """`subtree_ids`, its recursive walk kept inside the query it returns.
-
-    Every walk is a CTE named "subtree", and so is a leader's scope: a list filtered by group
-    held two unrelated CTEs of one name at the top of its statement, which SQLAlchemy refuses
-    (a 500 for every leader; an administrator's scope has no walk). Nested, the filter's walk
-    is local to its own subquery and never meets the scope's.
-    """
-    walk = subtree_ids(root_ids)
-    return walk.add_cte(walk.selected_columns.id.table, nest_here=True)
 
 
 def group_options() -> list[tuple[str, str]]:

@@ -61,10 +61,12 @@ def subtree_ids(root_ids: Select | list[int]) -> Select:
     """Ids of the given groups and every group below them, as one recursive query.
 
     The tree can be of any depth; a recursive CTE keeps the walk inside the database on
-    SQLite and PostgreSQL alike instead of one query per level.
+    SQLite and PostgreSQL alike instead of one query per level. It is nested in the query
+    it returns: two walks in one statement (a leader's scope and a group filter) would
+    otherwise be two CTEs of one name at its top, which SQLAlchemy refuses.
     """
     roots = select(Group.id.label("id")).where(Group.id.in_(root_ids))
-    tree = roots.cte("subtree", recursive=True)
+    tree = roots.cte("subtree", recursive=True, nesting=True)
     below = select(Group.id).join(tree, Group.parent_id == tree.c.id)
     tree = tree.union(below)
     return select(tree.c.id)

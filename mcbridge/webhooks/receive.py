@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from mcbridge.emails import email_problem
 from mcbridge.extensions import csrf, db
 from mcbridge.models import AudienceMember, MailchimpEvent, MailingList
-from mcbridge.sql import upsert
+from mcbridge.sql import LARGEST_ID, upsert
 from mcbridge.sync.bounces import flag
 from mcbridge.sync.result import now
 
@@ -153,7 +153,7 @@ def apply_event(event: MailchimpEvent) -> None:
         flag([event.email])
 
 
-@blueprint.route("/<int:list_id>/<secret>", methods=("GET", "POST"))
+@blueprint.route(f"/<int(max={LARGEST_ID}):list_id>/<secret>", methods=("GET", "POST"))
 @csrf.exempt
 def receive(list_id: int, secret: str) -> Response:
     mailing_list = listening_list(list_id, secret)

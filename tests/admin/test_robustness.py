@@ -271,6 +271,7 @@ def test_without_the_database_every_page_is_a_plain_503(settings, as_admin, org)
         admin.get("/admin/"),
         admin.get("/admin/people/"),
         admin.get(f"/admin/subscribers/{org.north_list.id}/"),
+        admin.get("/admin/no-such-page/"),
         stranger.post(
             "/admin/account/sign-in",
             data={"email": org.admin.email, "password": "whatever", "csrf_token": token},
