@@ -17,26 +17,21 @@ from mcbridge.encryption import EncryptedText
 from mcbridge.extensions import db
 from mcbridge.models.groups import Group
 
-connection_groups = Table(
-    "mailchimp_connection_groups",
-    db.metadata,
-    Column(
-        "connection_id",
-        ForeignKey("mailchimp_connections.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
-audience_groups = Table(
-    "mailchimp_audience_groups",
-    db.metadata,
-    Column(
-        "audience_id",
-        ForeignKey("mailchimp_audiences.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+
+def grants(name: str, owner: str, owner_table: str) -> Table:
+    """Which groups were given a connection or an audience (one row per group)."""
+    return Table(
+        name,
+        db.metadata,
+        Column(owner, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
+        Column(
+            "group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+        ),
+    )
+
+
+connection_groups = grants("mailchimp_connection_groups", "connection_id", "mailchimp_connections")
+audience_groups = grants("mailchimp_audience_groups", "audience_id", "mailchimp_audiences")
 
 
 class MailchimpConnection(db.Model):
