@@ -22,6 +22,7 @@ from mcbridge.admin.base import (
 )
 from mcbridge.admin.run_labels import state_badge
 from mcbridge.auth import Scope
+from mcbridge.extensions import db
 from mcbridge.models import MailingList, Subscription
 
 
@@ -135,6 +136,16 @@ class MailingListView(ScopedModelView):
             id_arg="list_id",
         ),
     ]
+
+    def update_model(self, form: Any, model: MailingList) -> bool:
+        """Fill the whole form in before anything is written.
+
+        A new rule row joins the list, and so the session, before its fields are set; the
+        person field's lookup would then flush it half-filled, which the database refuses
+        (creating a list never met this: the new list is added to the session last).
+        """
+        with db.session.no_autoflush:
+            return super().update_model(form, model)
 
     def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
         require_in_scope(model.group)

@@ -170,3 +170,26 @@ def test_bulk_delete_removes_the_selected_rows_in_scope(as_leader, org):
 
     assert "2 records were deleted." in flashes(as_leader.get(response.headers["Location"]))
     assert db.session.query(Role).filter(Role.person_id == org.alice.id).count() == 0
+
+
+def test_person_rules_are_added_to_an_existing_list(as_leader, org):
+    """The edit form's new inline rows: the person is set before anything is written."""
+    response = post_form(
+        as_leader,
+        f"/admin/mailing-lists/edit/?id={org.north_list.id}",
+        {
+            "group": str(org.north.id),
+            "name": "North news",
+            "subscriptions-0-id": str(org.north_list.subscriptions[0].id),
+            "subscriptions-0-group": str(org.north.id),
+            "subscriptions-0-role_types": str(org.member_type.id),
+            "subscriptions-1-person": str(org.north_leader.id),
+            "subscriptions-2-person": str(org.alice.id),
+            "subscriptions-2-excluded": "y",
+        },
+    )
+
+    assert response.status_code == 302, flashes(response)
+    db.session.expire_all()
+    rules = [(rule.person_id, rule.excluded) for rule in org.north_list.subscriptions[1:]]
+    assert rules == [(org.north_leader.id, False), (org.alice.id, True)]
