@@ -243,7 +243,7 @@ class Recipients:
         self, tree: ColumnElement[Any], reached: Subquery, column: ColumnElement[str], label: str
     ) -> Any:
         """Per recipient, the distinct names (role types or groups) of their active roles in
-        `tree` (the list's group and below), joined by a separator no name contains."""
+        `tree` (see `_reach`), joined by a separator no name contains."""
         pairs = (
             select(Role.person_id.label("person_id"), column.label("name"))
             .join(RoleType, RoleType.id == Role.role_type_id)
@@ -286,18 +286,31 @@ class Recipients:
         for rule in rules:
             scans.append(
                 select(Role.person_id.label("person_id"), literal(rule.id).label("via")).where(
-                    Role.group_id.in_(self._subtree(f"rule_{rule.id}_groups", rule.group_id)),
+                    Role.group_id.in_(self._subtree(f"rule_{rule.id}_groups", [rule.group_id])),
                     Role.role_type_id.in_([role_type.id for role_type in rule.role_types]),
                     role_is_active(self.today),
                 )
             )
         return scans
 
-    def _subtree(self, name: str, root_id: int | None) -> BindParameter[Any]:
-        """The ids of a group and every group below it, read now and written into the query
+    def _subtree(self, name: str, root_ids: list[Any]) -> BindParameter[Any]:
+        """The ids of groups and every group below them, read now and written into the query
         as numbers (no parameter limit, and a planner that knows their count)."""
-        ids = list(self.session.scalars(subtree_ids([root_id])))
+        ids = list(self.session.scalars(subtree_ids(root_ids)))
         return bindparam(name, ids, expanding=True, literal_execute=True)
+
+    def _reach(self) -> BindParameter[Any]:
+        """The groups whose roles name a recipient's role tags and GROUPS: the list's group,
+        each role rule's group and every group below them. A rule may reach outside the
+        list's own tree (a club's list for "Leaders of Region West"): the roles it reached
+        people by must still name them."""
+        rule_groups = self.session.scalars(
+            select(Subscription.group_id).where(
+                Subscription.mailing_list_id == self.mailing_list_id,
+                Subscription.group_id.is_not(None),
+            )
+        )
+        return self._subtree("reach", [self.group_id, *rule_groups])
 
     @cached_property
     def matches(self) -> Subquery:
@@ -314,7 +327,7 @@ class Recipients:
     def by_address(self) -> Select:
         """Every candidate address sorted by address (code point), then person, position and
         rule, for the export's merge-join; with `with_roles`, each person's role types and
-        groups in the list's tree too.
+        groups within the list's reach (`_reach`) too.
 
         An address appears once per (holder, matching rule) here: `stream` keeps the first,
         which is the lowest person id and rule, as `addresses` does. Leaving the dedupe to
@@ -331,9 +344,9 @@ class Recipients:
         )
         if not self.with_roles:
             return statement
-        tree = self._subtree("list_tree", self.group_id)
-        roles = self._names_in_tree(tree, matches, RoleType.name, "role_names")
-        groups = self._names_in_tree(tree, matches, Group.name, "group_names")
+        reach = self._reach()
+        roles = self._names_in_tree(reach, matches, RoleType.name, "role_names")
+        groups = self._names_in_tree(reach, matches, Group.name, "group_names")
         return (
             statement.add_columns(roles.c.role_names, groups.c.group_names)
             .outerjoin(roles, roles.c.person_id == rows.c.person_id)

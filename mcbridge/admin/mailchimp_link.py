@@ -120,9 +120,10 @@ class LinkForm(FlaskForm):
     role_tags = BooleanField(
         lazy_gettext("Send role types as tags"),
         description=lazy_gettext(
-            "Each recipient gets a tag per role type they hold in this list's groups (for "
-            "example “Coach”), to target them inside Mailchimp. Tags mcbridge added and that "
-            "no longer apply are removed; tags added by others are left alone."
+            "Each recipient gets a tag per role type they hold in this list's groups or in the "
+            "groups its rules name (for example “Coach”), to target them inside Mailchimp. "
+            "Tags mcbridge added and that no longer apply are removed; tags added by others are "
+            "left alone."
         ),
     )
     consent = BooleanField(

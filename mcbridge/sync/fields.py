@@ -46,7 +46,7 @@ SOURCES: dict[str, Source] = {
     "birthday": Source(lazy_gettext("Birthday"), "BIRTHDAY", "birthday", lambda r: r.birthday),
     "company": Source(lazy_gettext("Company"), "COMPANY", "text", lambda r: r.company),
     "groups": Source(
-        lazy_gettext("Groups in this list's tree"),
+        lazy_gettext("Groups within this list's reach"),
         "GROUPS",
         "text",
         lambda r: ", ".join(r.group_names),

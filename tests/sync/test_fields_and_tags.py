@@ -91,3 +91,21 @@ def test_role_types_become_tags_and_leave_with_the_role(club):
     assert tags_of(club, anna.email) == {"mcbridge: Club news", "Member", "VIP"}
     assert tags_of(club, ben.email) == {"mcbridge: Club news", "Member", "Coach"}
     assert club.export().state == "unchanged"
+
+
+def test_a_rule_outside_the_lists_tree_still_names_tags_and_groups(club):
+    """A club's list for "Leaders of Region West": West is not below the club."""
+    club.newsletter.role_tags = True
+    club.newsletter.merge_field_map = [{"source": "groups", "tag": "GROUPS"}]
+    west = make.group("Region West")
+    leader_type = make.role_type("Leader")
+    make.role_rule(club.newsletter, west, leader_type)
+    wanda = make.person("Wanda", "West")
+    make.role(wanda, west, leader_type)
+    db.session.commit()
+
+    run = club.export()
+
+    assert run.state == "success"
+    assert tags_of(club, wanda.email) == {"mcbridge: Club news", "Leader"}
+    assert club.member(wanda.email)["merge_fields"]["GROUPS"] == "Region West"
