@@ -65,6 +65,7 @@ COMPATIBLE_TYPES = {
     "birthday": {"birthday", "date", "text"},
 }
 FIXED_SOURCES = ("first_name", "last_name")
+ATTRIBUTES_ID = "attributes"
 
 
 def extra_source_choices() -> list[tuple[str, Any]]:
@@ -88,6 +89,7 @@ class AttributeForm(Form):
         ],
         filters=[lambda value: value.strip().upper() if value else value],
     )
+    remove = SubmitField(lazy_gettext("Remove"))
 
 
 class LinkForm(FlaskForm):
@@ -116,7 +118,9 @@ class LinkForm(FlaskForm):
     )
     send_first_name = BooleanField(lazy_gettext("First name → FNAME"), default=True)
     send_last_name = BooleanField(lazy_gettext("Last name → LNAME"), default=True)
-    attributes = FieldList(FormField(AttributeForm), min_entries=0)
+    attributes = FieldList(
+        FormField(AttributeForm), label=lazy_gettext("Other fields"), min_entries=0
+    )
     role_tags = BooleanField(
         lazy_gettext("Send role types as tags"),
         description=lazy_gettext(
@@ -187,6 +191,44 @@ def chosen_map(form: LinkForm) -> list[dict[str, str]]:
         source = row.form.source.data
         chosen.append({"source": source, "tag": row.form.tag.data or SOURCES[source].tag})
     return chosen
+
+
+def edit_rows(form: LinkForm) -> bool:
+    """ "Add attribute" and a row's "Remove" change the rows on the page and save nothing;
+    everything else typed or chosen comes back as it was sent."""
+    if form.add_attribute.data:
+        form.attributes.append_entry()
+        return True
+    kept = [row for row in form.attributes.entries if not row.form.remove.data]
+    if len(kept) == len(form.attributes.entries):
+        return False
+    form.attributes.entries = kept
+    return True
+
+
+def no_longer_sent(before: list[dict[str, str]], after: list[dict[str, str]]) -> list[str]:
+    """The merge fields a save stops filling, so the leader is told what happens to them."""
+    kept = {item["tag"] for item in after}
+    return [item["tag"] for item in before if item["tag"] not in kept]
+
+
+def error_summary(form: LinkForm) -> list[tuple[str, str, str]]:
+    """Every error of the form as (field id, label, message), for the summary at the top
+    of the page: a message below the fold is one nobody reads."""
+    found = []
+    for field in form:
+        if isinstance(field, FieldList):
+            found += errors_of(field, ATTRIBUTES_ID)
+            found += [item for row in field.entries for sub in row.form for item in errors_of(sub)]
+        else:
+            found += errors_of(field)
+    return found
+
+
+def errors_of(field: Any, anchor: str | None = None) -> list[tuple[str, str, str]]:
+    """A field's own messages (a list of rows also holds its rows' errors: not strings)."""
+    label = str(field.label.text)
+    return [(anchor or field.id, label, error) for error in field.errors if isinstance(error, str)]
 
 
 def mapping_problems(chosen: list[dict[str, str]], existing: list[MergeField]) -> list[str]:
@@ -269,14 +311,14 @@ class MailchimpLinkView(SignedInView):
         defaults = None if request.method == "POST" else form_defaults(mailing_list, audiences)
         form = LinkForm(data=defaults)
         form.audience.choices = audience_choices(audiences)
-        if form.add_attribute.data:
-            form.attributes.append_entry()
-        elif form.validate_on_submit() and self.save(form, mailing_list, audiences):
+        saving = not edit_rows(form) and form.validate_on_submit()
+        if saving and self.save(form, mailing_list, audiences):
             return redirect(url_for(".edit", list_id=mailing_list.id))
         return self.render(
             "mcbridge/admin/mailchimp_link.html",
             mailing_list=mailing_list,
             form=form,
+            errors=error_summary(form),
             masked_key=masked(mailing_list.mailchimp_api_key),
         )
 
@@ -354,6 +396,7 @@ class MailchimpLinkView(SignedInView):
         if moved:
             forget_webhook(check.client, mailing_list)
             forget_audience_copy(mailing_list)
+        stopped = [] if moved else no_longer_sent(field_map(mailing_list), chosen)
         mailing_list.mailchimp_tag = form.managed_tag.data or mailing_list.managed_tag
         link(mailing_list, check.chosen)
         mailing_list.merge_field_map = chosen
@@ -372,6 +415,15 @@ class MailchimpLinkView(SignedInView):
             ),
             "success",
         )
+        if stopped:
+            flash(
+                gettext(
+                    "No longer sent: %(tags)s. mcbridge stops writing these fields; the values it "
+                    "already sent stay in Mailchimp until someone deletes them there.",
+                    tags=", ".join(stopped),
+                ),
+                "info",
+            )
 
     @expose("/<list_id>/address-change/<event_id>/<decision>", methods=("POST",))
     def review_change(self, list_id: str, event_id: str, decision: str) -> Response:

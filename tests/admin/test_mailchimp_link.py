@@ -3,12 +3,15 @@ on save, consent on record, fields, tags."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
 from mailchimp3 import MailChimp
 
 from mcbridge.extensions import db
+from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import MailingList
 from tests import factories as make
 from tests.helpers import post_form
@@ -263,3 +266,65 @@ def test_the_managed_tag_is_fixed_at_linking_and_renamed_only_when_confirmed(
     assert reloaded(org).mailchimp_tag == "mcbridge: New name"
     renamed = segments.lists.segments.get(audience, str(created["id"]))
     assert renamed["name"] == "mcbridge: New name"
+
+
+def export(org) -> None:
+    run = reserve(reloaded(org), "cli", None, False)
+    execute(run, ignore_progress)
+    assert run.state == "success", run.message
+
+
+def test_a_removed_field_is_no_longer_sent_and_the_page_says_what_stays(
+    as_leader, org, account, sandbox
+):
+    birthday = {"attributes-0-source": "birthday", "attributes-0-tag": ""}
+    save(as_leader, org, audience=account.granted.id, consent="y", **birthday)
+    org.alice.birthday = date(1990, 3, 7)
+    db.session.commit()
+    export(org)
+    assert sandbox.member(account.audience, org.alice.email)["merge_fields"]["BIRTHDAY"] == "03/07"
+
+    fields = {"audience": str(account.granted.id), "send_first_name": "y", "send_last_name": "y"}
+    removed = post_form(
+        as_leader, link_page(org), {**fields, **birthday, "attributes-0-remove": "1"}
+    )
+    assert 'name="attributes-0-source"' not in removed.get_data(as_text=True)
+    saved = post_form(as_leader, link_page(org), {**fields, "save": "1"})
+    page = as_leader.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "No longer sent: BIRTHDAY." in page
+    assert "the values it already sent stay in Mailchimp" in page
+
+    newcomer = make.person("Nina", "New")
+    newcomer.birthday = date(2001, 12, 24)
+    make.role(newcomer, org.club_a, org.member_type)
+    db.session.commit()
+    export(org)
+    assert not sandbox.member(account.audience, newcomer.email)["merge_fields"].get("BIRTHDAY")
+
+
+def test_an_error_or_a_new_row_keeps_what_was_typed_and_sums_up_errors_at_the_top(
+    as_leader, org, account
+):
+    typed = {
+        "audience": str(account.granted.id),
+        "managed_tag": "mcbridge: North letter",
+        "send_last_name": "y",
+        "role_tags": "y",
+        "attributes-0-source": "company",
+        "attributes-0-tag": "employer",
+    }
+
+    for action in ({"save": "1"}, {"add_attribute": "1"}):
+        page = post_form(as_leader, link_page(org), {**typed, **action}).get_data(as_text=True)
+
+        assert f'<option selected value="{account.granted.id}">' in page
+        assert 'value="mcbridge: North letter"' in page
+        assert re.search(r'<input[^>]*checked[^>]*name="role_tags"', page)
+        assert not re.search(r'<input[^>]*checked[^>]*name="send_first_name"', page)
+        assert '<option selected value="company">' in page
+        assert 'value="EMPLOYER"' in page
+    summary = post_form(as_leader, link_page(org), {**typed, "save": "1"}).get_data(as_text=True)
+    top = summary[summary.index('id="error-summary"') : summary.index('id="link-form"')]
+    assert '<a href="#consent">' in top
+    assert "Exports need this consent." in top
+    assert linked_to(org) == (None, None, None)
