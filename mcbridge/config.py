@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 
 from mcbridge.encryption import write_private
+from mcbridge.mail import check_mail_url
 
 LANGUAGES = ("en", "fr", "de")
 
@@ -51,6 +52,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MCBRIDGE_SIGN_IN_ACCOUNT_LIMITS": "10 per 15 minutes; 30 per day",
         "MCBRIDGE_SIGN_IN_ADDRESS_LIMITS": "30 per 15 minutes; 100 per day",
         "MCBRIDGE_PROXY_HOPS": 0,
+        "MAIL_URL": "",
+        "MAIL_FROM": "mcbridge <mcbridge@localhost>",
+        "MCBRIDGE_INVITATION_HOURS": 7 * 24,
+        "MCBRIDGE_RESET_HOURS": 2,
         "BABEL_DEFAULT_LOCALE": "en",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
@@ -123,6 +128,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
             app.config[key] = from_environment(key, embedded.get(key, ""))
     app.config.update(overrides or {})
     check_api_base_url(app.config["MAILCHIMP_API_BASE_URL"])
+    check_mail_url(app.config["MAIL_URL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_uri(app.config["DATABASE_URL"]))

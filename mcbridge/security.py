@@ -40,8 +40,11 @@ class SignInThrottle:
     exactly like a real account, so neither the refusal nor its timing says who has one.
     """
 
-    def __init__(self, limiter: Limiter, account_limits: str, address_limits: str) -> None:
+    def __init__(
+        self, limiter: Limiter, account_limits: str, address_limits: str, kind: str = "sign-in"
+    ) -> None:
         self.limiter = limiter
+        self.kind = kind
         self.account_limits = parse_many(account_limits)
         self.address_limits = parse_many(address_limits)
 
@@ -62,28 +65,28 @@ class SignInThrottle:
         """The account's own count starts again; the address's stays, so that one good
         password does not open a new round of guesses at every other account."""
         for limit in self.account_limits:
-            self.limiter.limiter.clear(limit, *account_keys(email))
+            self.limiter.limiter.clear(limit, *account_keys(self.kind, email))
 
     def _counters(self, email: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
         return [
-            *((limit, account_keys(email)) for limit in self.account_limits),
-            *((limit, address_keys()) for limit in self.address_limits),
+            *((limit, account_keys(self.kind, email)) for limit in self.account_limits),
+            *((limit, address_keys(self.kind)) for limit in self.address_limits),
         ]
 
     def _reset_at(self, limit: RateLimitItem, keys: tuple[str, ...]) -> float:
         return self.limiter.limiter.get_window_stats(limit, *keys).reset_time
 
 
-def account_keys(email: str) -> tuple[str, ...]:
+def account_keys(kind: str, email: str) -> tuple[str, ...]:
     """The account's counter, by a digest: Redis holds no address in clear."""
     digest = hashlib.sha256((normalize_email(email) or "").encode()).hexdigest()
-    return ("sign-in", "account", digest)
+    return (kind, "account", digest)
 
 
-def address_keys() -> tuple[str, ...]:
+def address_keys(kind: str) -> tuple[str, ...]:
     """The client's counter. Behind a proxy this is the proxy's address unless the host
     app trusts its forwarding headers (werkzeug's ProxyFix)."""
-    return ("sign-in", "address", get_remote_address() or "unknown")
+    return (kind, "address", get_remote_address() or "unknown")
 
 
 def init_throttle(app: Flask) -> None:
@@ -96,15 +99,23 @@ def init_throttle(app: Flask) -> None:
         strategy="moving-window",
     )
     limiter.init_app(app)
-    app.extensions["mcbridge_sign_in_throttle"] = SignInThrottle(
-        limiter,
-        app.config["MCBRIDGE_SIGN_IN_ACCOUNT_LIMITS"],
-        app.config["MCBRIDGE_SIGN_IN_ADDRESS_LIMITS"],
-    )
+    for kind in ("sign-in", "password-reset"):
+        app.extensions[f"mcbridge_{kind}_throttle"] = SignInThrottle(
+            limiter,
+            app.config["MCBRIDGE_SIGN_IN_ACCOUNT_LIMITS"],
+            app.config["MCBRIDGE_SIGN_IN_ADDRESS_LIMITS"],
+            kind,
+        )
 
 
 def sign_in_throttle() -> SignInThrottle:
-    return current_app.extensions["mcbridge_sign_in_throttle"]
+    return current_app.extensions["mcbridge_sign-in_throttle"]
+
+
+def password_reset_throttle() -> SignInThrottle:
+    """Reset mails asked for, counted like failed sign-ins but apart from them: asking for
+    links cannot lock an account's sign-in, nor sign-ins use up its resets."""
+    return current_app.extensions["mcbridge_password-reset_throttle"]
 
 
 def csp_nonce() -> str:

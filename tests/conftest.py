@@ -21,6 +21,7 @@ from mcbridge import create_app
 from mcbridge.extensions import db
 from mcbridge.sandbox import SandboxControl, SandboxServer
 from tests.helpers import TEST_REDIS_URL, RequestPerContextClient, empty_tables
+from tests.mail_catcher import MailCatcher
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -98,3 +99,17 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def mail_catcher() -> Iterator[MailCatcher]:
+    with MailCatcher() as catcher:
+        yield catcher
+
+
+@pytest.fixture
+def mailbox(app: Flask, mail_catcher: MailCatcher) -> MailCatcher:
+    """The app sends its mail to the catcher, whose inbox starts empty."""
+    app.config["MAIL_URL"] = mail_catcher.url
+    mail_catcher.mails.clear()
+    return mail_catcher

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -17,15 +19,20 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo, Length
 
+from mcbridge.admin.users import MINIMUM_PASSWORD_LENGTH
 from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
 from mcbridge.jobs import QUEUE_UNREACHABLE
+from mcbridge.mail import MailNotSentError, mail_enabled
 from mcbridge.models import User
 from mcbridge.models.users import password_hash_method
-from mcbridge.security import sign_in_throttle
+from mcbridge.password_links import RESET, LinkRefusedError, account_for_token, send_password_link
+from mcbridge.security import SignInThrottle, password_reset_throttle, sign_in_throttle
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -39,6 +46,25 @@ class SignInForm(FlaskForm):
     email = EmailField(lazy_gettext("Email"), validators=[DataRequired()])
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
     remember = BooleanField(lazy_gettext("Keep me signed in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired()])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        lazy_gettext("New password"),
+        validators=[DataRequired(), Length(min=MINIMUM_PASSWORD_LENGTH)],
+        description=lazy_gettext("At least %(num)d characters.", num=MINIMUM_PASSWORD_LENGTH),
+    )
+    confirm = PasswordField(
+        lazy_gettext("The new password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=lazy_gettext("The two passwords are not the same.")),
+        ],
+    )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -70,6 +96,11 @@ class AccountView(BaseView):
     Their POSTs are covered by the app-wide CSRF protection like every other form.
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        """Named, or Flask-Admin titles its pages "Account View"."""
+        kwargs.setdefault("name", lazy_gettext("Account"))
+        super().__init__(**kwargs)
+
     def is_visible(self) -> bool:
         return False
 
@@ -83,21 +114,27 @@ class AccountView(BaseView):
     @expose("/sign-in", methods=("GET", "POST"))
     def sign_in(self) -> Any:
         form = SignInForm()
+        if not form.is_submitted():
+            form.email.data = request.args.get("email", "")
         if not form.validate_on_submit():
             return self.sign_in_page(form)
+        return counted(
+            sign_in_throttle(),
+            form.email.data,
+            lambda: self.sign_in_page(form),
+            lambda: self.check_password(form),
+        )
+
+    def check_password(self, form: SignInForm) -> Any:
+        """Once the throttle let the attempt through: a failure counts, a success clears the
+        account's count."""
         throttle = sign_in_throttle()
-        try:
-            wait = throttle.wait_seconds(form.email.data)
-            if wait:
-                return self.too_many_attempts(form, wait)
-            user = authenticate(form.email.data, form.password.data)
-            if user is None:
-                throttle.failed(form.email.data)
-                flash(gettext("Wrong email or password."), "error")
-                return self.sign_in_page(form)
-            throttle.succeeded(form.email.data)
-        except QUEUE_UNREACHABLE:
-            return self.paused(form)
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            throttle.failed(form.email.data)
+            flash(gettext("Wrong email or password."), "error")
+            return self.sign_in_page(form)
+        throttle.succeeded(form.email.data)
         login_user(user, remember=form.remember.data)
         user.last_login_at = datetime.now(UTC).replace(tzinfo=None)
         db.session.commit()
@@ -107,34 +144,44 @@ class AccountView(BaseView):
     def sign_in_page(self, form: SignInForm) -> str:
         return self.render("mcbridge/admin/sign_in.html", form=form)
 
-    def paused(self, form: SignInForm) -> Response:
-        """Failed attempts are counted in Redis: without it, nobody signs in (a sign-in
-        that cannot be counted would give an attacker unlimited tries)."""
-        flash(
-            gettext(
-                "Sign-in is paused: the service that counts failed attempts is unreachable. "
-                "Please try again in a few minutes."
-            ),
-            "error",
+    @expose("/forgot-password", methods=("GET", "POST"))
+    def forgot_password(self) -> Any:
+        """A reset link by mail. The answer is the same whether an account uses the address
+        or not, and requests are throttled like sign-ins (they send mail to someone)."""
+        form = ForgotPasswordForm()
+        if not mail_enabled() or not form.validate_on_submit():
+            return self.forgot_password_page(form)
+        return counted(
+            password_reset_throttle(),
+            form.email.data,
+            lambda: self.forgot_password_page(form),
+            lambda: request_reset(form.email.data),
         )
-        return make_response(self.sign_in_page(form), 503)
 
-    def too_many_attempts(self, form: SignInForm, wait: int) -> Response:
-        """The same refusal whether the account exists or not, and no password checked."""
-        minutes = math.ceil(wait / 60)
-        flash(
-            ngettext(
-                "Too many failed sign-ins for this account or from this network. "
-                "Please try again in %(num)d minute.",
-                "Too many failed sign-ins for this account or from this network. "
-                "Please try again in %(num)d minutes.",
-                minutes,
-            ),
-            "error",
+    def forgot_password_page(self, form: ForgotPasswordForm) -> str:
+        return self.render(
+            "mcbridge/admin/forgot_password.html", form=form, mail_enabled=mail_enabled()
         )
-        response = make_response(self.sign_in_page(form), 429)
-        response.headers["Retry-After"] = str(wait)
-        return response
+
+    @expose("/password/<token>", methods=("GET", "POST"))
+    def set_password(self, token: str) -> Any:
+        """Where an invitation or a reset link leads: the account's holder chooses a password,
+        which ends the link (see password_links.py) and every session of the account."""
+        try:
+            user, purpose = account_for_token(token)
+        except LinkRefusedError as refused:
+            flash(str(refused), "error")
+            page = self.render("mcbridge/admin/set_password.html", form=None, purpose=None)
+            return make_response(page, 400)
+        form = SetPasswordForm()
+        if not form.validate_on_submit():
+            return self.render(
+                "mcbridge/admin/set_password.html", form=form, user=user, purpose=purpose
+            )
+        user.set_password(form.password.data)
+        db.session.commit()
+        flash(gettext("Your password is set. You can sign in with it now."), "success")
+        return redirect(url_for(".sign_in", email=user.email))
 
     @expose("/sign-out", methods=("POST",))
     def sign_out(self) -> Response:
@@ -156,3 +203,78 @@ class AccountView(BaseView):
             current_user.locale = code
             db.session.commit()
         return redirect(safe_next(request.form.get("next")) or self.home())
+
+
+def counted(
+    throttle: SignInThrottle,
+    email: str,
+    page: Callable[[], str],
+    attempt: Callable[[], Any],
+) -> Any:
+    """The attempt, unless the throttle refuses it (429) or cannot count it (503): `page` is
+    the form again, with the reason."""
+    try:
+        wait = throttle.wait_seconds(email)
+        if wait:
+            return too_many_attempts(page, wait)
+        return attempt()
+    except QUEUE_UNREACHABLE:
+        return paused(page)
+
+
+def request_reset(email: str) -> Response:
+    """Counted like a failed sign-in, and answered the same whether the account exists."""
+    password_reset_throttle().failed(email)
+    send_reset_link(email)
+    flash(
+        gettext(
+            "If an account uses this address, a link to choose a new password is on its "
+            "way. Check your mailbox."
+        ),
+        "info",
+    )
+    return redirect(url_for(".sign_in"))
+
+
+def paused(page: Callable[[], str]) -> Response:
+    """Attempts are counted in Redis: without it, nobody signs in and no reset mail goes (an
+    attempt that cannot be counted would give an attacker unlimited tries)."""
+    flash(
+        gettext(
+            "Sign-in is paused: the service that counts failed attempts is unreachable. "
+            "Please try again in a few minutes."
+        ),
+        "error",
+    )
+    return make_response(page(), 503)
+
+
+def too_many_attempts(page: Callable[[], str], wait: int) -> Response:
+    """The same refusal whether the account exists or not, and no password checked."""
+    minutes = math.ceil(wait / 60)
+    flash(
+        ngettext(
+            "Too many failed sign-ins for this account or from this network. "
+            "Please try again in %(num)d minute.",
+            "Too many failed sign-ins for this account or from this network. "
+            "Please try again in %(num)d minutes.",
+            minutes,
+        ),
+        "error",
+    )
+    response = make_response(page(), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def send_reset_link(email: str) -> None:
+    """A reset mail to an active account using this address; nothing for anyone else. A
+    mail that could not go is logged (without the address), not told: the answer would
+    say whether the account exists."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        return
+    try:
+        send_password_link(user, RESET)
+    except MailNotSentError:
+        logger.warning("a password reset link could not be sent")

@@ -23,6 +23,21 @@ from mcbridge.extensions import db
 from mcbridge.models import Group, Person, RoleType, subtree_ids
 from mcbridge.sql import LARGEST_ID
 
+# The buttons and headings of inline lists, by field: Flask-Admin glues "Add"/"New" to the
+# field's label ("Add Additional emails"), which no language reads well.
+INLINE_LABELS = {
+    "additional_emails": {
+        "add": lazy_gettext("Add an address"),
+        "new": lazy_gettext("New address"),
+        "entry": lazy_gettext("Address %(num)d"),
+    },
+    "subscriptions": {
+        "add": lazy_gettext("Add a rule"),
+        "new": lazy_gettext("New rule"),
+        "entry": lazy_gettext("Rule %(num)d"),
+    },
+}
+
 
 class SignedInMixin:
     """Views for signed-in users; strangers go to the sign-in page, others get a 403."""
@@ -38,6 +53,11 @@ class SignedInMixin:
         if current_user.is_authenticated:
             abort(403)
         return redirect(url_for("mcbridge_account.sign_in", next=request.full_path))
+
+    def is_visible(self) -> bool:
+        """Off the menu for strangers, even where the page handles them itself (the
+        dashboard): a signed-out menu offers only what works signed out."""
+        return bool(current_user.is_authenticated) and super().is_visible()  # type: ignore[misc]
 
 
 class SignedInView(SignedInMixin, BaseView):
@@ -58,6 +78,9 @@ class ScopedModelView(SignedInMixin, ModelView):
     can_view_details = False
     create_modal = False
     edit_modal = False
+    # Without "Save and Add Another", which leaves an edited row for an empty form.
+    edit_template = "mcbridge/admin/model_edit.html"
+    inline_labels = INLINE_LABELS
 
     def scope_filter(self) -> ColumnElement[bool]:
         return type(self).scope_rule(current_scope())

@@ -1,0 +1,113 @@
+"""Links that let a person choose their password: invitations and password resets.
+
+A link carries a token signed with the app's secret (itsdangerous): the account, the
+purpose and a digest of the account's password hash and session token. Setting a password
+changes both, so a link works once; signing out everywhere also ends the links of the
+account. It expires after MCBRIDGE_INVITATION_HOURS or MCBRIDGE_RESET_HOURS. Nothing is
+stored: no table, no migration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import gettext, lazy_gettext
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from mcbridge.extensions import db
+from mcbridge.mail import render_mail, send_mail
+from mcbridge.models import User
+
+INVITATION = "invitation"
+RESET = "reset"
+VALIDITY_SETTINGS = {INVITATION: "MCBRIDGE_INVITATION_HOURS", RESET: "MCBRIDGE_RESET_HOURS"}
+SALT = "mcbridge-password-link"
+
+
+class LinkRefusedError(Exception):
+    """A link that cannot set a password; its message tells the person why, in their words."""
+
+
+def serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def account_state(user: User) -> str:
+    """Changes whenever the password or the session token does, ending earlier links."""
+    material = f"{user.id}:{user.password_hash}:{user.session_token}".encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def password_link(user: User, purpose: str) -> str:
+    """The absolute address of the page where the account's holder sets a password."""
+    token = serializer().dumps({"user": user.id, "purpose": purpose, "state": account_state(user)})
+    return url_for("mcbridge_account.set_password", token=token, _external=True)
+
+
+def validity_hours(purpose: str) -> float:
+    return float(current_app.config[VALIDITY_SETTINGS[purpose]])
+
+
+def account_for_token(token: str) -> tuple[User, str]:
+    """The account a link may set the password of, and the link's purpose; LinkRefusedError
+    saying what is wrong otherwise."""
+    try:
+        data, issued_at = serializer().loads(token, return_timestamp=True)
+    except BadSignature:
+        raise LinkRefusedError(
+            gettext("This link is not valid. Check that it was copied whole, or ask for a new one.")
+        ) from None
+    purpose = data.get("purpose")
+    if purpose not in VALIDITY_SETTINGS:
+        raise LinkRefusedError(gettext("This link is not valid."))
+    age_hours = (datetime.now(UTC) - issued_at).total_seconds() / 3600
+    if age_hours >= validity_hours(purpose):
+        raise LinkRefusedError(gettext("This link has expired. Ask for a new one."))
+    user = db.session.get(User, data.get("user"))
+    if user is None or not user.active or not same_state(user, data.get("state")):
+        raise LinkRefusedError(
+            gettext("This link was already used or is no longer valid. Ask for a new one.")
+        )
+    return user, purpose
+
+
+def same_state(user: User, state: Any) -> bool:
+    return isinstance(state, str) and hmac.compare_digest(state, account_state(user))
+
+
+MAIL_TEXTS = {
+    INVITATION: {
+        "subject": lazy_gettext("Your mcbridge account"),
+        "intro": lazy_gettext(
+            "An account on mcbridge was opened for you. Choose your password to sign in."
+        ),
+        "action": lazy_gettext("Choose my password"),
+    },
+    RESET: {
+        "subject": lazy_gettext("Choose a new mcbridge password"),
+        "intro": lazy_gettext(
+            "Someone asked for a new password for your mcbridge account. If it was not you, "
+            "ignore this mail: your password stays as it is."
+        ),
+        "action": lazy_gettext("Choose a new password"),
+    },
+}
+
+
+def send_password_link(user: User, purpose: str) -> None:
+    """The invitation or reset mail, in the account's language; MailNotSentError if it
+    did not go."""
+    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    subject, text, html = render_mail(
+        "mcbridge/mail/password_link",
+        locale,
+        texts=MAIL_TEXTS[purpose],
+        link=password_link(user, purpose),
+        hours=validity_hours(purpose),
+        email=user.email,
+    )
+    send_mail(user.email, subject, text, html)
