@@ -16,6 +16,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
 from werkzeug.wrappers import Response
 
+from mcbridge import clock
 from mcbridge.extensions import db, login_manager
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User, role_is_active
 from mcbridge.models import subtree_ids as subtree_ids_of
@@ -27,7 +28,7 @@ class Scope:
     def __init__(self, user: User | None, today: date | None = None) -> None:
         self.user = user
         self.everything = bool(user and user.is_admin)
-        self.today = today or date.today()
+        self.today = today or clock.today()
 
     def led_group_ids(self) -> Select:
         """Groups where the user's person holds an active role of a managing type."""

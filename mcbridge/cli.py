@@ -14,39 +14,29 @@ from flask_babel import gettext, ngettext
 from rq import Worker
 from sqlalchemy import select, update
 
-from mcbridge.admin.mailing_lists import describe_rule
-from mcbridge.admin.run_labels import phase_labels
+from mcbridge.accounts import save_user
 from mcbridge.csv_export import csv_lines
 from mcbridge.demo import link_to_sandbox, seed_demo
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.encryption import add_instance_key
 from mcbridge.extensions import db
 from mcbridge.importer import ImportRejectedError, import_people
-from mcbridge.jobs import AlreadyRunningError, execute, ignore_progress, reserve
-from mcbridge.jobs import state as jobs_state
+from mcbridge.jobs.export import execute
+from mcbridge.jobs.labels import phase_labels
+from mcbridge.jobs.queue import state as jobs_state
+from mcbridge.jobs.reservations import AlreadyRunningError, reserve
+from mcbridge.jobs.runs import ignore_progress
 from mcbridge.messages import render
 from mcbridge.models import COUNTERS, MailchimpConnection, MailingList, SyncRun, User
 from mcbridge.recipients import recipients_of
+from mcbridge.rules import describe_rule
 from mcbridge.sandbox.cli import default_data_path, sandbox
 from mcbridge.schedule import create_scheduler
 
+DEMO_SEED = 2026
+
 mcbridge_cli = AppGroup("mcbridge", help="Manage mcbridge: accounts, demo data, imports.")
 mcbridge_cli.add_command(sandbox)
-
-
-def save_user(email: str, password: str, *, admin: bool, person_id: int | None = None) -> bool:
-    """Create or update an account; True when it was created."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    created = user is None
-    if user is None:
-        user = User(email=email)
-        db.session.add(user)
-    user.set_password(password)
-    user.is_admin = user.is_admin or admin
-    user.active = True
-    user.person_id = person_id or user.person_id
-    db.session.commit()
-    return created
 
 
 @mcbridge_cli.command("create-admin")
@@ -67,6 +57,7 @@ def create_admin(email: str, password: str) -> None:
     if len(password) < 10:
         raise click.BadParameter(gettext("use at least 10 characters"), param_hint="--password")
     created = save_user(email, password, admin=True)
+    db.session.commit()
     message = (
         gettext("Created administrator %(email)s.")
         if created
@@ -76,9 +67,15 @@ def create_admin(email: str, password: str) -> None:
 
 
 @mcbridge_cli.command("seed-demo")
-@click.option("--seed", default=2026, show_default=True, help="Random seed of the demo data.")
+@click.option("--seed", default=DEMO_SEED, show_default=True, help="Random seed of the demo data.")
 def seed_demo_command(seed: int) -> None:
     """Fill an empty database with a demo federation; a non-empty one is left alone."""
+    seed_and_report(seed)
+
+
+def seed_and_report(seed: int) -> None:
+    """Seed the demo and its club leader's account, and say so (or that nothing was
+    seeded); what `seed-demo` does, and `bootstrap` first."""
     summary = seed_demo(db.session, seed)
     if summary is None:
         click.echo(gettext("The database already holds an organisation: nothing was seeded."))
@@ -86,6 +83,7 @@ def seed_demo_command(seed: int) -> None:
     leader = summary.club_leader
     password = secrets.token_urlsafe(12)
     save_user(leader.email, password, admin=False, person_id=leader.id)
+    db.session.commit()
     click.echo(
         gettext(
             "Seeded %(groups)d groups, %(people)d people, %(roles)d roles and %(lists)d mailing "
@@ -237,12 +235,13 @@ def bootstrap(admin_email: str) -> None:
     The administrator's password is random and printed once; it is stored only as a hash,
     so `create-admin` is the way to set a new one.
     """
-    seed_demo_command.callback(seed=2026)
+    seed_and_report(DEMO_SEED)
     admin = db.session.scalar(select(User).where(User.is_admin.is_(True)).limit(1))
     if admin is None:
         password = secrets.token_urlsafe(12)
         save_user(admin_email, password, admin=True)
-        admin = db.session.scalar(select(User).where(User.email == admin_email))
+        db.session.commit()
+        admin = db.session.scalar(select(User).where(User.email == normalize_email(admin_email)))
         banner = gettext(
             "Administrator sign-in (shown once): %(email)s / %(password)s",
             email=admin_email,
@@ -263,7 +262,8 @@ def link_demo_list(admin: User) -> None:
     demo_list = db.session.scalar(select(MailingList).order_by(MailingList.id).limit(1))
     if demo_list is None:
         return
-    audience = link_to_sandbox(db.session, demo_list, default_data_path(), admin)
+    audience = link_to_sandbox(demo_list, default_data_path(), admin)
+    db.session.commit()
     click.echo(
         gettext(
             "“%(name)s” is linked to the sandbox audience %(audience)s: export it from its "

@@ -8,18 +8,14 @@ audience their group was given. Everything that ties a list to an audience goes 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from sqlalchemy import exists, select
 
+from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import AudienceInfo, audiences
 from mcbridge.models import ConnectionAudience, Group, MailchimpConnection, MailingList
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def read_audiences(api_key: str) -> list[AudienceInfo]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from mcbridge.clock import now, today
 from mcbridge.connections import add_connection, link
 from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.models import (
@@ -70,7 +71,7 @@ class DemoBuilder:
     def __init__(self, session: Session, seed: int = 2026) -> None:
         self.session = session
         self.random = random.Random(seed)
-        self.today = date.today()
+        self.today = today()
         self.people: list[Person] = []
         self.role_types: dict[str, RoleType] = {}
 
@@ -164,7 +165,7 @@ class DemoBuilder:
         first_club, members = next(iter(clubs.items()))
         self.family_sharing_an_address(first_club)
         self.mailing_lists(federation, first_club, excluded=members[-1])
-        self.session.commit()
+        self.session.flush()  # the summary's club leader gets its id; the caller commits
         return DemoSummary(
             groups=1 + len(REGIONS) + len(clubs),
             people=len(self.people),
@@ -208,11 +209,10 @@ class DemoBuilder:
         self.session.add_all([leaders, club_news])
 
 
-def link_to_sandbox(
-    session: Session, mailing_list: MailingList, sandbox_data: str, admin: User
-) -> str:
+def link_to_sandbox(mailing_list: MailingList, sandbox_data: str, admin: User) -> str:
     """Give the demo list an audience in the local Mailchimp sandbox (its data file), so a
-    newcomer's first export lands somewhere visible. Returns the audience id."""
+    newcomer's first export lands somewhere visible. Returns the audience id; the caller
+    commits."""
     runtime = SandboxRuntime(sandbox_data)
     key = new_api_key("us1")
     try:
@@ -224,8 +224,7 @@ def link_to_sandbox(
     connection = add_connection("Mailchimp sandbox (demo)", key, [root], [info])
     link(mailing_list, connection.audiences[0])
     mailing_list.consent_by_id = admin.id
-    mailing_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
-    session.commit()
+    mailing_list.consent_at = now()
     return audience.id
 
 
@@ -234,7 +233,8 @@ def organisation_exists(session: Session) -> bool:
 
 
 def seed_demo(session: Session, seed: int = 2026) -> DemoSummary | None:
-    """Seed the demo into an empty database; None (and nothing written) when it is not empty."""
+    """Seed the demo into an empty database; None (and nothing written) when it is not empty.
+    The caller commits."""
     if organisation_exists(session):
         return None
     return DemoBuilder(session, seed).build()

@@ -21,7 +21,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +29,7 @@ from flask_babel import format_number, gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from mcbridge import clock
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.models import AdditionalEmail, Group, Person, Role, RoleType
 
@@ -711,7 +711,7 @@ def add_addresses(person: Person, addresses: list[str]) -> int:
 
 
 def holds_role(person: Person, group: Group, role_type: RoleType) -> bool:
-    today = date.today()
+    today = clock.today()
     return any(
         role.group_id == group.id and role.role_type_id == role_type.id and role.is_active(today)
         for role in person.roles

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, object_session, selectinload
 
+from mcbridge import clock
 from mcbridge.models import (
     AdditionalEmail,
     Group,
@@ -95,7 +96,7 @@ class Recipients:
         self.mailing_list_id = mailing_list.id
         self.group_id = mailing_list.group_id
         self.all_delivery_addresses = mailing_list.sync_all_delivery_addresses
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.with_roles = with_roles
         session = object_session(mailing_list)
         assert session is not None, "the mailing list is read through its session"

@@ -21,8 +21,12 @@ from flask import current_app
 from rq.cron import CronScheduler
 from sqlalchemy import func, select
 
+from mcbridge import clock
 from mcbridge.extensions import db
-from mcbridge.jobs import AlreadyRunningError, enqueue_sync, redis_key, state
+from mcbridge.jobs.export import enqueue_sync
+from mcbridge.jobs.queue import redis_key, state
+from mcbridge.jobs.reservations import AlreadyRunningError
+from mcbridge.jobs.runs import close_all_interrupted_runs
 from mcbridge.models import MailingList, SyncRun
 
 log = logging.getLogger(__name__)
@@ -31,10 +35,6 @@ ENTRY = "mcbridge-daily-exports"
 BACKOFF_AFTER = 2
 BACKOFF = timedelta(days=7)
 CLAIM_SECONDS = 2 * 24 * 3600
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def daily_time() -> time:
@@ -94,8 +94,11 @@ def claim_slot(mailing_list: MailingList, now: datetime) -> bool:
 
 
 def dispatch_daily_exports() -> list[int]:
-    """The cron entry's job: queue an export of every linked list that is due."""
-    now = utc_now()
+    """The cron entry's job: record the runs whose worker died, then queue an export of
+    every linked list that is due."""
+    close_all_interrupted_runs()
+    db.session.commit()
+    now = clock.now()
     queued: list[int] = []
     for mailing_list in due_lists(now):
         if not claim_slot(mailing_list, now):

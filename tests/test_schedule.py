@@ -12,9 +12,11 @@ import pytest
 from rq import Worker
 from rq.cron import CronScheduler
 
+from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.jobs import redis_key
 from mcbridge.jobs import state as queue_state
+from mcbridge.messages import render
 from mcbridge.models import MailingList, SyncRun
 from mcbridge.schedule import (
     ENTRY,
@@ -22,7 +24,6 @@ from mcbridge.schedule import (
     dispatch_daily_exports,
     latest_slot,
     next_daily_attempt,
-    utc_now,
 )
 from tests import factories as make
 from tests.helpers import post_form, process_env, sign_in, wait_for
@@ -63,7 +64,7 @@ def attempted(mailing_list: MailingList, hours_ago: float, state: str = "success
         trigger="daily",
         state=state,
         failure=failure,
-        created_at=utc_now() - timedelta(hours=hours_ago),
+        created_at=now() - timedelta(hours=hours_ago),
     )
     db.session.add(run)
     db.session.commit()
@@ -102,6 +103,17 @@ def test_lists_that_missed_the_slot_are_caught_up_and_others_wait(lists):
     assert len(runs_of(fresh)) == 1
 
 
+def test_a_tick_records_the_runs_whose_worker_died_even_on_lists_not_due(lists):
+    (_, fresh), _ = lists
+    attempted(fresh, hours_ago=0.1, state="running")  # its worker died; pages only show it
+
+    dispatch_daily_exports()
+
+    [lost] = runs_of(fresh)
+    assert lost.state == "failed"
+    assert "interrupted" in render(lost.message)
+
+
 def test_two_schedulers_firing_at_once_export_each_list_once(lists, app):
     linked, _ = lists
 
@@ -124,7 +136,7 @@ def test_two_schedulers_firing_at_once_export_each_list_once(lists, app):
 def days_pass(mailing_list: MailingList, days: int) -> None:
     """Move the list's runs back in time and forget today's claims: a new daily slot."""
     db.session.query(SyncRun).filter_by(mailing_list_id=mailing_list.id).update(
-        {"created_at": utc_now() - timedelta(days=days)}
+        {"created_at": now() - timedelta(days=days)}
     )
     db.session.commit()
     redis = queue_state().redis
@@ -147,7 +159,7 @@ def test_a_list_that_keeps_failing_is_backed_off_and_reset_by_hand(lists, client
 
     days_pass(failing, 2)
     assert dispatch_daily_exports() == []  # weekly now, not daily
-    assert next_daily_attempt(failing, utc_now()) > utc_now() + timedelta(days=4)
+    assert next_daily_attempt(failing, now()) > now() + timedelta(days=4)
 
     leader_type = make.role_type("Leader", manages=True)
     leader = make.person("Lea", email="lea@club-mail.ch")

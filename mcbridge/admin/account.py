@@ -6,7 +6,6 @@ import logging
 import math
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -22,6 +21,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from mcbridge.admin.users import MINIMUM_PASSWORD_LENGTH
+from mcbridge.clock import now
 from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
@@ -136,7 +136,7 @@ class AccountView(BaseView):
             return self.sign_in_page(form)
         throttle.succeeded(form.email.data)
         login_user(user, remember=form.remember.data)
-        user.last_login_at = datetime.now(UTC).replace(tzinfo=None)
+        user.last_login_at = now()
         db.session.commit()
         flash(gettext("Welcome, you are signed in."), "success")
         return redirect(safe_next(request.args.get("next")) or self.home())

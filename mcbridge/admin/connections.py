@@ -19,13 +19,13 @@ from wtforms.validators import Optional, ValidationError
 
 from mcbridge.admin.base import ScopedModelView, scoped_groups
 from mcbridge.auth import Scope
+from mcbridge.clock import now
 from mcbridge.connections import read_audiences, store_audiences
 from mcbridge.extensions import db
 from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.mailchimp.errors import KeyRefusedError, MailchimpError
 from mcbridge.mailchimp.keys import is_well_formed, masked
 from mcbridge.models import ConnectionAudience, MailchimpConnection, MailingList
-from mcbridge.sync.result import now
 
 GROUPS_DESCRIPTION = lazy_gettext(
     "Lists of these groups, and of every group below them, may use it."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import redirect, request, url_for
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 
 from mcbridge.admin.base import SignedInMixin
 from mcbridge.auth import current_scope
+from mcbridge.clock import today
 from mcbridge.extensions import db
 from mcbridge.models import Group, MailingList, Person, Role, role_is_active
 
@@ -37,7 +37,7 @@ class DashboardView(SignedInMixin, AdminIndexView):
             counts={
                 "groups": scoped_count(Group, scope.groups()),
                 "people": scoped_count(Person, scope.people()),
-                "roles": scoped_count(Role, scope.roles() & role_is_active(date.today())),
+                "roles": scoped_count(Role, scope.roles() & role_is_active(today())),
                 "mailing_lists": len(mailing_lists),
             },
             mailing_lists=mailing_lists,

@@ -13,11 +13,11 @@ from sqlalchemy import delete, func, select
 from werkzeug.wrappers import Response
 
 from mcbridge.admin.base import SignedInView, int_or_404, page_number
-from mcbridge.admin.run_labels import counter_labels, phase_labels, state_badge
 from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
 from mcbridge.auth import current_scope
 from mcbridge.extensions import db
-from mcbridge.jobs import AlreadyRunningError, enqueue_sync, progress_of, tidy_runs
+from mcbridge.jobs import AlreadyRunningError, enqueue_sync, progress_of, show_interrupted_runs
+from mcbridge.jobs.labels import counter_labels, phase_labels, state_badge
 from mcbridge.models import COUNTERS, MailingList, RefusedAddress, SyncIssue, SyncRun
 
 HISTORY_PAGE = 25
@@ -80,7 +80,7 @@ class ExportsView(SignedInView):
     @expose("/runs/<run_id>")
     def run(self, run_id: str) -> str:
         run = load_run_in_scope(run_id)
-        queue_reachable = tidy_runs(run.mailing_list_id)
+        queue_reachable = show_interrupted_runs(run.mailing_list_id)
         issues = db.session.scalars(
             select(SyncIssue).where(SyncIssue.run_id == run.id).order_by(SyncIssue.id).limit(500)
         ).all()
@@ -98,12 +98,14 @@ class ExportsView(SignedInView):
 
     @expose("/runs/<run_id>/progress.json")
     def progress(self, run_id: str) -> Response:
-        return jsonify(progress_of(load_run_in_scope(run_id)))
+        run = load_run_in_scope(run_id)
+        show_interrupted_runs(run.mailing_list_id)
+        return jsonify(progress_of(run))
 
     @expose("/<list_id>/history")
     def history(self, list_id: str) -> str:
         mailing_list = load_list_in_scope(list_id)
-        queue_reachable = tidy_runs(mailing_list.id)
+        queue_reachable = show_interrupted_runs(mailing_list.id)
         page = page_number()
         runs_query = select(SyncRun).where(SyncRun.mailing_list_id == mailing_list.id)
         total = db.session.scalar(select(func.count()).select_from(runs_query.subquery())) or 0
@@ -137,13 +139,7 @@ class ExportsView(SignedInView):
 
 
 def refused_addresses(mailing_list_id: int) -> list[RefusedAddress]:
-    return list(
-        db.session.scalars(
-            select(RefusedAddress)
-            .where(RefusedAddress.mailing_list_id == mailing_list_id)
-            .order_by(RefusedAddress.email)
-        )
-    )
+    return list(db.session.scalars(RefusedAddress.of_list(mailing_list_id)))
 
 
 def is_linked(mailing_list: MailingList) -> bool:

@@ -31,6 +31,7 @@ from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from mcbridge.admin.base import SignedInView, int_or_404
 from mcbridge.admin.subscribers import load_list_in_scope
+from mcbridge.clock import now
 from mcbridge.connections import link, tag_taken
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
@@ -55,7 +56,6 @@ from mcbridge.models import (
 )
 from mcbridge.sync.fields import SOURCES, TAG_PATTERN, field_map
 from mcbridge.sync.mirror import LIST_TAG_PREFIX
-from mcbridge.sync.result import now
 from mcbridge.webhooks.register import connect_webhook, forget_webhook
 from mcbridge.webhooks.review import apply_change, dismiss_change
 
@@ -431,10 +431,8 @@ class MailchimpLinkView(SignedInView):
         dismiss it; either way exports stop holding the addresses it concerns."""
         mailing_list = load_list_in_scope(list_id)
         event = db.session.scalar(
-            select(MailchimpEvent).where(
-                MailchimpEvent.id == int_or_404(event_id),
-                MailchimpEvent.mailing_list_id == mailing_list.id,
-                MailchimpEvent.review == "open",
+            MailchimpEvent.open_changes(mailing_list.id).where(
+                MailchimpEvent.id == int_or_404(event_id)
             )
         )
         if event is None or decision not in ("apply", "dismiss"):

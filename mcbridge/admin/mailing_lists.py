@@ -20,23 +20,11 @@ from mcbridge.admin.base import (
     require_in_scope,
     scoped_groups,
 )
-from mcbridge.admin.run_labels import state_badge
 from mcbridge.auth import Scope
 from mcbridge.extensions import db
+from mcbridge.jobs.labels import state_badge
 from mcbridge.models import MailingList, Subscription
-
-
-def describe_rule(rule: Subscription) -> str:
-    """A rule in the words a group leader uses."""
-    if rule.group is not None:
-        return gettext(
-            "%(role_types)s in %(group)s and the groups below",
-            role_types=", ".join(role_type.name for role_type in rule.role_types),
-            group=rule.group.path,
-        )
-    if rule.excluded:
-        return gettext("Excluded: %(person)s", person=rule.person)
-    return gettext("Added directly: %(person)s", person=rule.person)
+from mcbridge.rules import describe_rule
 
 
 def rules_column(_view: Any, _context: Any, mailing_list: MailingList, _name: str) -> Markup:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -21,13 +20,14 @@ from mcbridge.admin.base import (
 )
 from mcbridge.admin.forms import dates_in_order
 from mcbridge.auth import Scope
+from mcbridge.clock import today
 from mcbridge.models import Role, role_is_active
 
 
 def status_column(_view: Any, _context: Any, role: Role, _name: str) -> Markup:
-    if role.is_active(date.today()):
+    if role.is_active(today()):
         return Markup('<span class="badge badge-success">%s</span>') % gettext("active")
-    if role.start_on and role.start_on > date.today():
+    if role.start_on and role.start_on > today():
         return Markup('<span class="badge badge-info">%s</span>') % gettext("future")
     return Markup('<span class="badge badge-secondary">%s</span>') % gettext("ended")
 
@@ -43,7 +43,7 @@ class ActiveFilter(BaseSQLAFilter):
         )
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        active = role_is_active(date.today())
+        active = role_is_active(today())
         return query.filter(active if value == "1" else not_(active))
 
     def operation(self) -> str:

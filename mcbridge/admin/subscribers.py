@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import Response, abort, redirect, request, stream_with_context, url_for
@@ -15,22 +14,24 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from mcbridge.admin.base import SignedInView, int_or_404, page_number
-from mcbridge.admin.mailing_lists import describe_rule
-from mcbridge.admin.run_labels import phase_labels, state_badge
 from mcbridge.auth import current_scope
+from mcbridge.clock import now, today
 from mcbridge.csv_export import csv_lines
 from mcbridge.extensions import db
-from mcbridge.jobs import latest_unfinished, progress_of, tidy_runs
+from mcbridge.jobs import latest_unfinished, progress_of, show_interrupted_runs
+from mcbridge.jobs.labels import phase_labels, state_badge
 from mcbridge.models import (
     AudienceMember,
+    MailchimpEvent,
     MailingList,
     Person,
     RefusedAddress,
     Subscription,
 )
 from mcbridge.recipients import recipients_of
-from mcbridge.schedule import backed_off, next_daily_attempt, utc_now
-from mcbridge.webhooks.review import open_reviews, profile_values
+from mcbridge.rules import describe_rule
+from mcbridge.schedule import backed_off, next_daily_attempt
+from mcbridge.webhooks.review import profile_values
 
 PAGE_SIZE = 50
 
@@ -86,8 +87,8 @@ def audience_statuses(mailing_list_id: int, emails: list[str]) -> dict[str, str]
 
 
 def refused_count(mailing_list_id: int) -> int:
-    statement = select(func.count()).where(RefusedAddress.mailing_list_id == mailing_list_id)
-    return db.session.scalar(statement) or 0
+    refused = RefusedAddress.emails_of(mailing_list_id).subquery()
+    return db.session.scalar(select(func.count()).select_from(refused)) or 0
 
 
 def search_filter(statement: Any, term: str) -> Any:
@@ -121,7 +122,7 @@ class SubscribersView(SignedInView):
         statement = search_filter(recipients.addresses(), term) if term else recipients.addresses()
         total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-        queue_reachable = tidy_runs(mailing_list.id)
+        queue_reachable = show_interrupted_runs(mailing_list.id)
         running = latest_unfinished(mailing_list.id)
         return self.render(
             "mcbridge/admin/subscribers.html",
@@ -138,9 +139,9 @@ class SubscribersView(SignedInView):
             last_state_badge=state_badge(mailing_list.last_sync_state),
             refused_count=refused_count(mailing_list.id),
             statuses=audience_statuses(mailing_list.id, [row.email for row in rows]),
-            next_daily=next_daily_attempt(mailing_list, utc_now()),
+            next_daily=next_daily_attempt(mailing_list, now()),
             backed_off=backed_off(mailing_list),
-            address_changes=db.session.scalars(open_reviews(mailing_list.id)).all(),
+            address_changes=db.session.scalars(MailchimpEvent.open_changes(mailing_list.id)).all(),
             profile_values=profile_values,
             running=running,
             progress=progress_of(running) if running and queue_reachable else None,
@@ -153,7 +154,7 @@ class SubscribersView(SignedInView):
         mailing_list = load_list_in_scope(list_id)
         recipients = recipients_of(mailing_list)
         rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
-        filename = f"{slug(mailing_list.name)}-{date.today().isoformat()}.csv"
+        filename = f"{slug(mailing_list.name)}-{today().isoformat()}.csv"
         return Response(
             stream_with_context(csv_lines(recipients, rules, db.session)),
             mimetype="text/csv",

@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from mcbridge.clock import now_utc
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import (
     AudienceNotFoundError,
@@ -450,7 +451,7 @@ def find_submitted(
     client: Client, size: int, sent_after: datetime | None, known: set[str]
 ) -> dict[str, Any] | None:
     answer = client.batch_operations.all(get_all=False, count=100)
-    earliest = (sent_after or datetime.now(UTC)) - SUBMITTED_MARGIN
+    earliest = (sent_after or now_utc()) - SUBMITTED_MARGIN
     candidates = [
         batch
         for batch in answer.get("batches", [])

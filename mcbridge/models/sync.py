@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcbridge.extensions import db
@@ -149,6 +149,16 @@ class MailchimpEvent(db.Model):
 
     mailing_list: Mapped[MailingList] = relationship()
 
+    @classmethod
+    def open_changes(cls, mailing_list_id: int) -> Select[tuple[MailchimpEvent]]:
+        """The list's changes still waiting for a leader's review, oldest first: shown on
+        its subscriber view, decided there, and held back from its exports meanwhile."""
+        return (
+            select(cls)
+            .where(cls.mailing_list_id == mailing_list_id, cls.review == "open")
+            .order_by(cls.id)
+        )
+
 
 class BringBackRequest(db.Model):
     """A leader asking that a contact archived in Mailchimp by someone else be subscribed
@@ -196,3 +206,13 @@ class RefusedAddress(db.Model):
     reason: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     refused_at: Mapped[datetime]
+
+    @classmethod
+    def of_list(cls, mailing_list_id: int) -> Select[tuple[RefusedAddress]]:
+        """The list's refused addresses, by address, as the export history lists them."""
+        return select(cls).where(cls.mailing_list_id == mailing_list_id).order_by(cls.email)
+
+    @classmethod
+    def emails_of(cls, mailing_list_id: int) -> Select[tuple[str]]:
+        """The addresses exports of the list skip (and the subscriber view counts)."""
+        return select(cls.email).where(cls.mailing_list_id == mailing_list_id)

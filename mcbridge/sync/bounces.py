@@ -4,10 +4,10 @@ leaders see which address to fix; a new address clears the flag (see models.peop
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from sqlalchemy import Select, select, update
 
+from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.models import AdditionalEmail, AudienceMember, Person
 
@@ -24,7 +24,7 @@ def flag_bounces(mailing_list_id: int) -> None:
 
 
 def flag(emails: Select | Iterable[str]) -> None:
-    moment = datetime.now(UTC).replace(tzinfo=None)
+    moment = now()
     db.session.execute(
         update(Person)
         .where(Person.email.in_(emails), Person.email_bounced_at.is_(None))

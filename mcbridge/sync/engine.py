@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import (
@@ -38,7 +38,7 @@ from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
 from mcbridge.sync.mirror import Mirror, MirrorUpdates
 from mcbridge.sync.pending import settle_pending_batches
 from mcbridge.sync.plan import NO_TAGS, WRITES, Action, Exceptions, Step, Wanted, plan
-from mcbridge.sync.result import SyncResult, now
+from mcbridge.sync.result import SyncResult
 from mcbridge.webhooks.review import held_addresses
 
 Progress = Callable[[str, int, int], None]
@@ -141,7 +141,7 @@ class Export:
         create_merge_field(self.client, self.audience_id, spec.creation())
 
     def read_audience(self, total: int) -> None:
-        full = self.mirror.needs_full_read(total, datetime.now(UTC).replace(tzinfo=None))
+        full = self.mirror.needs_full_read(total, now())
         self.progress("reading", 0, total)
         self.mirror.refresh(
             self.client,
@@ -207,10 +207,7 @@ class Export:
             yield Wanted(recipient.email, encode(values), tags, name)
 
     def refused_addresses(self) -> set[str]:
-        statement = select(RefusedAddress.email).where(
-            RefusedAddress.mailing_list_id == self.mailing_list.id
-        )
-        return set(db.session.scalars(statement))
+        return set(db.session.scalars(RefusedAddress.emails_of(self.mailing_list.id)))
 
     def bring_back_requests(self) -> set[str]:
         statement = select(BringBackRequest.email).where(

@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 
+from mcbridge.clock import now, now_utc
 from mcbridge.extensions import db
 from mcbridge.mailchimp.audience import MemberListing
 from mcbridge.mailchimp.client import Client
@@ -257,7 +258,7 @@ class Mirror:
             raise IncompleteReadError(total, seen, total_now)
         if full:
             self._forget_unseen(token)
-        self._remember_read(started or datetime.now(UTC), full)
+        self._remember_read(started or now_utc(), full)
         db.session.commit()
         return read
 
@@ -286,7 +287,7 @@ class Mirror:
         little, missing one would cost a wrong export."""
         self.mailing_list.audience_changed_since = (started - CLOCK_MARGIN).isoformat()
         if full:
-            self.mailing_list.audience_read_at = datetime.now(UTC).replace(tzinfo=None)
+            self.mailing_list.audience_read_at = now()
             self.mailing_list.audience_fields = signature(self.specs)
 
     def save(self, rows: Iterable[dict[str, Any]]) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
+from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import COUNTERS, RefusedAddress, SyncIssue, SyncRun
@@ -29,10 +27,6 @@ ARCHIVED_ELSEWHERE = Message(
 )
 
 PREVIEW_SAMPLE = 200
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -98,7 +92,8 @@ class SyncResult:
 
 
 def record(run: SyncRun, result: SyncResult) -> None:
-    """Store the outcome on the run, the list and the refused-address memory; commit."""
+    """Store the outcome on the run, the list and the refused-address memory; the job
+    that ran the export commits."""
     run.state = result.state
     run.finished_at = now()
     run.message = dumps([result.failure] if result.failure else result.notes)
@@ -117,7 +112,6 @@ def record(run: SyncRun, result: SyncResult) -> None:
         run.mailing_list.last_sync_state = run.state
         run.mailing_list.last_synced_at = run.finished_at
         run.mailing_list.failure_streak = next_streak(run.mailing_list.failure_streak, result)
-    db.session.commit()
 
 
 PERSISTENT_FAILURES = ("key", "audience", "consent")
@@ -132,11 +126,7 @@ def next_streak(streak: int, result: SyncResult) -> int:
 
 def remember_refusals(mailing_list_id: int, refusals: list[tuple[str, str, Message]]) -> None:
     """Addresses refused for good are skipped (and shown) from now on."""
-    known = set(
-        db.session.scalars(
-            select(RefusedAddress.email).where(RefusedAddress.mailing_list_id == mailing_list_id)
-        )
-    )
+    known = set(db.session.scalars(RefusedAddress.emails_of(mailing_list_id)))
     for email, reason, message in refusals:
         if email not in known:
             db.session.add(

@@ -23,12 +23,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
+from mcbridge.clock import now
 from mcbridge.emails import email_problem
 from mcbridge.extensions import csrf, db
 from mcbridge.models import AudienceMember, MailchimpEvent, MailingList
 from mcbridge.sql import LARGEST_ID, upsert
 from mcbridge.sync.bounces import flag
-from mcbridge.sync.result import now
 
 blueprint = Blueprint("mcbridge_webhooks", __name__, url_prefix="/mailchimp/webhook")
 

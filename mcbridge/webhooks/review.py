@@ -11,35 +11,24 @@ no field, no tag, no archive. The leader then decides which side wins:
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from mcbridge.auth import current_scope
+from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.messages import N_, Message
 from mcbridge.models import AdditionalEmail, AudienceMember, MailchimpEvent, Person, RefusedAddress
 from mcbridge.sync.fields import field_map
-from mcbridge.sync.result import now
 
 MOVED = N_("Moved to %(email)s in Mailchimp and no longer subscribed there.")
 # Person fields a contact can edit in Mailchimp and a leader can take over as they are.
 EDITABLE_SOURCES = ("first_name", "last_name", "nickname", "company")
 
 
-def open_reviews(mailing_list_id: int) -> Select[tuple[MailchimpEvent]]:
-    return (
-        select(MailchimpEvent)
-        .where(
-            MailchimpEvent.mailing_list_id == mailing_list_id,
-            MailchimpEvent.review == "open",
-        )
-        .order_by(MailchimpEvent.id)
-    )
-
-
 def held_addresses(mailing_list_id: int) -> set[str]:
     """Every address an open change concerns, old and new."""
     held: set[str] = set()
-    for event in db.session.scalars(open_reviews(mailing_list_id)):
+    for event in db.session.scalars(MailchimpEvent.open_changes(mailing_list_id)):
         held.add(event.email)
         if event.new_email:
             held.add(event.new_email)

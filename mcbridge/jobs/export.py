@@ -1,0 +1,108 @@
+"""The export as an RQ job: queued with only its run's id (never a key or an address),
+run under the list's lock and then its audience's, recorded on the run, with progress in
+the job's meta as in microblog. The job and the `sync` command are the callers that
+commit what an export changes."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import get_current_job
+
+from mcbridge.clock import now
+from mcbridge.extensions import db
+from mcbridge.jobs.locks import audience_lock, holding, list_lock
+from mcbridge.jobs.queue import state
+from mcbridge.jobs.reservations import release, reserve
+from mcbridge.jobs.runs import Progress, ignore_progress, job_progress
+from mcbridge.messages import N_, Message, dumps
+from mcbridge.models import MailingList, SyncRun, User
+from mcbridge.sync import engine
+from mcbridge.sync.result import SyncResult, record
+
+log = logging.getLogger(__name__)
+
+CONCURRENT = Message(N_("Another export of this list was running; this one did not start."))
+AUDIENCE_BUSY = Message(
+    N_("Another list's export to the same audience did not end in time; this one did not start.")
+)
+UNEXPECTED = Message(
+    N_("An unexpected error stopped the export; it was logged for the administrators.")
+)
+
+
+def enqueue_sync(
+    mailing_list: MailingList,
+    *,
+    trigger: str,
+    user: User | None = None,
+    dry_run: bool = False,
+) -> SyncRun:
+    """Queue an export (or preview) of the list; AlreadyRunningError if one is under way.
+
+    An export asked for by hand also lifts the daily schedule's back-off.
+    """
+    run = reserve(mailing_list, trigger, user, dry_run)
+    if trigger == "manual" and not dry_run:
+        mailing_list.failure_streak = 0
+    job = state().queue.enqueue(
+        sync_job,
+        run.id,
+        job_id=f"mcbridge-sync-{run.id}",
+        meta={"mailing_list_id": mailing_list.id, "phase": "queued", "done": 0, "total": 0},
+        result_ttl=7 * 24 * 3600,
+        failure_ttl=30 * 24 * 3600,
+    )
+    run.job_id = job.id
+    db.session.commit()
+    return run
+
+
+def sync_job(run_id: int) -> str:
+    """The RQ job: run one export and record it. Returns the run's final state."""
+    run = db.session.get(SyncRun, run_id)
+    if run is None:
+        return "missing"
+    job = get_current_job()
+    return execute(run, job_progress(job) if job else ignore_progress)
+
+
+def execute(run: SyncRun, progress: Progress) -> str:
+    """Hold the list's lock, then its audience's, export, record; shared by the job and
+    the CLI."""
+    with holding(list_lock(run.mailing_list_id)) as acquired:
+        release(run)
+        if not acquired:
+            return refuse(run, CONCURRENT)
+        lock = audience_lock(run.mailing_list)
+        progress("waiting" if lock.locked() else "running", 0, 0)
+        with holding(lock) as audience_free:
+            if not audience_free:
+                return refuse(run, AUDIENCE_BUSY)
+            return export_and_record(run, progress)
+
+
+def refuse(run: SyncRun, why: Message) -> str:
+    run.state, run.finished_at = "failed", now()
+    run.message = dumps([why])
+    db.session.commit()
+    return run.state
+
+
+def export_and_record(run: SyncRun, progress: Progress) -> str:
+    run.state, run.started_at = "running", now()
+    db.session.commit()
+    try:
+        result = engine.export(run.mailing_list, dry_run=run.dry_run, progress=progress)
+    except Exception:
+        db.session.rollback()
+        log.exception("Export run %s stopped by an unexpected error", run.id)
+        result = SyncResult(dry_run=run.dry_run)
+        result.fail(UNEXPECTED)
+        record(run, result)
+        db.session.commit()
+        raise
+    record(run, result)
+    db.session.commit()
+    progress("done", 1, 1)
+    return run.state
