@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from flask import request
+from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
+from sqlalchemy import Select, and_, select, union_all
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
@@ -21,7 +27,19 @@ from mcbridge.admin.base import (
 )
 from mcbridge.admin.forms import valid_email
 from mcbridge.auth import Scope, current_scope
-from mcbridge.models import GENDERS, AdditionalEmail, Person, Role
+from mcbridge.extensions import db
+from mcbridge.models import (
+    GENDERS,
+    AdditionalEmail,
+    AudienceMember,
+    Group,
+    MailingList,
+    Person,
+    Role,
+    Subscription,
+    role_is_active,
+    subscription_role_types,
+)
 
 GENDER_LABELS = {
     "female": lazy_gettext("female"),
@@ -47,6 +65,12 @@ def email_column(_view: Any, _context: Any, person: Person, _name: str) -> Marku
     return escape(person.email) + badge
 
 
+def details_link(view: Any, _context: Any, person: Person, name: str) -> Markup:
+    """The name opens the person's page, where their lists and statuses are."""
+    url = view.get_url(".details_view", id=person.id)
+    return Markup('<a href="%s">%s</a>') % (url, getattr(person, name) or "")
+
+
 def roles_column(_view: Any, _context: Any, person: Person, _name: str) -> Markup:
     return Markup("<br>").join(escape(str(role)) for role in person.roles)
 
@@ -63,10 +87,91 @@ class AdditionalEmailInline(InlineFormAdmin):
     }
 
 
+@dataclass
+class ListMembership:
+    """One mailing list as it concerns a person: the rules that reach them (none when only
+    an exclusion names them), whether they are excluded, and per address their status in
+    the list's audience as mcbridge last read it."""
+
+    mailing_list: MailingList
+    rules: list[Subscription] = field(default_factory=list)
+    excluded: bool = False
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def receives(self) -> bool:
+        return bool(self.rules) and not self.excluded
+
+
+def role_rules_reaching(person_id: int, today: date) -> Select:
+    """Role rules naming the group of one of the person's active roles, or a group above
+    it, with that role's type: the recipients query's reach, walked upwards from one
+    person instead of downwards from every rule."""
+    held = (
+        select(Role.role_type_id.label("role_type_id"), Role.group_id.label("group_id"))
+        .where(Role.person_id == person_id, role_is_active(today))
+        .cte("held", recursive=True)
+    )
+    above = (
+        select(held.c.role_type_id, Group.parent_id)
+        .join(Group, Group.id == held.c.group_id)
+        .where(Group.parent_id.is_not(None))
+    )
+    held = held.union(above)
+    same_type = and_(
+        subscription_role_types.c.subscription_id == Subscription.id,
+        subscription_role_types.c.role_type_id == held.c.role_type_id,
+    )
+    return (
+        select(Subscription.id)
+        .join(held, Subscription.group_id == held.c.group_id)
+        .join(subscription_role_types, same_type)
+    )
+
+
+def list_memberships(person: Person, today: date) -> list[ListMembership]:
+    """The lists in the user's scope whose rules name the person, in two queries whatever
+    the number of lists: the rules, then the audience statuses of the person's addresses."""
+    named = union_all(
+        role_rules_reaching(person.id, today),
+        select(Subscription.id).where(Subscription.person_id == person.id),
+    )
+    rules = db.session.scalars(
+        select(Subscription)
+        .join(MailingList, MailingList.id == Subscription.mailing_list_id)
+        .where(Subscription.id.in_(named), current_scope().mailing_lists())
+        .order_by(MailingList.name, MailingList.id, Subscription.id)
+        .options(selectinload(Subscription.role_types), selectinload(Subscription.group))
+    ).all()
+    memberships: dict[int, ListMembership] = {}
+    for rule in rules:
+        membership = memberships.setdefault(rule.mailing_list_id, ListMembership(rule.mailing_list))
+        if rule.excluded:
+            membership.excluded = True
+        else:
+            membership.rules.append(rule)
+    read_statuses(person, memberships)
+    return list(memberships.values())
+
+
+def read_statuses(person: Person, memberships: dict[int, ListMembership]) -> None:
+    addresses = [person.email, *(extra.email for extra in person.additional_emails)]
+    members = db.session.execute(
+        select(AudienceMember.mailing_list_id, AudienceMember.email, AudienceMember.status).where(
+            AudienceMember.mailing_list_id.in_(list(memberships)),
+            AudienceMember.email.in_([address for address in addresses if address]),
+        )
+    )
+    for list_id, email, status in members:
+        memberships[list_id].statuses[email] = status
+
+
 class PersonView(ScopedModelView):
     """People in the user's groups; a leader places a new person with a first role."""
 
     scope_rule = Scope.people
+    can_view_details = True
+    details_template = "mcbridge/admin/person_details.html"
     column_list = ("last_name", "first_name", "email", "company", "roles")
     column_labels = {
         "last_name": lazy_gettext("Last name"),
@@ -79,7 +184,12 @@ class PersonView(ScopedModelView):
         "roles": lazy_gettext("Roles"),
         "additional_emails": lazy_gettext("Additional emails"),
     }
-    column_formatters = {"roles": roles_column, "email": email_column}
+    column_formatters = {
+        "roles": roles_column,
+        "email": email_column,
+        "last_name": details_link,
+        "first_name": details_link,
+    }
     column_searchable_list = ("first_name", "last_name", "nickname", "email", "company")
     column_sortable_list = ("last_name", "first_name", "email", "company")
     column_default_sort = [("last_name", False), ("first_name", False)]
@@ -114,6 +224,27 @@ class PersonView(ScopedModelView):
 
     def get_query(self) -> Any:
         return super().get_query().options(selectinload(Person.roles).selectinload(Role.group))
+
+    @expose("/details/")
+    def details_view(self) -> Any:
+        """A person's page: roles, addresses (bouncing ones flagged) and the lists that
+        reach them, why, and their status in each linked list's audience."""
+        person = self.get_one(request.args.get("id"))
+        today = date.today()
+        roles = db.session.scalars(
+            select(Role)
+            .where(Role.person_id == person.id, current_scope().roles())
+            .order_by(Role.start_on, Role.id)
+            .options(selectinload(Role.group), selectinload(Role.role_type))
+        ).all()
+        return self.render(
+            self.details_template,
+            person=person,
+            roles=roles,
+            today=today,
+            memberships=list_memberships(person, today),
+            return_url=get_redirect_target() or self.get_url(".index_view"),
+        )
 
     def create_form(self, obj: Any = None) -> Any:
         """New people come with a first role, or a leader would lose sight of them at once."""
