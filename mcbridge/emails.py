@@ -7,6 +7,8 @@ Python and in SQL alike (SQLite's lower() only folds ASCII).
 
 from email_validator import EmailNotValidError, validate_email
 
+from mcbridge.messages import email_problem_text
+
 
 def normalize_email(value: str | None) -> str | None:
     """Trimmed, lowercased address, or None for an empty value."""
@@ -17,7 +19,8 @@ def normalize_email(value: str | None) -> str | None:
 
 
 def email_problem(value: str) -> str | None:
-    """Why an address is unusable (a sentence from email-validator), or None when it is fine.
+    """Why an address is unusable (email-validator's reason, in the reader's language), or
+    None when it is fine.
 
     Deliverability (DNS) is not checked: the machine may be offline and Mailchimp makes its
     own judgement when the address is exported.
@@ -25,5 +28,5 @@ def email_problem(value: str) -> str | None:
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
-        return str(error)
+        return email_problem_text(str(error))
     return None

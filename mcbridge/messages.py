@@ -63,3 +63,42 @@ def loads(stored: str | None) -> list[Message]:
 
 def render(stored: str | None) -> str:
     return "\n".join(message.render() for message in loads(stored))
+
+
+# email-validator explains a refused address in English only. The sentences people meet
+# when they mistype an address are said again in our catalogs, matched by their beginning
+# (some end with the characters at fault); any other reads as the general sentence.
+EMAIL_PROBLEMS = (
+    ("An email address must have an @-sign.", N_("It has no @ sign.")),
+    ("There must be something before the @-sign.", N_("Nothing comes before the @ sign.")),
+    ("There must be something after the @-sign.", N_("Nothing comes after the @ sign.")),
+    ("An email address cannot have two periods in a row.", N_("It has two dots in a row.")),
+    ("An email address cannot start with a period.", N_("It starts with a dot.")),
+    ("An email address cannot end with a period.", N_("It ends with a dot.")),
+    (
+        "An email address cannot have a period immediately before the @-sign.",
+        N_("A dot comes just before the @ sign."),
+    ),
+    (
+        "The part after the @-sign is not valid. It should have a period.",
+        N_("The part after the @ sign has no dot (as in example.ch)."),
+    ),
+    (
+        "The email address contains invalid characters before the @-sign",
+        N_("It has a space or a character not allowed before the @ sign."),
+    ),
+    (
+        "The part after the @-sign contains invalid characters",
+        N_("It has a space or a character not allowed after the @ sign."),
+    ),
+    ("The email address is too long", N_("It is too long.")),
+)
+EMAIL_PROBLEM = N_("It is not a valid email address.")
+
+
+def email_problem_text(problem: str) -> str:
+    """email-validator's `problem` in the reader's language."""
+    for english, ours in EMAIL_PROBLEMS:
+        if problem.startswith(english.rstrip(".")):
+            return gettext(ours)
+    return gettext(EMAIL_PROBLEM)
