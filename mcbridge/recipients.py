@@ -134,6 +134,25 @@ class Recipients:
             .where(role_is_active(self.today))
         )
 
+    def reasons(self, person_ids: list[int]) -> Select:
+        """Each active role by which the rules reach these people (a page of the subscriber
+        view): (person_id, role type, group), one row each. People a rule names directly
+        have none. Bounded by the ids given, so a page costs one query whatever the list's
+        size."""
+        return (
+            self._role_matches()
+            .with_only_columns(
+                Role.person_id.label("person_id"),
+                RoleType.name.label("role_type"),
+                Group.name.label("group"),
+            )
+            .join(RoleType, RoleType.id == Role.role_type_id)
+            .join(Group, Group.id == Role.group_id)
+            .where(Role.person_id.in_(person_ids))
+            .distinct()
+            .order_by(Role.person_id, RoleType.name, Group.name)
+        )
+
     def _person_rules(self, excluded: bool) -> Select:
         return select(
             Subscription.person_id.label("person_id"), Subscription.id.label("via")

@@ -14,6 +14,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from mcbridge.admin.base import SignedInView, int_or_404, page_number
+from mcbridge.admin.subscriber_view import (
+    Sort,
+    excluded_people,
+    failed_export,
+    first_issues,
+    roles_by_person,
+)
 from mcbridge.auth import current_scope
 from mcbridge.clock import now, today
 from mcbridge.csv_export import csv_lines
@@ -119,14 +126,22 @@ class SubscribersView(SignedInView):
         recipients = recipients_of(mailing_list)
         term = request.args.get("q", "").strip()
         page = page_number()
-        statement = search_filter(recipients.addresses(), term) if term else recipients.addresses()
+        sort = Sort.from_request(request.args.get("sort", ""))
+        searched = search_filter(recipients.addresses(), term) if term else recipients.addresses()
+        statement = sort.apply(searched)
         total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         queue_reachable = show_interrupted_runs(mailing_list.id)
         running = latest_unfinished(mailing_list.id)
+        failed_run = failed_export(mailing_list)
         return self.render(
             "mcbridge/admin/subscribers.html",
             mailing_list=mailing_list,
+            sort=sort,
+            roles=roles_by_person(recipients, [row.person_id for row in rows]),
+            excluded=excluded_people(mailing_list.id),
+            failed_run=failed_run,
+            failed_issues=first_issues(failed_run),
             counts=recipients.counts(db.session),
             rows=rows,
             total=total,

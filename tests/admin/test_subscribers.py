@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 
 from mcbridge.admin import subscribers
 from mcbridge.admin.subscribers import ExportEntry, register_export
+from mcbridge.connections import link
 from mcbridge.extensions import db
+from mcbridge.jobs import execute, ignore_progress, reserve
 from tests import factories as make
+from tests.helpers import sql_statements
 
 
 def test_shows_recipients_counts_rules_and_people_without_email(as_leader, org):
@@ -85,3 +89,101 @@ def test_export_dropdown_lists_available_entries(as_leader, org, monkeypatch):
 def test_unknown_list_is_404(as_admin, org):
     assert as_admin.get("/admin/subscribers/999999/").status_code == 404
     assert as_admin.get("/admin/subscribers/not-a-number/").status_code == 404
+
+
+def recipients_table(page: str) -> str:
+    return page[
+        page.index('id="recipients"') : page.index("</table>", page.index('id="recipients"'))
+    ]
+
+
+def row_of(table: str, email: str) -> str:
+    return re.search(rf"<tr>(?:(?!</tr>).)*{re.escape(email)}.*?</tr>", table, re.S).group(0)
+
+
+def test_each_row_shows_the_persons_own_roles_and_groups_and_links_to_them(as_leader, org):
+    make.role(org.alice, org.north, org.member_type)
+    make.person_rule(org.north_list, org.north_leader)
+    db.session.commit()
+
+    page = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
+
+    table = recipients_table(page)
+    alice = row_of(table, org.alice.email)
+    assert f'href="/admin/people/edit/?id={org.alice.id}' in alice
+    assert re.search(r'data-column="role">Member<br>Member</td>', alice)
+    assert re.search(r'data-column="group">Club A<br>North</td>', alice)
+    assert "Added directly" in row_of(table, org.north_leader.email)
+    assert "and the groups below" not in table
+
+
+def test_the_roles_of_a_page_cost_the_same_queries_for_few_and_many_recipients(as_admin, org):
+    url = f"/admin/subscribers/{org.north_list.id}/?sort=name"
+    as_admin.get(url)
+    with sql_statements() as few:
+        as_admin.get(url)
+    for number in range(80):
+        make.role(make.person("Many", f"Member{number:02d}"), org.club_a, org.member_type)
+    db.session.commit()
+    with sql_statements() as many:
+        page = as_admin.get(url).get_data(as_text=True)
+    assert "Page 1 of 2" in page
+    assert recipients_table(page).count('data-column="group">Club A</td>') == 50
+    assert len(many) == len(few)
+
+
+def test_columns_sort_in_both_directions_across_pages(as_admin, org):
+    for last_name in ("Zeller", "Amrein", "Meier"):
+        make.role(make.person("Sort", last_name), org.club_a, org.member_type)
+    db.session.commit()
+    url = f"/admin/subscribers/{org.north_list.id}/"
+
+    def names(query: str) -> list[str]:
+        table = recipients_table(as_admin.get(url + query).get_data(as_text=True))
+        return re.findall(r">Sort (\w+)</a>", table)
+
+    assert names("?sort=name") == ["Amrein", "Meier", "Zeller"]
+    assert names("?sort=-name") == ["Zeller", "Meier", "Amrein"]
+    page = as_admin.get(url + "?sort=name").get_data(as_text=True)
+    assert '<th aria-sort="ascending"><a href="/admin/subscribers/' in page
+    assert "sort=-name" in page
+    emails = re.findall(
+        r"<td>([^<]+@club-mail.ch)</td>", as_admin.get(url + "?sort=-email").get_data(as_text=True)
+    )
+    assert emails == sorted(emails, reverse=True)
+
+
+def test_excluded_people_are_listed_apart_and_not_as_recipients(as_leader, org):
+    make.person_rule(org.north_list, org.alice, excluded=True)
+    db.session.commit()
+
+    page = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
+
+    assert org.alice.email not in recipients_table(page)
+    excluded = page[page.index('id="excluded"') :]
+    assert "Excluded from this list (1)" in excluded
+    assert f'href="/admin/people/edit/?id={org.alice.id}' in excluded
+
+
+def test_an_unlinked_list_offers_to_link_it(as_leader, org):
+    page = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
+    assert (
+        f'href="/admin/mailchimp/{org.north_list.id}/">Link it to a Mailchimp audience</a>' in page
+    )
+
+
+def test_a_failed_export_says_why_and_links_to_its_run(as_leader, org, sandbox):
+    key = sandbox.add_account()
+    link(org.north_list, make.audience_of(key, sandbox.add_audience(key, "North"), org.north))
+    org.north_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
+    org.north_list.connection.api_key = "0" * 32 + "-us1"
+    db.session.commit()
+    run = reserve(org.north_list, "cli", None, False)
+    execute(run, ignore_progress)
+
+    page = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
+
+    problem = page[page.index('id="last-export-problem"') :]
+    assert "The last export failed." in problem
+    assert "The API key was refused by Mailchimp" in problem
+    assert f'href="/admin/exports/runs/{run.id}"' in problem

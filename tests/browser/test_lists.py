@@ -6,14 +6,14 @@ from playwright.sync_api import Page, expect
 
 from mcbridge.extensions import db
 from tests import factories as make
-from tests.browser.helpers import follow, sign_in, t, ta
+from tests.browser.helpers import follow, labelled, sign_in, t, ta
 
 
 def add_person_rule(page: Page, language: str, name: str, excluded: bool = False) -> None:
-    """The edit form's "Add Rules" button, then the new row's person searched by name and
+    """The edit form's "Add a rule" button, then the new row's person searched by name and
     picked from the suggestions, as a leader does (the row's labels name no field: Flask-Admin
     numbers a new row's fields, not its labels)."""
-    page.get_by_role("button", name=f"{ta(language, 'Add')} {t(language, 'Rules')}").click()
+    page.get_by_role("button", name=t(language, "Add a rule")).click()
     row = page.locator(".inline-field-list > .inline-field").last
     row.locator(".select2-container[id$='-person'] .select2-choice").click()
     page.keyboard.type(name[:4])
@@ -37,3 +37,37 @@ def test_a_leader_adds_person_rules_to_an_existing_list(page, club, language):
     expect(page.get_by_text(ta(language, "Record was successfully saved."))).to_be_visible()
     expect(page.locator("#recipients")).to_contain_text(guest.email)
     expect(page.locator("#recipients")).not_to_contain_text(club.people[0].email)
+
+
+def test_a_leader_reads_who_receives_the_list_and_why(page, club, language):
+    anna, _ben, carla = club.people
+    make.person_rule(club.newsletter, carla, excluded=True)
+    db.session.commit()
+    sign_in(page, language, club.leader.email)
+    follow(page, page.get_by_role("link", name="Club news"))
+
+    recipients = page.locator("#recipients tbody tr")
+    expect(recipients.filter(has_text=anna.email)).to_contain_text(t(language, "Member"))
+    expect(recipients.filter(has_text=anna.email)).to_contain_text("Rowing Club Basel")
+    expect(page.locator("#recipients")).not_to_contain_text(carla.email)
+    expect(page.get_by_role("heading", name=t(language, "Excluded from this list"))).to_be_visible()
+
+    follow(page, page.get_by_role("link", name=t(language, "Name"), exact=True))
+    expect(recipients.first).to_contain_text("Favre")
+    follow(page, page.get_by_role("link", name=t(language, "Name")))
+    expect(recipients.first).to_contain_text("Meier")
+
+    follow(page, page.get_by_role("link", name="Anna Meier"))
+    expect(labelled(page, t(language, "Primary email"))).to_have_value(anna.email)
+
+
+def test_an_unlinked_lists_subscriber_view_leads_to_linking_it(page, club, language):
+    sign_in(page, language, club.leader.email)
+    follow(page, page.get_by_role("link", name="Club news"))
+
+    follow(page, page.get_by_role("link", name=t(language, "Link it to a Mailchimp audience")))
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Club news")
+    expect(
+        page.get_by_text(t(language, "This list is not linked to Mailchimp yet."))
+    ).to_be_visible()
