@@ -24,6 +24,8 @@ def flag_bounces(mailing_list_id: int) -> None:
 
 
 def flag(emails: Select | Iterable[str]) -> None:
+    """Flag these addresses wherever people hold them; the caller (the export, or the
+    webhook that told of the bounce) commits."""
     moment = now()
     db.session.execute(
         update(Person)
@@ -35,4 +37,3 @@ def flag(emails: Select | Iterable[str]) -> None:
         .where(AdditionalEmail.email.in_(emails), AdditionalEmail.bounced_at.is_(None))
         .values(bounced_at=moment)
     )
-    db.session.commit()

@@ -115,6 +115,7 @@ class Export:
             self.specs = self.ensure_fields(fields.result())
             self.mirror = Mirror(self.mailing_list, self.specs)
             settle_pending_batches(self.mailing_list, self.client, self.result)
+            db.session.commit()  # settled batches stay settled, whatever happens next
             self.read_audience(total.result())
         self.compare_and_write()
 
@@ -151,6 +152,7 @@ class Export:
             progress=lambda done, of: self.progress("reading", done, of),
         )
         flag_bounces(self.mailing_list.id)
+        db.session.commit()  # the flags hold whatever the export does next
 
     def compare_and_write(self) -> None:
         """Walk recipients and audience together; steps that write go to Mailchimp while

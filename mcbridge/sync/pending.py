@@ -24,6 +24,7 @@ STILL_PENDING = N_("Mailchimp is still running the batch %(batch)s of an earlier
 
 
 def settle_pending_batches(mailing_list: MailingList, client: Client, result: SyncResult) -> None:
+    """Record what finished batches did and forget them; the export commits."""
     pending = db.session.scalars(
         select(PendingBatch).where(PendingBatch.mailing_list_id == mailing_list.id)
     ).all()
@@ -42,7 +43,6 @@ def settle_pending_batches(mailing_list: MailingList, client: Client, result: Sy
             result.notes.append(Message(STILL_PENDING, {"batch": batch.batch_id}))
             continue
         db.session.delete(batch)
-    db.session.commit()
 
 
 def record_archives(mailing_list_id: int, client: Client, status: dict[str, Any]) -> None:
