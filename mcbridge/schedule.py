@@ -67,14 +67,21 @@ def backed_off(mailing_list: MailingList) -> bool:
 
 
 def next_daily_attempt(mailing_list: MailingList, now: datetime) -> datetime:
-    """When the schedule will next export the list (possibly already past: it is due)."""
+    """When the schedule will next export the list (possibly already past: it is due).
+
+    A list never exported waits for the first daily slot after it was linked (its consent
+    recorded): catching up is for slots a list missed, and one that passed before it was
+    linked was not missed. So a list is never exported minutes after its leader linked it,
+    before the export they start themselves (the demo's list on a first `make run`).
+    """
     last = last_attempt(mailing_list)
-    if last is None:
-        return now
-    if backed_off(mailing_list):
+    if last is not None and backed_off(mailing_list):
         return last + BACKOFF
+    since = last or mailing_list.consent_at
+    if since is None:
+        return now
     slot = latest_slot(now)
-    return slot if last < slot else slot + timedelta(days=1)
+    return slot if since < slot else slot + timedelta(days=1)
 
 
 def due_lists(now: datetime) -> list[MailingList]:

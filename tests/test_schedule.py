@@ -46,6 +46,7 @@ def lists(app, sandbox):
         mailing_list = make.mailing_list(club, name)
         make.role_rule(mailing_list, club, member)
         link(mailing_list, key, sandbox.add_audience(key, name))
+        mailing_list.consent_at = now() - timedelta(days=2)  # linked before the last slot
         linked.append(mailing_list)
     unlinked = make.mailing_list(club, "Paper only")
     make.role_rule(unlinked, club, member)
@@ -101,6 +102,21 @@ def test_lists_that_missed_the_slot_are_caught_up_and_others_wait(lists):
 
     assert [run.trigger for run in runs_of(missed)] == ["daily", "daily"]
     assert len(runs_of(fresh)) == 1
+
+
+def test_a_list_linked_since_the_last_slot_waits_for_the_next_one(lists):
+    """Catching up is for slots a list missed: one linked since the last slot (the demo's,
+    on a first `make run`) is not exported before the first export its leader starts."""
+    (linked_before, linked_now), _ = lists
+    linked_now.consent_at = now()
+    db.session.commit()
+
+    dispatch_daily_exports()
+    work()
+
+    assert runs_of(linked_now) == []
+    assert [run.trigger for run in runs_of(linked_before)] == ["daily"]
+    assert next_daily_attempt(linked_now, now()) == latest_slot(now()) + timedelta(days=1)
 
 
 def test_a_tick_records_the_runs_whose_worker_died_even_on_lists_not_due(lists):
