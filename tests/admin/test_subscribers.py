@@ -172,18 +172,38 @@ def test_an_unlinked_list_offers_to_link_it(as_leader, org):
     )
 
 
-def test_a_failed_export_says_why_and_links_to_its_run(as_leader, org, sandbox):
-    key = sandbox.add_account()
-    link(org.north_list, make.audience_of(key, sandbox.add_audience(key, "North"), org.north))
+def export_linked(org, sandbox, key: str | None = None):
+    """The North list linked to a fresh sandbox audience and exported once, with `key`
+    (an unknown one fails the run) in place of the connection's own."""
+    account = sandbox.add_account()
+    link(org.north_list, make.audience_of(account, sandbox.add_audience(account, "N"), org.north))
     org.north_list.consent_at = datetime.now(UTC).replace(tzinfo=None)
-    org.north_list.connection.api_key = "0" * 32 + "-us1"
+    org.north_list.connection.api_key = key or account
     db.session.commit()
     run = reserve(org.north_list, "cli", None, False)
     execute(run, ignore_progress)
+    return run
+
+
+def test_a_failed_export_says_why_and_links_to_its_run(as_leader, org, sandbox):
+    run = export_linked(org, sandbox, key="0" * 32 + "-us1")
 
     page = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
 
     problem = page[page.index('id="last-export-problem"') :]
     assert "The last export failed." in problem
     assert "The API key was refused by Mailchimp" in problem
+    assert f'href="/admin/exports/runs/{run.id}"' in problem
+
+
+def test_a_partial_export_names_the_addresses_not_written(as_leader, org, sandbox):
+    make.role(make.person("Fake", email="someone@example.com"), org.club_a, org.member_type)
+    run = export_linked(org, sandbox)
+    assert run.state == "partial"
+
+    page = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
+
+    problem = page[page.index('id="last-export-problem"') :]
+    assert "The last export went through only in part." in problem
+    assert "someone@example.com: someone@example.com looks fake or invalid" in problem
     assert f'href="/admin/exports/runs/{run.id}"' in problem
