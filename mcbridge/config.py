@@ -57,6 +57,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MCBRIDGE_INVITATION_HOURS": 7 * 24,
         "MCBRIDGE_RESET_HOURS": 2,
         "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Zurich",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
 

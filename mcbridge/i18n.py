@@ -6,10 +6,15 @@ then the language picked in the menu, then the browser, then English.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from babel import Locale
+from babel.dates import get_day_names, get_month_names
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_admin.model import typefmt
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from mcbridge.config import LANGUAGES
@@ -32,7 +37,70 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    return current_app.config["MCBRIDGE_TIMEZONE"]
+    """Times are shown in the installation's zone (BABEL_DEFAULT_TIMEZONE), not UTC."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def when(value: datetime | str | None) -> str:
+    """A moment, in the user's language and the installation's time zone, which it names:
+    stored times are UTC, and a bare "14:05" leaves a reader guessing which clock it is.
+    Mailchimp's times arrive as text ("2026-03-15 14:05:07", UTC); text that is no time is
+    shown as it came."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value is None:
+        return ""
+    return f"{format_datetime(value, 'medium')} ({format_datetime(value, 'v')})"
+
+
+def day(value: date | None) -> str:
+    """A calendar day in the user's language, with the month written out where it is."""
+    return format_date(value, "medium") if value is not None else ""
+
+
+def number(value: float | None) -> str:
+    """A count with the user's digit grouping (1,234 / 1 234 / 1’234)."""
+    return format_decimal(value) if value is not None else ""
+
+
+def admin_day(_view: Any, value: date, _name: str) -> str:
+    return day(value)
+
+
+def admin_when(_view: Any, value: datetime, _name: str) -> str:
+    return when(value)
+
+
+# Flask-Admin's lists show dates and times through these (its own print them raw, down to
+# the microsecond). It takes the first type the value is an instance of: a datetime is a
+# date too, so it comes first.
+ADMIN_TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: admin_when, date: admin_day}
+
+
+def date_picker_locale() -> dict[str, Any]:
+    """The date picker's words and first weekday in the page's language, taken from Babel's
+    CLDR data (moment.js, which the picker uses, ships English only)."""
+    code = str(get_locale() or "en")
+    locale = Locale.parse(code)
+    weekdays = [get_day_names("wide", locale=locale)[index] for index in SUNDAY_FIRST]
+    weekdays_short = [get_day_names("abbreviated", locale=locale)[index] for index in SUNDAY_FIRST]
+    weekdays_min = [get_day_names("short", locale=locale)[index] for index in SUNDAY_FIRST]
+    return {
+        "name": f"mcbridge-{code}",
+        "months": list(get_month_names("wide", locale=locale).values()),
+        "monthsShort": list(get_month_names("abbreviated", locale=locale).values()),
+        "weekdays": weekdays,
+        "weekdaysShort": weekdays_short,
+        "weekdaysMin": weekdays_min,
+        # Babel counts weekdays from Monday (0), moment.js from Sunday (0).
+        "week": {"dow": (locale.first_week_day + 1) % 7, "doy": 4},
+    }
+
+
+SUNDAY_FIRST = (6, 0, 1, 2, 3, 4, 5)  # Babel's weekday numbers, in moment.js's order
 
 
 def template_context() -> dict[str, object]:
@@ -40,6 +108,7 @@ def template_context() -> dict[str, object]:
     return {
         "mcbridge_languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "current_language": str(get_locale() or "en"),
+        "date_picker_locale": date_picker_locale,
     }
 
 
@@ -47,6 +116,9 @@ def init_i18n(app: Flask) -> None:
     """Register mcbridge's catalogs, next to the host's own when it already uses Babel."""
     app.context_processor(template_context)
     app.add_template_filter(render_messages, "messages")
+    app.add_template_filter(when, "when")
+    app.add_template_filter(day, "day")
+    app.add_template_filter(number, "number")
     if "babel" in app.extensions:
         app.extensions["babel"].translation_directories.append(str(TRANSLATIONS))
         return

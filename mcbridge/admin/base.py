@@ -18,8 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
+from mcbridge.admin.dates import LocaleModelConverter
 from mcbridge.auth import Scope, current_scope
 from mcbridge.extensions import db
+from mcbridge.i18n import ADMIN_TYPE_FORMATTERS
 from mcbridge.models import Group, Person, RoleType, subtree_ids
 from mcbridge.sql import LARGEST_ID
 
@@ -81,6 +83,8 @@ class ScopedModelView(SignedInMixin, ModelView):
     # Without "Save and Add Another", which leaves an edited row for an empty form.
     edit_template = "mcbridge/admin/model_edit.html"
     inline_labels = INLINE_LABELS
+    column_type_formatters = ADMIN_TYPE_FORMATTERS
+    model_form_converter = LocaleModelConverter
 
     def scope_filter(self) -> ColumnElement[bool]:
         return type(self).scope_rule(current_scope())
