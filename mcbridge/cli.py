@@ -15,7 +15,7 @@ from rq import Worker
 from sqlalchemy import select, update
 
 from mcbridge.accounts import save_user
-from mcbridge.csv_export import csv_lines
+from mcbridge.csv_export import COMMAS, csv_lines, recipient_rows
 from mcbridge.demo import link_to_sandbox, seed_demo
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.encryption import add_instance_key
@@ -105,7 +105,10 @@ def seed_and_report(seed: int) -> None:
 @click.argument("list_id", type=int)
 @click.option("--count", is_flag=True, help="Only print how many people and addresses.")
 def recipients_command(list_id: int, count: bool) -> None:
-    """Print a mailing list's recipients as CSV, as the subscriber view's download."""
+    """Print a mailing list's recipients as CSV, for scripts: UTF-8 with a byte-order mark,
+    commas between cells, every cell quoted, a heading line in the installation's language
+    (BABEL_DEFAULT_LOCALE), whatever the language of the web pages. Cells starting like a
+    spreadsheet formula get a leading single quote."""
     mailing_list = db.session.get(MailingList, list_id)
     if mailing_list is None:
         click.echo(gettext("No mailing list %(id)d.", id=list_id), err=True)
@@ -116,7 +119,7 @@ def recipients_command(list_id: int, count: bool) -> None:
         click.echo(gettext("%(count)d addresses", count=addresses))
         return
     rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
-    for line in csv_lines(recipients, rules, db.session):
+    for line in csv_lines(recipient_rows(recipients, rules, db.session), COMMAS):
         click.echo(line, nl=False)
 
 

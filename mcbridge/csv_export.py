@@ -1,18 +1,30 @@
-"""Recipients as CSV, streamed: the spreadsheet download and `flask mcbridge recipients`."""
+"""Recipients for spreadsheets, streamed: the CSV and Excel downloads and
+`flask mcbridge recipients`."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from flask_babel import gettext
+import xlsxwriter
+from flask import Response, stream_with_context
+from flask_babel import get_locale, gettext
 from sqlalchemy.orm import Session
 
 from mcbridge.recipients import Recipients
 
 # What makes a spreadsheet read a cell as a formula (a tab or carriage return first hides it).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Languages whose spreadsheets split CSV lines at semicolons (the comma is their decimal mark).
+SEMICOLON_LANGUAGES = ("fr", "de")
+
+XLSX_CHUNK = 64 * 1024
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -22,49 +34,60 @@ def spreadsheet_safe(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-class SafeWriter:
-    """A CSV writer of text cells only. Every cell is quoted as well, so that a spreadsheet
-    splitting lines at semicolons (French and German settings) keeps each cell whole."""
+@dataclass(frozen=True)
+class CsvStyle:
+    """How cells are separated. Every style quotes every cell, so that a spreadsheet set to
+    split at the other separator still keeps each cell whole, and starts with a byte-order
+    mark, without which spreadsheet programs misread accents."""
 
-    def __init__(self, buffer: io.StringIO) -> None:
-        self.writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
-
-    def writerow(self, cells: list[str]) -> None:
-        self.writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    delimiter: str
 
 
-def csv_lines(recipients: Recipients, rules: dict[int, str], session: Session) -> Iterator[str]:
-    """The CSV, streamed row by row so a large list never sits in memory.
+COMMAS = CsvStyle(",")
+SEMICOLONS = CsvStyle(";")
 
-    It starts with a byte-order mark because spreadsheet programs otherwise misread accents.
-    """
-    buffer = io.StringIO()
-    writer = SafeWriter(buffer)
-    writer.writerow(
-        [
-            gettext("Email"),
-            gettext("First name"),
-            gettext("Last name"),
-            gettext("Nickname"),
-            gettext("Company"),
-            gettext("Address"),
-            gettext("Reached by"),
-        ]
-    )
-    yield "\ufeff" + pop(buffer)
+
+def spreadsheet_style() -> CsvStyle:
+    """The separator Excel expects in the user's language: with French or German settings
+    it splits at semicolons only, and a comma-separated file opens as one column."""
+    return SEMICOLONS if str(get_locale() or "en") in SEMICOLON_LANGUAGES else COMMAS
+
+
+def recipient_rows(
+    recipients: Recipients, rules: dict[int, str], session: Session
+) -> Iterator[list[str]]:
+    """The heading, then one row per address, streamed so a large list never sits in memory;
+    every cell already made spreadsheet-safe."""
+    yield [
+        gettext("Email"),
+        gettext("First name"),
+        gettext("Last name"),
+        gettext("Nickname"),
+        gettext("Company"),
+        gettext("Address"),
+        gettext("Reached by"),
+    ]
     kinds = {True: gettext("primary"), False: gettext("delivery address")}
     for recipient in recipients.stream(session):
-        writer.writerow(
-            [
-                recipient.email,
-                recipient.first_name or "",
-                recipient.last_name or "",
-                recipient.nickname or "",
-                recipient.company or "",
-                kinds[recipient.primary],
-                rules.get(recipient.via_subscription_id, ""),
-            ]
-        )
+        row = [
+            recipient.email,
+            recipient.first_name or "",
+            recipient.last_name or "",
+            recipient.nickname or "",
+            recipient.company or "",
+            kinds[recipient.primary],
+            rules.get(recipient.via_subscription_id, ""),
+        ]
+        yield [spreadsheet_safe(cell) for cell in row]
+
+
+def csv_lines(rows: Iterator[list[str]], style: CsvStyle) -> Iterator[str]:
+    """The rows as CSV text, one line at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=style.delimiter, quoting=csv.QUOTE_ALL)
+    buffer.write("\ufeff")
+    for row in rows:
+        writer.writerow(row)
         yield pop(buffer)
 
 
@@ -73,3 +96,42 @@ def pop(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
+
+
+def xlsx_chunks(rows: Iterator[list[str]], sheet_name: str) -> Iterator[bytes]:
+    """The rows as an Excel workbook, in chunks. XlsxWriter's constant-memory mode writes each
+    row to disk as it comes (a million rows stay small in memory); the finished file is
+    then read out and removed. Cells are written as text, never as formulas or links."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
+        workbook = xlsxwriter.Workbook(
+            file.name, {"constant_memory": True, "tmpdir": tempfile.gettempdir()}
+        )
+        sheet = workbook.add_worksheet(sheet_title(sheet_name))
+        for number, row in enumerate(rows):
+            for column, cell in enumerate(row):
+                sheet.write_string(number, column, cell)
+        workbook.close()
+        file.seek(0)
+        while chunk := file.read(XLSX_CHUNK):
+            yield chunk
+
+
+def sheet_title(name: str) -> str:
+    """A list's name as Excel takes it for a sheet: 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "mcbridge"
+
+
+def spreadsheet_download(
+    recipients: Recipients, rules: dict[int, str], session: Session, name: str, kind: str
+) -> Response:
+    """A list's recipients as a CSV in the user's language's separator, or as Excel."""
+    rows = recipient_rows(recipients, rules, session)
+    if kind == "xlsx":
+        body, mimetype = xlsx_chunks(rows, name), XLSX_TYPE
+    else:
+        body, mimetype = csv_lines(rows, spreadsheet_style()), "text/csv"
+    return Response(
+        stream_with_context(body),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
+    )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, redirect, request, stream_with_context, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import lazy_gettext
 from sqlalchemy import func, or_, select
@@ -23,7 +23,7 @@ from mcbridge.admin.subscriber_view import (
 )
 from mcbridge.auth import current_scope
 from mcbridge.clock import now, today
-from mcbridge.csv_export import csv_lines
+from mcbridge.csv_export import spreadsheet_download
 from mcbridge.extensions import db
 from mcbridge.jobs import latest_unfinished, progress_of, show_interrupted_runs
 from mcbridge.jobs.labels import phase_labels, state_badge
@@ -59,6 +59,7 @@ class ExportEntry:
 
 EXPORT_ENTRIES: list[ExportEntry] = [
     ExportEntry(lazy_gettext("CSV (spreadsheet)"), "mcbridge_subscribers.export_csv"),
+    ExportEntry(lazy_gettext("Excel (.xlsx)"), "mcbridge_subscribers.export_xlsx"),
 ]
 
 
@@ -166,15 +167,19 @@ class SubscribersView(SignedInView):
 
     @expose("/<list_id>/subscribers.csv")
     def export_csv(self, list_id: str) -> Response:
-        mailing_list = load_list_in_scope(list_id)
-        recipients = recipients_of(mailing_list)
-        rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
-        filename = f"{slug(mailing_list.name)}-{today().isoformat()}.csv"
-        return Response(
-            stream_with_context(csv_lines(recipients, rules, db.session)),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return download(list_id, "csv")
+
+    @expose("/<list_id>/subscribers.xlsx")
+    def export_xlsx(self, list_id: str) -> Response:
+        return download(list_id, "xlsx")
+
+
+def download(list_id: str, kind: str) -> Response:
+    """The list's recipients as a spreadsheet file (csv or xlsx), named after it and today."""
+    mailing_list = load_list_in_scope(list_id)
+    rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
+    name = f"{slug(mailing_list.name)}-{today().isoformat()}"
+    return spreadsheet_download(recipients_of(mailing_list), rules, db.session, name, kind)
 
 
 def slug(name: str) -> str:
