@@ -13,11 +13,51 @@ from mcbridge.admin.base import SignedInMixin
 from mcbridge.auth import current_scope
 from mcbridge.clock import today
 from mcbridge.extensions import db
-from mcbridge.models import Group, MailingList, Person, Role, role_is_active
+from mcbridge.jobs.labels import state_badge
+from mcbridge.models import (
+    FINISHED_STATES,
+    Group,
+    MailingList,
+    Person,
+    Role,
+    SyncRun,
+    role_is_active,
+)
 
 
 def scoped_count(model: Any, condition: Any) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+
+
+# Failures first, then partial exports, then the rest: what needs a leader comes first.
+ATTENTION = {"failed": 0, "partial": 1}
+
+
+def last_exports(mailing_lists: list[MailingList]) -> dict[int, SyncRun]:
+    """Each list's latest real (not preview) finished export."""
+    ids = [mailing_list.id for mailing_list in mailing_lists]
+    latest = (
+        select(func.max(SyncRun.id))
+        .where(
+            SyncRun.mailing_list_id.in_(ids),
+            SyncRun.dry_run.is_(False),
+            SyncRun.state.in_(FINISHED_STATES),
+        )
+        .group_by(SyncRun.mailing_list_id)
+    )
+    runs = db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest))).all()
+    return {run.mailing_list_id: run for run in runs}
+
+
+def export_health(mailing_lists: list[MailingList]) -> list[tuple[MailingList, SyncRun | None]]:
+    """The linked lists with their last export, failures first: a failed export is
+    otherwise seen only by whoever opens that list."""
+    linked = [mailing_list for mailing_list in mailing_lists if mailing_list.is_linked]
+    runs = last_exports(linked)
+    rows = [(mailing_list, runs.get(mailing_list.id)) for mailing_list in linked]
+    return sorted(
+        rows, key=lambda row: ATTENTION.get(row[1].state if row[1] else "", len(ATTENTION))
+    )
 
 
 class DashboardView(SignedInMixin, AdminIndexView):
@@ -41,6 +81,8 @@ class DashboardView(SignedInMixin, AdminIndexView):
                 "mailing_lists": len(mailing_lists),
             },
             mailing_lists=mailing_lists,
+            exports=export_health(mailing_lists),
+            badge=state_badge,
         )
 
     def is_accessible(self) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
@@ -17,8 +18,14 @@ from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
 from mcbridge.auth import current_scope
 from mcbridge.extensions import db
 from mcbridge.jobs import AlreadyRunningError, enqueue_sync, progress_of, show_interrupted_runs
-from mcbridge.jobs.labels import counter_labels, phase_labels, state_badge
+from mcbridge.jobs.labels import (
+    counter_labels,
+    phase_labels,
+    preview_counter_labels,
+    state_badge,
+)
 from mcbridge.models import COUNTERS, MailingList, RefusedAddress, SyncIssue, SyncRun
+from mcbridge.sync.result import LISTED_PER_KIND
 
 HISTORY_PAGE = 25
 
@@ -88,12 +95,14 @@ class ExportsView(SignedInView):
             "mcbridge/admin/export_run.html",
             run=run,
             issues=issues,
-            badge=state_badge(run.state),
+            badge=state_badge(run.state, preview=run.dry_run),
             progress=progress_of(run) if queue_reachable else None,
             queue_reachable=queue_reachable,
-            counter_labels=counter_labels(),
+            counter_labels=preview_counter_labels() if run.dry_run else counter_labels(),
             counter_order=COUNTERS,
             phases=phase_labels(),
+            people=people_pages(run),
+            listed_per_kind=LISTED_PER_KIND,
         )
 
     @expose("/runs/<run_id>/progress.json")
@@ -136,6 +145,36 @@ class ExportsView(SignedInView):
         db.session.commit()
         flash(gettext("Refused addresses will be tried again at the next export."), "success")
         return redirect(url_for(".history", list_id=mailing_list.id))
+
+
+PEOPLE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of the people a kind of change concerned, as recorded on the run."""
+
+    kind: str
+    people: list[dict[str, str]]
+    page: int
+    pages: int
+
+
+def people_pages(run: SyncRun) -> list[PeoplePage]:
+    """Each kind of change's people, a page each: the page asked for (`kind=`, `page=`)
+    for that kind, the first for the others."""
+    recorded = (run.preview or {}).get("samples", {})
+    asked = request.args.get("kind")
+    pages = []
+    for kind in COUNTERS:
+        people = recorded.get(kind) or []
+        if not people:
+            continue
+        count = max((len(people) + PEOPLE_PAGE - 1) // PEOPLE_PAGE, 1)
+        page = min(page_number(), count) if kind == asked else 1
+        shown = people[(page - 1) * PEOPLE_PAGE : page * PEOPLE_PAGE]
+        pages.append(PeoplePage(kind, shown, page, count))
+    return pages
 
 
 def refused_addresses(mailing_list_id: int) -> list[RefusedAddress]:

@@ -12,6 +12,7 @@ from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from mcbridge.admin.base import SignedInView
@@ -19,10 +20,12 @@ from mcbridge.extensions import db
 from mcbridge.health import OK, health_states
 from mcbridge.jobs import AlreadyRunningError, enqueue_sync, sync_job
 from mcbridge.jobs import state as queue_state
+from mcbridge.jobs.labels import state_badge
 from mcbridge.models import SyncRun
 from mcbridge.schedule import scheduler_status
 
 SHOWN_FAILURES = 50
+TROUBLED_STATES = ("failed", "partial")
 SYNC_JOB = f"{sync_job.__module__}.{sync_job.__name__}"
 
 
@@ -73,6 +76,20 @@ def queue_overview() -> dict[str, Any]:
     }
 
 
+def failed_exports(limit: int = SHOWN_FAILURES) -> list[SyncRun]:
+    """The latest exports that failed or left addresses unwritten, whatever the queue says:
+    an export that fails cleanly (a wrong key, Mailchimp refusing) is a finished job to RQ,
+    so it never shows among the failed jobs."""
+    return list(
+        db.session.scalars(
+            select(SyncRun)
+            .where(SyncRun.state.in_(TROUBLED_STATES), SyncRun.dry_run.is_(False))
+            .order_by(SyncRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 class OperationsView(SignedInView):
     """Is everything that should run, running? Administrators only."""
 
@@ -84,7 +101,12 @@ class OperationsView(SignedInView):
         health = health_states()
         queue = queue_overview() if health["redis"] == OK else {}
         return self.render(
-            "mcbridge/admin/operations.html", health=health, queue_reachable=bool(queue), **queue
+            "mcbridge/admin/operations.html",
+            health=health,
+            queue_reachable=bool(queue),
+            failed_runs=failed_exports() if health["database"] == OK else [],
+            badge=state_badge,
+            **queue,
         )
 
     @expose("/failed/<job_id>/retry", methods=("POST",))

@@ -15,7 +15,10 @@ STATE_STYLES = {
 }
 
 
-def state_label(state: str | None) -> str:
+def state_label(state: str | None, *, preview: bool = False) -> str:
+    """A preview wrote nothing: whatever it found, it is named a preview, never "exported"."""
+    if preview and state in ("unchanged", "success", "partial"):
+        return gettext("preview")
     labels = {
         "queued": gettext("queued"),
         "running": gettext("running"),
@@ -27,9 +30,10 @@ def state_label(state: str | None) -> str:
     return labels.get(state or "", gettext("never exported"))
 
 
-def state_badge(state: str | None) -> Markup:
-    style = STATE_STYLES.get(state or "", "light")
-    return Markup('<span class="badge badge-%s">%s</span>') % (style, state_label(state))
+def state_badge(state: str | None, *, preview: bool = False) -> Markup:
+    style = "light" if preview else STATE_STYLES.get(state or "", "light")
+    label = state_label(state, preview=preview)
+    return Markup('<span class="badge badge-%s">%s</span>') % (style, label)
 
 
 def counter_labels() -> dict[str, str]:
@@ -51,9 +55,21 @@ def counter_labels() -> dict[str, str]:
     }
 
 
+def preview_counter_labels() -> dict[str, str]:
+    """What a preview found, in the conditional: it changed nothing."""
+    return {
+        **counter_labels(),
+        "added": gettext("would be added"),
+        "resubscribed": gettext("would be brought back"),
+        "updated": gettext("would be updated"),
+        "archived": gettext("would be archived"),
+        "untagged": gettext("would be left to another list"),
+    }
+
+
 def phase_labels() -> dict[str, str]:
     return {
-        "queued": gettext("waiting for a worker"),
+        "queued": gettext("queued"),
         "running": gettext("starting"),
         "waiting": gettext("waiting for another export to the same audience"),
         "checking": gettext("checking the key and the audience"),

@@ -282,4 +282,4 @@ class Export:
 
     def moved(self, steps: dict[str, Step], email: str, counter: str) -> None:
         if email in steps:
-            self.result.moved(steps[email].action, counter)
+            self.result.moved(steps[email], counter)

@@ -26,7 +26,9 @@ ARCHIVED_ELSEWHERE = Message(
     )
 )
 
-PREVIEW_SAMPLE = 200
+# Who each kind of change concerned, listed on the run's page: bounded, since a list can
+# have a million members; the counts stay exact.
+LISTED_PER_KIND = 1000
 
 
 @dataclass
@@ -51,16 +53,23 @@ class SyncResult:
             self.issue(step.email, "archived_elsewhere", ARCHIVED_ELSEWHERE)
         if step.action in WRITES:
             self.writes_planned += 1
-        if self.dry_run:
+        if step.action.counter != "unchanged_members":
             sample = self.samples.setdefault(step.action.counter, [])
-            if len(sample) < PREVIEW_SAMPLE:
+            if len(sample) < LISTED_PER_KIND:
                 name = step.wanted.name if step.wanted else ""
                 sample.append({"email": step.email, "name": name})
 
-    def moved(self, action: Action, counter: str) -> None:
-        """A planned write turned out otherwise (refused, kept out, failed)."""
-        self.counts[action.counter] -= 1
+    def moved(self, step: Step, counter: str) -> None:
+        """A planned write turned out otherwise (refused, kept out, failed): counted, and
+        listed, under what happened (refusals and failures are the run's issues)."""
+        self.counts[step.action.counter] -= 1
         self.counts[counter] += 1
+        listed = self.samples.get(step.action.counter, [])
+        moved = [person for person in listed if person["email"] == step.email]
+        for person in moved:
+            listed.remove(person)
+            if counter in ("kept_unsubscribed", "already_in_audience"):
+                self.samples.setdefault(counter, []).append(person)
 
     def refuse(self, email: str, reason: str, message: Message) -> None:
         self.refusals.append((email, reason, message))
@@ -85,10 +94,9 @@ class SyncResult:
             return "partial"
         return "success"
 
-    def preview(self) -> dict[str, Any] | None:
-        if not self.dry_run:
-            return None
-        return {"samples": self.samples}
+    def people(self) -> dict[str, Any]:
+        """Who each kind of change concerned, for the run's page (a preview's would-be)."""
+        return {"samples": {kind: people for kind, people in self.samples.items() if people}}
 
 
 def record(run: SyncRun, result: SyncResult) -> None:
@@ -102,7 +110,7 @@ def record(run: SyncRun, result: SyncResult) -> None:
         setattr(run, name, max(result.counts.get(name, 0), 0))
     run.errors = len([issue for issue in result.issues if issue[1] == "error"])
     run.read_calls, run.write_calls = result.reads, result.writes
-    run.preview = result.preview()
+    run.preview = result.people()
     run.issues = [
         SyncIssue(email=email, kind=kind, message=dumps([message]) or "")
         for email, kind, message in result.issues[:MAX_ISSUES]
