@@ -25,10 +25,7 @@ from mcbridge.models import (
 )
 from mcbridge.recipients import Recipients
 
-SORTS = {
-    "name": (Person.last_name, Person.first_name),
-    "email": (),
-}
+SORTABLE = ("name", "email")
 EXCLUDED_SHOWN = 200
 ISSUES_SHOWN = 3
 
@@ -45,7 +42,7 @@ class Sort:
     def from_request(cls, value: str) -> Sort:
         """An unknown column falls back to the default order rather than failing."""
         column = value.removeprefix("-")
-        if column not in SORTS:
+        if column not in SORTABLE:
             return cls()
         return cls(column, value.startswith("-"))
 
@@ -70,7 +67,7 @@ class Sort:
         if self.column is None:
             return statement
         columns = statement.selected_columns
-        keys = SORTS[self.column] or (columns.email,)
+        keys = (Person.last_name, Person.first_name) if self.column == "name" else (columns.email,)
         ordered = [key.desc() if self.descending else key.asc() for key in keys]
         return statement.order_by(None).order_by(*ordered, columns.person_id, columns.email)
 
