@@ -71,3 +71,43 @@ def test_an_unlinked_lists_subscriber_view_leads_to_linking_it(page, club, langu
     expect(
         page.get_by_text(t(language, "This list is not linked to Mailchimp yet."))
     ).to_be_visible()
+
+
+def test_the_mailchimp_tab_keeps_what_was_chosen_sums_up_errors_and_removes_a_field(
+    page, club, audience, language
+):
+    sign_in(page, language, club.leader.email)
+    follow(page, page.get_by_role("link", name="Club news"))
+    follow(page, page.get_by_role("link", name=t(language, "Link it to a Mailchimp audience")))
+    labelled(page, t(language, "Mailchimp audience")).select_option(label=audience.choice)
+    tag = labelled(page, t(language, "Tag of the contacts this list adds"))
+    tag.fill("mcbridge: Rowing letter")
+    follow(page, page.get_by_role("button", name=t(language, "Add attribute")))
+    expect(tag).to_have_value("mcbridge: Rowing letter")
+    labelled(page, t(language, "Person field")).select_option(label=t(language, "Birthday"))
+
+    follow(page, page.get_by_role("button", name=t(language, "Check and save")))
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_in_viewport()
+    summary.get_by_role("link", name=t(language, "Exports need this consent."), exact=False).click()
+    consent = page.locator("#consent")
+    expect(consent).to_be_in_viewport()
+    expect(tag).to_have_value("mcbridge: Rowing letter")
+    expect(labelled(page, t(language, "Person field"))).to_have_value("birthday")
+    consent.check()
+    follow(page, page.get_by_role("button", name=t(language, "Check and save")))
+    expect(page.locator("#link-status")).to_contain_text(audience.name)
+
+    remove = t(language, "Remove %(field)s", field=t(language, "Birthday"))
+    follow(page, page.get_by_role("button", name=remove))
+    expect(labelled(page, t(language, "Person field"))).to_have_count(0)
+    follow(page, page.get_by_role("button", name=t(language, "Check and save")))
+    stopped = "No longer sent: %(tags)s. mcbridge stops writing these fields; the values it "
+    stopped += "already sent stay in Mailchimp until someone deletes them there."
+    expect(page.get_by_text(t(language, stopped, tags="BIRTHDAY"))).to_be_visible()
+    db.session.expire_all()
+    assert club.newsletter.merge_field_map == [
+        {"source": "first_name", "tag": "FNAME"},
+        {"source": "last_name", "tag": "LNAME"},
+    ]
