@@ -54,7 +54,7 @@ from mcbridge.models import (
     MailingList,
     usable_by,
 )
-from mcbridge.sync.fields import SOURCES, TAG_PATTERN, field_map
+from mcbridge.sync.fields import EMPTIED, SOURCES, TAG_PATTERN, field_map
 from mcbridge.sync.mirror import LIST_TAG_PREFIX
 from mcbridge.webhooks.register import connect_webhook, forget_webhook
 from mcbridge.webhooks.review import apply_change, dismiss_change
@@ -237,22 +237,33 @@ def mapping_problems(chosen: list[dict[str, str]], existing: list[MergeField]) -
     problems = []
     seen: set[str] = set()
     for item in chosen:
-        tag, source = item["tag"], SOURCES[item["source"]]
+        tag = item["tag"]
         if tag in seen:
             problems.append(gettext("%(tag)s is chosen twice.", tag=tag))
         seen.add(tag)
-        found = types.get(tag)
-        if found is not None and found not in COMPATIBLE_TYPES[source.type]:
-            problems.append(
-                gettext(
-                    "The audience's field %(tag)s has the type “%(type)s”, which cannot hold "
-                    "%(source)s: choose another tag.",
-                    tag=tag,
-                    type=found,
-                    source=source.label,
-                )
-            )
+        problem = field_problem(tag, item["source"], types.get(tag))
+        if problem:
+            problems.append(problem)
     return problems
+
+
+def field_problem(tag: str, source_name: str, found: str | None) -> str | None:
+    """Why one chosen field cannot be filled as asked (`found`: the audience's type of
+    the field, None when it has none), or None."""
+    source = SOURCES[source_name]
+    if source_name == EMPTIED:
+        if not tag:
+            return gettext("To empty a field, give its merge field tag.")
+        return None if found else gettext("The audience has no field %(tag)s to empty.", tag=tag)
+    if found is not None and found not in COMPATIBLE_TYPES[source.type]:
+        return gettext(
+            "The audience's field %(tag)s has the type “%(type)s”, which cannot hold "
+            "%(source)s: choose another tag.",
+            tag=tag,
+            type=found,
+            source=source.label,
+        )
+    return None
 
 
 class LinkCheck:

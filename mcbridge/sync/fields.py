@@ -25,6 +25,9 @@ from mcbridge.recipients import Recipient
 
 TEXT_LIMIT = 255
 TAG_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")
+# A field the leader chose to empty: every export writes it blank for the list's
+# recipients. Removing a field only stops writing it; emptying is asked for, never implied.
+EMPTIED = "emptied"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ SOURCES: dict[str, Source] = {
         "GROUPS",
         "text",
         lambda r: ", ".join(r.group_names),
+    ),
+    EMPTIED: Source(
+        lazy_gettext("Nothing: empty the field in Mailchimp"), "", "any", lambda _recipient: None
     ),
 }
 DEFAULT_MAP = ({"source": "first_name", "tag": "FNAME"}, {"source": "last_name", "tag": "LNAME"})
@@ -137,9 +143,13 @@ def field_map(mailing_list: Any) -> list[dict[str, str]]:
 def fields_of(
     mailing_list: Any, audience_types: Mapping[str, tuple[str, tuple[str, ...]]] | None = None
 ) -> tuple[FieldSpec, ...]:
-    """The specs of a list's fields; a field that exists in the audience keeps its type."""
+    """The specs of a list's fields; a field that exists in the audience keeps its type.
+    A field to empty that the audience does not have is skipped: nothing to empty, and
+    nothing to create."""
     specs = []
     for item in field_map(mailing_list):
+        if item["source"] == EMPTIED and item["tag"] not in (audience_types or {}):
+            continue
         source = SOURCES[item["source"]]
         kind, choices = (audience_types or {}).get(item["tag"], (source.type, source.choices))
         specs.append(FieldSpec(item["tag"], item["source"], kind, tuple(choices)))

@@ -328,3 +328,22 @@ def test_an_error_or_a_new_row_keeps_what_was_typed_and_sums_up_errors_at_the_to
     assert '<a href="#consent">' in top
     assert "Exports need this consent." in top
     assert linked_to(org) == (None, None, None)
+
+
+def test_emptying_a_field_is_an_explicit_choice_of_a_field_the_audience_has(
+    as_leader, org, account
+):
+    birthday = {"attributes-0-source": "birthday", "attributes-0-tag": ""}
+    save(as_leader, org, audience=account.granted.id, consent="y", **birthday)
+
+    for tag, problem in (
+        ("", "To empty a field, give its merge field tag."),
+        ("NOPE", "no field NOPE"),
+    ):
+        emptied = {"attributes-0-source": "emptied", "attributes-0-tag": tag}
+        page = save(as_leader, org, audience=account.granted.id, **emptied).get_data(as_text=True)
+        assert problem in page
+    emptied = {"attributes-0-source": "emptied", "attributes-0-tag": "BIRTHDAY"}
+    assert save(as_leader, org, audience=account.granted.id, **emptied).status_code == 302
+
+    assert reloaded(org).merge_field_map[-1] == {"source": "emptied", "tag": "BIRTHDAY"}

@@ -109,3 +109,24 @@ def test_a_rule_outside_the_lists_tree_still_names_tags_and_groups(club):
     assert run.state == "success"
     assert tags_of(club, wanda.email) == {"mcbridge: Club news", "Leader"}
     assert club.member(wanda.email)["merge_fields"]["GROUPS"] == "Region West"
+
+
+def test_a_field_chosen_to_be_emptied_is_emptied_and_never_created(club):
+    club.newsletter.merge_field_map = [{"source": "birthday", "tag": "BDAY"}]
+    anna = club.join("Anna")
+    anna.birthday = date(1990, 3, 7)
+    db.session.commit()
+    club.export()
+    assert club.member(anna.email)["merge_fields"]["BDAY"] == "03/07"
+
+    club.newsletter.merge_field_map = [
+        {"source": "emptied", "tag": "BDAY"},
+        {"source": "emptied", "tag": "NOPE"},
+    ]
+    db.session.commit()
+    run = club.export()
+
+    assert (run.state, run.updated) == ("success", 1)
+    assert club.member(anna.email)["merge_fields"]["BDAY"] == ""
+    assert "NOPE" not in merge_field_types(club)
+    assert club.export().state == "unchanged"
