@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
+from flask import request, url_for
+from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from mcbridge.admin.base import ScopedModelView, SubtreeFilter, scoped_groups
+from mcbridge.admin.base import ScopedModelView, SubtreeFilter, id_or_none, scoped_groups
 from mcbridge.auth import Scope, current_scope
 from mcbridge.extensions import db
 from mcbridge.models import Group, Role
@@ -19,8 +24,47 @@ def role_count(_view: Any, _context: Any, group: Group, _name: str) -> int:
     return db.session.scalar(select(func.count()).where(Role.group_id == group.id)) or 0
 
 
+@dataclass
+class GroupNode:
+    """A group in the tree, with its number of roles and the groups right below it."""
+
+    group: Group
+    roles: int
+    children: list[GroupNode] = field(default_factory=list)
+
+
+def name_order(group: Group) -> str:
+    """Names as a reader sorts them: "Élan" with the E's, case ignored."""
+    letters = unicodedata.normalize("NFKD", group.name)
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+
+
+def group_tree(groups: list[Group], role_counts: dict[int, int]) -> list[GroupNode]:
+    """The groups as a forest: a group whose parent is not among them (the group a leader
+    leads) is a root. Built in memory from one read: an organisation's tree is small."""
+    present = {group.id for group in groups}
+    below: dict[int | None, list[Group]] = defaultdict(list)
+    for group in sorted(groups, key=name_order):
+        below[group.parent_id if group.parent_id in present else None].append(group)
+
+    def node(group: Group) -> GroupNode:
+        return GroupNode(group, role_counts.get(group.id, 0), [node(c) for c in below[group.id]])
+
+    return [node(root) for root in below[None]]
+
+
+# Flask-Admin's list arguments: with any of them the groups are a table (search, filters,
+# sorting, pages); without, a tree.
+TABLE_ARGUMENTS = ("table", "search", "sort", "desc", "page", "page_size")
+
+
+def wants_table() -> bool:
+    return any(name in TABLE_ARGUMENTS or name.startswith("flt") for name in request.args)
+
+
 class GroupView(ScopedModelView):
-    """Groups by path; leaders create and edit groups below the ones they lead."""
+    """Groups as a tree, or by path in a table to search and filter; leaders create and
+    edit groups below the ones they lead."""
 
     scope_rule = Scope.groups
     column_list = ("path", "description", "roles")
@@ -44,6 +88,36 @@ class GroupView(ScopedModelView):
         "parent": {"label": lazy_gettext("Parent group"), "query_factory": scoped_groups},
         "description": {"label": lazy_gettext("Description")},
     }
+
+    @property
+    def extra_js(self) -> list[str]:  # type: ignore[override]
+        return [url_for("mcbridge.static", filename="group-tree.js")]
+
+    @expose("/")
+    def index_view(self) -> Any:
+        if wants_table():
+            return super().index_view()
+        groups = db.session.scalars(select(Group).where(self.scope_filter())).all()
+        counts = db.session.execute(
+            select(Role.group_id, func.count())
+            .where(Role.group_id.in_([group.id for group in groups]))
+            .group_by(Role.group_id)
+        )
+        return self.render(
+            "mcbridge/admin/group_tree.html",
+            tree=group_tree(list(groups), dict(counts.all())),
+            return_url=request.full_path,
+        )
+
+    def create_form(self, obj: Group | None = None) -> Any:
+        """ "Add a group below" in the tree names the parent: the form starts with it."""
+        form = super().create_form(obj)
+        parent_id = id_or_none(request.args.get("parent", ""))
+        if request.method == "GET" and parent_id is not None:
+            form.parent.data = db.session.scalar(
+                select(Group).where(Group.id == parent_id, self.scope_filter())
+            )
+        return form
 
     def edit_form(self, obj: Group | None = None) -> Any:
         """A leader's own group keeps its place: its parent is outside their scope."""

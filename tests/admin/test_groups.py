@@ -1,0 +1,102 @@
+"""Groups as a tree a leader can open (issue 17, item 8), and the table kept for searching."""
+
+from __future__ import annotations
+
+import re
+
+from mcbridge.extensions import db
+from mcbridge.models import Group
+from tests import factories as make
+from tests.helpers import post_form
+
+
+def tree_of(client) -> str:
+    response = client.get("/admin/groups/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def nested_names(page: str) -> list[str]:
+    """The groups' names with their depth, read from the nested lists as a screen reader
+    walks them: one level deeper per list opened, one shallower per list closed."""
+    depth, names = 0, []
+    tree = page[page.index('<ul class="mcb-tree mcb-tree-root"') :]
+    for token in re.finditer(r'<ul class="mcb-tree|</ul>|class="mcb-tree-name">([^<]+)<', tree):
+        if token.group(0).startswith("<ul"):
+            depth += 1
+        elif token.group(0) == "</ul>":
+            depth -= 1
+        else:
+            names.append("  " * (depth - 1) + token.group(1))
+    return names
+
+
+def test_an_administrator_sees_the_whole_tree_sorted_by_name(as_admin, org):
+    make.group("Étoile", org.federation)
+    db.session.commit()
+    assert nested_names(tree_of(as_admin)) == [
+        "Federation",
+        "  Étoile",
+        "  North",
+        "    Club A",
+        "  South",
+        "    Club B",
+    ]
+
+
+def test_a_leader_sees_their_own_group_as_the_root_with_its_place(as_leader, org):
+    page = tree_of(as_leader)
+    assert nested_names(page) == ["North", "  Club A"]
+    assert "in Federation" in page
+    assert "South" not in page
+
+
+def test_levels_open_and_close_with_named_buttons(as_admin, org):
+    page = tree_of(as_admin)
+    federation = re.search(
+        rf'aria-expanded="true" aria-controls="below-{org.federation.id}">.*?'
+        r"Groups below Federation",
+        page,
+        re.S,
+    )
+    assert federation
+    assert f'aria-controls="below-{org.north.id}"' in page
+    assert re.search(rf'<ul class="mcb-tree" id="below-{org.north.id}" hidden>', page)
+    assert f'aria-controls="below-{org.club_a.id}"' not in page
+
+
+def test_the_tree_is_in_the_users_language(as_admin, org):
+    as_admin.post(
+        "/admin/account/language/fr",
+        data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', tree_of(as_admin))[1]},
+    )
+    page = tree_of(as_admin)
+    assert '<html lang="fr">' in page
+    assert ">Créer</a>" in page
+    assert nested_names(page)[:2] == ["Federation", "  North"]
+
+
+def test_add_a_group_below_starts_the_form_with_its_parent(as_leader, org):
+    page = tree_of(as_leader)
+    assert f"/admin/groups/new/?parent={org.club_a.id}" in page
+    form = as_leader.get(f"/admin/groups/new/?parent={org.club_a.id}").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{org.club_a.id}">', form)
+    response = post_form(
+        as_leader,
+        "/admin/groups/new/",
+        {"name": "Juniors", "parent": str(org.club_a.id)},
+        page=f"/admin/groups/new/?parent={org.club_a.id}",
+    )
+    assert response.status_code == 302
+    assert db.session.query(Group).filter_by(name="Juniors").one().parent_id == org.club_a.id
+    assert "Juniors" in nested_names(tree_of(as_leader))[-1]
+    outside = as_leader.get(f"/admin/groups/new/?parent={org.south.id}").get_data(as_text=True)
+    assert f'<option selected value="{org.south.id}">' not in outside
+
+
+def test_the_tree_links_to_the_table_which_still_searches_and_filters(as_leader, org):
+    assert "/admin/groups/?table=1" in tree_of(as_leader)
+    table = as_leader.get("/admin/groups/?table=1").get_data(as_text=True)
+    assert "Federation / North / Club A" in table
+    found = as_leader.get("/admin/groups/?search=club").get_data(as_text=True)
+    assert "Federation / North / Club A" in found
