@@ -43,9 +43,14 @@ def account_state(user: User) -> str:
 
 
 def password_link(user: User, purpose: str) -> str:
-    """The absolute address of the page where the account's holder sets a password."""
+    """The absolute address of the page where the account's holder sets a password: on
+    MCBRIDGE_PUBLIC_URL when set, so that a request with a forged Host header cannot have a
+    reset mail point to another site (and hand it the token)."""
     token = serializer().dumps({"user": user.id, "purpose": purpose, "state": account_state(user)})
-    return url_for("mcbridge_account.set_password", token=token, _external=True)
+    public_url = current_app.config.get("MCBRIDGE_PUBLIC_URL")
+    if not public_url:
+        return url_for("mcbridge_account.set_password", token=token, _external=True)
+    return public_url.rstrip("/") + url_for("mcbridge_account.set_password", token=token)
 
 
 def validity_hours(purpose: str) -> float:

@@ -8,7 +8,7 @@ import pytest
 
 from mcbridge.extensions import db
 from mcbridge.models import User
-from tests.helpers import csrf_token, post_form, sign_in
+from tests.helpers import TOKEN, csrf_token, post_form, sign_in
 from tests.mail_catcher import body, link_in
 
 NEW_PASSWORD = "a brand new secret"
@@ -144,6 +144,19 @@ def test_a_forgotten_password_is_reset_by_mail(org, mailbox, stranger):
     assert mail["Subject"] == "Choose a new mcbridge password"
     assert choose_password(stranger, link_in(mail)).status_code == 302
     sign_in(stranger, org.leader.email, NEW_PASSWORD)
+
+
+def test_a_forged_host_cannot_steer_the_reset_link(app, org, mailbox, stranger):
+    app.config["MCBRIDGE_PUBLIC_URL"] = "https://mcbridge.club-mail.ch"
+    forged = {"Host": "attacker.example"}
+    page = stranger.get("/admin/account/forgot-password", headers=forged)
+    token = TOKEN.search(page.get_data(as_text=True)).group(1)
+    stranger.post(
+        "/admin/account/forgot-password",
+        data={"email": org.leader.email, "csrf_token": token},
+        headers=forged,
+    )
+    assert link_in(mailbox.mails[0]).startswith("https://mcbridge.club-mail.ch/admin/account/")
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(org, mailbox, stranger):
