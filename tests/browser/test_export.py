@@ -19,7 +19,7 @@ def watch_the_run_to_its_end(page: Page, app, language: str, state: str) -> None
     the job, and the page turns into the run's result by itself."""
     progress = page.get_by_role("progressbar")
     expect(progress).to_be_visible()
-    expect(progress).to_have_accessible_name(t(language, "waiting for a worker"))
+    expect(progress).to_have_accessible_name(t(language, "queued"))
     worker_processes(app)
     expect(page.locator("#run-state")).to_have_text(t(language, state))  # reloaded itself
     expect(progress).to_have_count(0)
@@ -60,7 +60,7 @@ def test_a_leader_links_previews_exports_and_reads_the_history(
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         t(language, "Preview of an export to Mailchimp")
     )
-    watch_the_run_to_its_end(page, app, language, "exported")
+    watch_the_run_to_its_end(page, app, language, "preview")
     expect(page.get_by_role("heading", name=t(language, "Who would be concerned"))).to_be_visible()
     for person in club.people:
         expect(page.get_by_text(person.email)).to_be_visible()
