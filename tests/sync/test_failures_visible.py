@@ -46,3 +46,17 @@ def test_the_dashboard_shows_each_linked_lists_last_export_failures_first(client
     assert f'href="/admin/exports/runs/{failed.id}"' in health
     assert "API key was refused" in health
     assert 'badge-success">exported' in health
+
+
+def test_the_lists_page_dates_its_failed_export_with_the_time_zone(client, club):
+    club.join("Anna")
+    fail_with_a_refused_key(club)
+    leader = leader_of(club)
+    leader.locale = "de"
+    db.session.commit()
+    sign_in(client, leader.email)
+
+    page = client.get(f"/admin/subscribers/{club.newsletter.id}/").get_data(as_text=True)
+
+    link = page.split('id="last-export-problem"', 1)[1].split("</a>", 1)[0]
+    assert "(MEZ)" in link
