@@ -88,13 +88,10 @@ class ExportsView(SignedInView):
     def run(self, run_id: str) -> str:
         run = load_run_in_scope(run_id)
         queue_reachable = show_interrupted_runs(run.mailing_list_id)
-        issues = db.session.scalars(
-            select(SyncIssue).where(SyncIssue.run_id == run.id).order_by(SyncIssue.id).limit(500)
-        ).all()
         return self.render(
             "mcbridge/admin/export_run.html",
             run=run,
-            issues=issues,
+            issues=issues_section(run),
             badge=state_badge(run.state, preview=run.dry_run),
             progress=progress_of(run) if queue_reachable else None,
             queue_reachable=queue_reachable,
@@ -148,33 +145,50 @@ class ExportsView(SignedInView):
 
 
 PEOPLE_PAGE = 50
+ISSUES_PAGE = 100
 
 
 @dataclass(frozen=True)
-class PeoplePage:
-    """One page of the people a kind of change concerned, as recorded on the run."""
+class Section:
+    """One page of a part of the run's page: the people of a kind of change, or the
+    addresses that need attention."""
 
     kind: str
-    people: list[dict[str, str]]
+    rows: list[Any]
     page: int
     pages: int
 
 
-def people_pages(run: SyncRun) -> list[PeoplePage]:
-    """Each kind of change's people, a page each: the page asked for (`kind=`, `page=`)
-    for that kind, the first for the others."""
+def paged(kind: str, total: int, size: int) -> tuple[int, int]:
+    """The page of this part asked for (`kind=`, `page=`), the first for the others; and how
+    many pages it has."""
+    pages = max((total + size - 1) // size, 1)
+    page = min(page_number(), pages) if request.args.get("kind") == kind else 1
+    return page, pages
+
+
+def people_pages(run: SyncRun) -> list[Section]:
+    """Each kind of change's people, as recorded on the run, a page each."""
     recorded = (run.preview or {}).get("samples", {})
-    asked = request.args.get("kind")
-    pages = []
+    sections = []
     for kind in COUNTERS:
         people = recorded.get(kind) or []
-        if not people:
-            continue
-        count = max((len(people) + PEOPLE_PAGE - 1) // PEOPLE_PAGE, 1)
-        page = min(page_number(), count) if kind == asked else 1
-        shown = people[(page - 1) * PEOPLE_PAGE : page * PEOPLE_PAGE]
-        pages.append(PeoplePage(kind, shown, page, count))
-    return pages
+        if people:
+            page, pages = paged(kind, len(people), PEOPLE_PAGE)
+            shown = people[(page - 1) * PEOPLE_PAGE : page * PEOPLE_PAGE]
+            sections.append(Section(kind, shown, page, pages))
+    return sections
+
+
+def issues_section(run: SyncRun) -> Section:
+    """The addresses refused, not written or archived by someone else, a page at a time."""
+    of_run = select(SyncIssue).where(SyncIssue.run_id == run.id)
+    total = db.session.scalar(select(func.count()).select_from(of_run.subquery())) or 0
+    page, pages = paged("issues", total, ISSUES_PAGE)
+    rows = db.session.scalars(
+        of_run.order_by(SyncIssue.id).limit(ISSUES_PAGE).offset((page - 1) * ISSUES_PAGE)
+    ).all()
+    return Section("issues", list(rows), page, pages)
 
 
 def refused_addresses(mailing_list_id: int) -> list[RefusedAddress]:

@@ -91,3 +91,19 @@ def test_a_queued_export_says_queued(client, club):
 
     for page in (f"/admin/exports/runs/{run.id}", subscribers):
         assert '<span id="run-phase">queued</span>' in client.get(page).get_data(as_text=True)
+
+
+def test_the_addresses_that_need_attention_are_listed_page_by_page(client, club):
+    for number in range(105):
+        club.join(f"Fake{number:03d}", email=f"fake{number:03d}@example.com")
+    sign_in(client, leader_of(club).email)
+
+    run = club.export()
+
+    first = client.get(f"/admin/exports/runs/{run.id}").get_data(as_text=True)
+    assert "fake000@example.com" in first
+    assert "fake104@example.com" not in first
+    second = client.get(f"/admin/exports/runs/{run.id}?kind=issues&page=2").get_data(as_text=True)
+    issues = second.split('id="run-issues"', 1)[1]
+    assert "fake104@example.com" in issues
+    assert "fake000@example.com" not in issues
