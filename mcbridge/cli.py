@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from mcbridge.admin.mailing_lists import describe_rule
 from mcbridge.admin.run_labels import phase_labels
 from mcbridge.csv_export import csv_lines
-from mcbridge.demo import link_to_sandbox, seed_demo
+from mcbridge.demo import SandboxUnavailableError, link_to_sandbox, sandbox_root, seed_demo
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.encryption import add_instance_key
 from mcbridge.extensions import db
@@ -27,11 +27,22 @@ from mcbridge.jobs import state as jobs_state
 from mcbridge.messages import render
 from mcbridge.models import COUNTERS, MailchimpConnection, MailingList, SyncRun, User
 from mcbridge.recipients import recipients_of
-from mcbridge.sandbox.cli import default_data_path, sandbox
 from mcbridge.schedule import create_scheduler
 
 mcbridge_cli = AppGroup("mcbridge", help="Manage mcbridge: accounts, demo data, imports.")
-mcbridge_cli.add_command(sandbox)
+
+
+def add_sandbox_commands(group: AppGroup) -> None:
+    """`flask mcbridge sandbox` when the Mailchimp sandbox (the optional mcbridge[sandbox])
+    is installed; mcbridge itself runs without it."""
+    try:
+        from mcbridge_sandbox.cli import sandbox
+    except ModuleNotFoundError:
+        return
+    group.add_command(sandbox)
+
+
+add_sandbox_commands(mcbridge_cli)
 
 
 def save_user(email: str, password: str, *, admin: bool, person_id: int | None = None) -> bool:
@@ -253,7 +264,8 @@ def bootstrap(admin_email: str) -> None:
 
 
 def link_demo_list(admin: User) -> None:
-    """With the sandbox configured and no list linked yet, link the demo's first list."""
+    """With the sandbox configured and no list linked yet, link the demo's first list; a
+    sandbox not running is said, and the rest of the bootstrap stands."""
     if not current_app.config["MAILCHIMP_API_BASE_URL"]:
         return
     if db.session.scalar(
@@ -263,7 +275,20 @@ def link_demo_list(admin: User) -> None:
     demo_list = db.session.scalar(select(MailingList).order_by(MailingList.id).limit(1))
     if demo_list is None:
         return
-    audience = link_to_sandbox(db.session, demo_list, default_data_path(), admin)
+    api_base_url = current_app.config["MAILCHIMP_API_BASE_URL"]
+    try:
+        audience = link_to_sandbox(db.session, demo_list, api_base_url, admin)
+    except SandboxUnavailableError:
+        click.echo(
+            gettext(
+                "No Mailchimp sandbox answers at %(url)s: start it (python -m mcbridge_sandbox), "
+                "then run bootstrap again to link “%(name)s”.",
+                url=sandbox_root(api_base_url),
+                name=demo_list.name,
+            ),
+            err=True,
+        )
+        return
     click.echo(
         gettext(
             "“%(name)s” is linked to the sandbox audience %(audience)s: export it from its "

@@ -15,11 +15,11 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from mcbridge_sandbox import SandboxControl, SandboxServer
 from sqlalchemy import text
 
 from mcbridge import create_app
 from mcbridge.extensions import db
-from mcbridge.sandbox import SandboxControl, SandboxServer
 from tests.helpers import TEST_REDIS_URL, RequestPerContextClient, empty_tables
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
