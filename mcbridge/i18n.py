@@ -6,8 +6,6 @@ then the language picked in the menu, then the browser, then English.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -15,8 +13,7 @@ from flask_login import current_user
 from mcbridge.config import LANGUAGES
 from mcbridge.extensions import babel
 from mcbridge.messages import render as render_messages
-
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+from mcbridge.resources import TRANSLATIONS
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch"}
 

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from mcbridge.extensions import db
 from mcbridge.mailchimp.keys import datacenter
 from mcbridge.messages import N_, Message, dumps
-from mcbridge.models import UNFINISHED_STATES, MailingList, SyncRun, User
+from mcbridge.models import UNFINISHED_STATES, MailingList, SyncRun
 from mcbridge.sync.engine import export
 from mcbridge.sync.result import SyncResult, now, record
 
@@ -219,11 +219,11 @@ def latest_unfinished(mailing_list_id: int) -> SyncRun | None:
     )
 
 
-def new_run(mailing_list: MailingList, trigger: str, user: User | None, dry_run: bool) -> SyncRun:
+def new_run(mailing_list: MailingList, trigger: str, user_id: int | None, dry_run: bool) -> SyncRun:
     run = SyncRun(
         mailing_list=mailing_list,
         trigger=trigger,
-        triggered_by=user,
+        triggered_by_id=user_id,
         dry_run=dry_run,
         state="queued",
         created_at=now(),
@@ -233,10 +233,10 @@ def new_run(mailing_list: MailingList, trigger: str, user: User | None, dry_run:
     return run
 
 
-def reserve(mailing_list: MailingList, trigger: str, user: User | None, dry_run: bool) -> SyncRun:
+def reserve(mailing_list: MailingList, trigger: str, user_id: int | None, dry_run: bool) -> SyncRun:
     """A new run holding the list's reservation, or AlreadyRunningError (and no new run)."""
     close_interrupted_runs(mailing_list.id)
-    run = new_run(mailing_list, trigger, user, dry_run)
+    run = new_run(mailing_list, trigger, user_id, dry_run)
     try:
         claim(mailing_list.id, str(run.id))
     except AlreadyRunningError:
@@ -255,14 +255,14 @@ def enqueue_sync(
     mailing_list: MailingList,
     *,
     trigger: str,
-    user: User | None = None,
+    user_id: int | None = None,
     dry_run: bool = False,
 ) -> SyncRun:
     """Queue an export (or preview) of the list; AlreadyRunningError if one is under way.
 
     An export asked for by hand also lifts the daily schedule's back-off.
     """
-    run = reserve(mailing_list, trigger, user, dry_run)
+    run = reserve(mailing_list, trigger, user_id, dry_run)
     if trigger == "manual" and not dry_run:
         mailing_list.failure_streak = 0
     job = state().queue.enqueue(

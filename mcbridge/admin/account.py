@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
+from mcbridge.auth import uses_own_accounts
 from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
@@ -140,7 +141,7 @@ class AccountView(BaseView):
     def sign_out(self) -> Response:
         """Revokes the session server-side: this cookie and any copy of it, and every other
         session and remember-me cookie of the account, stop working (see `User.get_id`)."""
-        if current_user.is_authenticated:
+        if uses_own_accounts() and current_user.is_authenticated:
             current_user.rotate_session_token()
             db.session.commit()
         logout_user()
@@ -152,7 +153,7 @@ class AccountView(BaseView):
         if code not in LANGUAGES:
             abort(404)
         session["locale"] = code
-        if current_user.is_authenticated:
+        if uses_own_accounts() and current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
         return redirect(safe_next(request.form.get("next")) or self.home())

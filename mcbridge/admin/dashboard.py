@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from mcbridge.admin.base import SignedInMixin
-from mcbridge.auth import current_scope
+from mcbridge.auth import current_scope, sign_in_redirect
 from mcbridge.extensions import db
 from mcbridge.models import Group, MailingList, Person, Role, role_is_active
 
@@ -25,9 +23,9 @@ class DashboardView(SignedInMixin, AdminIndexView):
 
     @expose("/")
     def index(self) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("mcbridge_account.sign_in", next=request.full_path))
         scope = current_scope()
+        if not scope.signed_in:
+            return sign_in_redirect()
         mailing_lists = db.session.scalars(
             select(MailingList).where(scope.mailing_lists()).order_by(MailingList.name)
         ).all()

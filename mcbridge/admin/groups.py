@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
@@ -92,7 +91,7 @@ class RoleTypeView(ScopedModelView):
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
-        return current_user.is_authenticated and current_user.is_admin
+        return current_scope().everything
 
     can_edit = can_create
     can_delete = can_create
