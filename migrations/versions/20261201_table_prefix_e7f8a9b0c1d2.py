@@ -215,7 +215,7 @@ def create_tables():
     sa.Column('consent_by_id', sa.Integer(), nullable=True),
     sa.Column('consent_at', sa.DateTime(), nullable=True),
     sa.Column('merge_field_map', sa.JSON(), nullable=True),
-    sa.Column('role_tags', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('role_tags', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('webhook_id', sa.String(length=40), nullable=True),
     sa.Column('webhook_secret_hash', sa.String(length=64), nullable=True),
     sa.Column('webhook_error', sa.Text(), nullable=True),
