@@ -146,7 +146,14 @@ def init_database(app: Flask, host_db: SQLAlchemy | None) -> Database:
         if bind_key not in sqlalchemy.engines:
             raise ValueError(f"MCBRIDGE_BIND_KEY {bind_key!r} names no entry of SQLALCHEMY_BINDS.")
         engine = sqlalchemy.engines[bind_key]
-    prepare_engine(engine, owned=host_db is None or bind_key is not None)
+    owned = host_db is None or bind_key is not None
+    prepare_engine(engine, owned=owned)
+    if not owned and engine.dialect.name == "sqlite":
+        app.logger.warning(
+            "mcbridge shares the host's SQLite engine and leaves its connection settings "
+            "alone: without PRAGMA foreign_keys=ON there, deleting a group or a list leaves "
+            "its rows behind. Switch it on, or give mcbridge a bind (MCBRIDGE_BIND_KEY)."
+        )
     return Database(sqlalchemy, bind_key)
 
 

@@ -12,7 +12,7 @@ from flask_admin import Admin, BaseView, expose
 from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import String, inspect, select, text
+from sqlalchemy import Engine, String, create_engine, inspect, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.wrappers import Response
 
@@ -20,7 +20,7 @@ from mcbridge import MCBridge
 from mcbridge.config import database_uri
 from mcbridge.extensions import db
 from mcbridge.models import Group
-from mcbridge.models.base import table_name
+from mcbridge.models.base import TABLE_PREFIX, table_name
 from tests import factories as make
 from tests.conftest import base_config
 from tests.helpers import RequestPerContextClient, empty_tables, sign_in
@@ -108,11 +108,13 @@ LOGIN_PAGE = """<form method="post">
 <input name="email"><input name="password" type="password"></form>"""
 
 
-def host_app(database_url: str, sandbox_server, migrations: Path | None = None) -> Flask:
+def host_app(
+    database_url: str, sandbox_server, migrations: Path | None = None, **settings: object
+) -> Flask:
     """A host with its own database, sign-in and admin (and Flask-Migrate if `migrations`),
     into which mcbridge is mounted as the README says."""
     host = Flask("host_app")
-    host.config.update(SQLALCHEMY_DATABASE_URI=database_uri(database_url))
+    host.config.update(SQLALCHEMY_DATABASE_URI=database_uri(database_url), **settings)
     host_db.init_app(host)
     if migrations is not None:
         Migrate(host, host_db, directory=str(migrations))
@@ -248,3 +250,50 @@ def test_a_host_with_flask_migrate_upgrades_both_branches_in_one_command(
         assert db.session.scalars(versions).all() == ["0a0b0c0d0e0f", "e7f8a9b0c1d2"]
         host_db.session.remove()
         db.engine.dispose()
+
+
+def foreign_keys_enforced(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(connection.exec_driver_sql("PRAGMA foreign_keys").scalar())
+
+
+def test_a_host_can_keep_mcbridge_in_a_database_of_its_own(tmp_path, sandbox_server):
+    own_file = tmp_path / "mcbridge.sqlite3"
+    host = host_app(
+        f"sqlite:///{tmp_path / 'host.sqlite3'}",
+        sandbox_server,
+        SQLALCHEMY_BINDS={"mcbridge": f"sqlite:///{own_file}"},
+        MCBRIDGE_BIND_KEY="mcbridge",
+    )
+    with host.app_context():
+        host_db.create_all(bind_key=[None])
+        assert host.test_cli_runner().invoke(args=["mcbridge", "db", "upgrade"]).exit_code == 0
+        make.group("Federation")
+        db.session.commit()
+
+        host_tables = set(inspect(host_db.engine).get_table_names())
+        own_tables = set(inspect(db.engine).get_table_names())
+        assert host_tables == {"users", "groups", "people"}
+        assert table_name("groups") in own_tables
+        assert "users" not in own_tables
+        assert db.session.scalars(select(Group.name)).all() == ["Federation"]
+        assert foreign_keys_enforced(db.engine)  # mcbridge's own engine is set up for it
+        assert not foreign_keys_enforced(host_db.engine)  # the host's is the host's
+        assert own_file.stat().st_mode & 0o777 == 0o600
+        host_db.session.remove()
+        for engine in host_db.engines.values():
+            engine.dispose()
+
+
+def test_mcbridge_leaves_the_processs_other_engines_alone(app):
+    other = create_engine("sqlite://")
+    assert not foreign_keys_enforced(other)
+    other.dispose()
+
+
+def test_a_table_prefix_set_too_late_is_refused(migrated_database, sandbox_server):
+    host = Flask("host_app")
+    settings = {**base_config(migrated_database, sandbox_server), "MCBRIDGE_TABLE_PREFIX": "x_"}
+    with pytest.raises(ValueError, match="MCBRIDGE_TABLE_PREFIX") as refused:
+        MCBridge().init_app(host, **settings)
+    assert TABLE_PREFIX in str(refused.value)
