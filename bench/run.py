@@ -35,7 +35,7 @@ from mcbridge.jobs import enqueue_sync
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.mailchimp.keys import subscriber_hash
-from mcbridge.models import AudienceMember, MailingList, SyncRun
+from mcbridge.models import AudienceMember, MailingList, Person, SyncRun
 
 BENCH_REDIS = "redis://127.0.0.1:6379/14"
 BENCH_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mcbridge_bench"
@@ -177,7 +177,10 @@ class Bench:
     def change_people(self, how_many: int) -> None:
         with self.app.app_context():
             db.session.execute(
-                text("UPDATE people SET last_name = last_name || 'x' WHERE id % :step = 0"),
+                text(
+                    f"UPDATE {Person.__tablename__} SET last_name = last_name || 'x' "
+                    "WHERE id % :step = 0"
+                ),
                 {"step": max(self.people // how_many, 1)},
             )
             db.session.commit()

@@ -51,7 +51,7 @@ from mcbridge.config import configure
 from mcbridge.extensions import Database, csrf, prepare_engine
 from mcbridge.i18n import init_i18n
 from mcbridge.jobs import QueueState, init_queue
-from mcbridge.models.base import TABLE_PREFIX, Base
+from mcbridge.models.base import TABLE_PREFIX, Base, table_name
 from mcbridge.resources import MIGRATIONS, STATIC, TEMPLATES
 from mcbridge.schema import schema_cli
 from mcbridge.security import init_security
@@ -162,8 +162,24 @@ def init_migrations(app: Flask, database: Database, *, own_database: bool) -> No
     standalone, `flask db` is mcbridge's own; otherwise `flask mcbridge db upgrade`."""
     if "migrate" in app.extensions:
         app.extensions["migrate"].migrate.configure(with_mcbridge_versions)
+        leave_out_of_host_autogenerate(app.extensions["migrate"].configure_args)
     elif own_database:
         Migrate(app, database.sqlalchemy, directory=str(MIGRATIONS), render_as_batch=True)
+
+
+def leave_out_of_host_autogenerate(configure_args: dict[str, Any]) -> None:
+    """The host's `flask db migrate` compares the host's models with the database, where
+    mcbridge's tables are no model of the host's: it must not write their removal. The
+    host's own `include_name` filter, if any, still decides about everything else."""
+    host_filter = configure_args.get("include_name")
+    ours = {*Base.metadata.tables, table_name("alembic_version")}
+
+    def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        if type_ == "table" and name in ours:
+            return False
+        return host_filter(name, type_, parent_names) if host_filter else True
+
+    configure_args["include_name"] = include_name
 
 
 def with_mcbridge_versions(config: Config) -> Config:

@@ -20,7 +20,7 @@ from mcbridge import MCBridge
 from mcbridge.config import database_uri
 from mcbridge.extensions import db
 from mcbridge.models import Group
-from mcbridge.models.base import TABLE_PREFIX, table_name
+from mcbridge.models.base import TABLE_PREFIX, Base, table_name
 from tests import factories as make
 from tests.conftest import base_config
 from tests.helpers import RequestPerContextClient, empty_tables, sign_in
@@ -248,6 +248,15 @@ def test_a_host_with_flask_migrate_upgrades_both_branches_in_one_command(
         assert {"users", table_name("users"), table_name("mailing_lists")} <= tables
         versions = text("SELECT version_num FROM alembic_version ORDER BY version_num")
         assert db.session.scalars(versions).all() == ["0a0b0c0d0e0f", "e7f8a9b0c1d2"]
+
+        result = runner.invoke(args=["db", "migrate", "--head", "host@head", "-m", "more"])
+
+        assert result.exit_code == 0, result.output
+        [written] = (migrations / "versions").glob("*_more.py")
+        revision = written.read_text()
+        assert "'groups'" in revision  # the host's own model, not in its database yet
+        for name in (*Base.metadata.tables, table_name("alembic_version")):
+            assert f"'{name}'" not in revision  # mcbridge's tables are no model of the host's
         host_db.session.remove()
         db.engine.dispose()
 
