@@ -170,9 +170,10 @@ def test_a_host_user_reaches_mcbridge_through_the_hosts_sign_in_with_their_scope
     host_db.session.commit()
     client = host.test_client()
 
-    stranger = client.get("/admin/mcbridge/mailing-lists/")
-    assert stranger.status_code == 302
-    assert stranger.headers["Location"].startswith("/login")
+    for page in ("/admin/mcbridge/mailing-lists/", "/admin/mcbridge/account/sign-in"):
+        stranger = client.get(page)
+        assert stranger.status_code == 302
+        assert stranger.headers["Location"].startswith("/login")
 
     sign_in(client, "lea@host.example", HOST_PASSWORD, page="/login")
     lists = client.get("/admin/mcbridge/mailing-lists/").get_data(as_text=True)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from mcbridge.auth import uses_own_accounts
+from mcbridge.auth import sign_in_redirect, uses_own_accounts
 from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
@@ -83,6 +83,8 @@ class AccountView(BaseView):
 
     @expose("/sign-in", methods=("GET", "POST"))
     def sign_in(self) -> Any:
+        if not uses_own_accounts():
+            return sign_in_redirect()  # the host signs its users in, not mcbridge
         form = SignInForm()
         if not form.validate_on_submit():
             return self.sign_in_page(form)
