@@ -24,10 +24,19 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 migrate = Migrate()
 
 
+def setting(name: str) -> str:
+    """A required setting from the environment; without it the app does not start, and says
+    which one is missing."""
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"Set {name} in the environment (see host_app/__init__.py).")
+    return value
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
-    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config["SECRET_KEY"] = setting("SECRET_KEY")
+    app.config["SQLALCHEMY_DATABASE_URI"] = setting("DATABASE_URL")
     db.init_app(app)
     # Before mcbridge, which adds its own migrations to the host's (`flask db upgrade heads`).
     migrate.init_app(app, db, directory=str(MIGRATIONS))

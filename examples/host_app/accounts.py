@@ -79,7 +79,10 @@ def sign_out() -> Response:
 @click.password_option(envvar="HOST_USER_PASSWORD")
 def create_user(email: str, admin: bool, password: str) -> None:
     """Add a user who signs in to the host (the password is asked, or HOST_USER_PASSWORD)."""
-    user = User(email=email.strip().lower(), is_admin=admin)
+    address = email.strip().lower()
+    if db.session.scalar(select(User).where(User.email == address)) is not None:
+        raise click.ClickException(gettext("%(email)s already has an account.", email=address))
+    user = User(email=address, is_admin=admin)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
