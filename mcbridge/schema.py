@@ -6,10 +6,14 @@ table (`<prefix>alembic_version`) next to whatever the host keeps in its databas
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from alembic import command
 from alembic.config import Config
+from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext
 
 from mcbridge.resources import MIGRATIONS
 
@@ -28,10 +32,21 @@ def upgrade(revision: str = "heads") -> None:
     command.upgrade(alembic_config(), revision)
 
 
+def refuse_under_host_migrations() -> None:
+    """A host with Flask-Migrate keeps mcbridge's version in its own version table: run
+    apart, mcbridge's environment would not find it and create the tables a second time."""
+    migrate = current_app.extensions.get("migrate")
+    if migrate is not None and Path(migrate.directory).resolve() != MIGRATIONS.resolve():
+        raise click.UsageError(
+            gettext("This app migrates with Flask-Migrate: run “flask db upgrade heads”.")
+        )
+
+
 @schema_cli.command("upgrade")
 @click.argument("revision", default="heads")
 def upgrade_command(revision: str) -> None:
     """Create or upgrade mcbridge's tables."""
+    refuse_under_host_migrations()
     upgrade(revision)
 
 

@@ -242,6 +242,10 @@ def test_a_host_with_flask_migrate_upgrades_both_branches_in_one_command(
         assert runner.invoke(args=["db", "init"]).exit_code == 0
         (migrations / "versions" / "0a0b0c0d0e0f_host.py").write_text(HOST_REVISION)
 
+        refused = runner.invoke(args=["mcbridge", "db", "upgrade"])
+        assert refused.exit_code != 0
+        assert "flask db upgrade heads" in refused.output
+
         result = runner.invoke(args=["db", "upgrade", "heads"])
 
         assert result.exit_code == 0, result.output
