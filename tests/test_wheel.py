@@ -197,6 +197,15 @@ def test_a_host_user_exports_a_list_to_the_sandbox_from_the_installed_wheels(dep
     user = Browser(deployment.url)
     signed_in = submit(user, "/sign-in", {"email": HOST_ADMIN[0], "password": HOST_ADMIN[1]})
     assert "Welcome, you are signed in." in signed_in
+    in_french = user.http.get(
+        f"{deployment.url}/admin/mcbridge/mailing-lists/",
+        headers={"Accept-Language": "fr"},
+        timeout=30,
+    )
+    assert "Listes de diffusion" in in_french.text
+    stylesheet = user.http.get(f"{deployment.url}/mcbridge-static/mcbridge.css", timeout=30)
+    assert stylesheet.ok
+    assert stylesheet.text == (ROOT / "static" / "mcbridge.css").read_text()
 
     key = deployment.sandbox_command("add-account").strip()
     audience = deployment.sandbox_command("add-audience", "--key", key, "--name", "Club news")
