@@ -27,9 +27,13 @@ A host application passes what it already has::
   /admin/mcbridge/…; without one, mcbridge creates its own admin.
 - Migrations: mcbridge's schema is the Alembic branch `mcbridge`. A host using
   Flask-Migrate (initialised before mcbridge) gets mcbridge's versions directory added to
-  its own, and runs `flask db upgrade heads`; a host without Flask-Migrate runs
-  `flask mcbridge db upgrade`, which keeps mcbridge's version in its own table,
-  `<prefix>alembic_version`.
+  its own, and runs `flask db upgrade heads` (both branches) or `flask db upgrade
+  mcbridge@head`; its `flask db migrate` leaves mcbridge's tables out (with two heads it
+  needs `--head <its branch>@head`). A host without Flask-Migrate runs `flask mcbridge db
+  upgrade`, which keeps mcbridge's version in its own table, `<prefix>alembic_version`.
+- SQLite: on mcbridge's own engine (its instance or its bind) mcbridge switches foreign
+  keys, WAL and a busy timeout on and creates the file 0600; a host's engine it shares
+  keeps the host's settings, and mcbridge needs foreign keys on there.
 """
 
 from __future__ import annotations
