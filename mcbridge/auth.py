@@ -101,12 +101,11 @@ class Scope:
 
     def led_group_ids(self) -> Select:
         """Groups where the user's person holds an active role of a managing type."""
-        person_id = self.person_id
         return (
             select(Role.group_id)
             .join(RoleType, RoleType.id == Role.role_type_id)
             .where(
-                Role.person_id == person_id,
+                Role.person_id == self.person_id,
                 RoleType.manages.is_(true()),
                 role_is_active(self.today),
             )
