@@ -4,9 +4,10 @@ checkout on its path), and the example host application mounts mcbridge on Postg
 host user signs in through the host, links a list to the sandbox and exports it; a real RQ
 worker (burst mode) sends the list's contacts to the sandbox.
 
-Slow: about 5 minutes on 2 shared cores with pip's cache warm: building the two wheels
-(sdist, then wheel, each in its own build environment) about 100 s, the virtualenv, its
-installation, the migrations and the processes' start about 150 s, the journey about 40 s.
+Slow: 2½ to 5 minutes on 2 shared cores with pip's cache warm (quiet machine, busy one):
+building the two wheels (sdist, then wheel, each in its own build environment) 35 to 100 s;
+the virtualenv, its installation, the migrations and the processes' start 90 to 150 s; the
+journey 25 to 40 s.
 """
 
 from __future__ import annotations
