@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mcbridge_sandbox import SandboxData
+
 from mcbridge.extensions import db
 from mcbridge.models import MailingList
 from mcbridge.recipients import recipients_of
-from mcbridge.sandbox.control_api import create_audience
-from mcbridge.sandbox.runtime import SandboxRuntime
 
 STATES = ("empty", "exported")
 UNSUBSCRIBED_EVERY = 50
@@ -26,14 +26,11 @@ SIGNED_UP_EVERY = 20
 
 def prefill(data: str, key: str, name: str, state: str, mailing_list: MailingList) -> str:
     """A new audience of the account in the sandbox's data file; returns its id."""
-    runtime = SandboxRuntime(data)
-    try:
-        audience = create_audience(runtime, key, name)
+    with SandboxData(data) as sandbox:
+        audience_id = sandbox.add_audience(key, name)
         if state == "exported":
-            runtime.store.bulk_load_members(audience.id, exported_members(mailing_list))
-    finally:
-        runtime.store.close()
-    return audience.id
+            sandbox.bulk_load_members(audience_id, exported_members(mailing_list))
+    return audience_id
 
 
 def exported_members(mailing_list: MailingList) -> Iterator[dict[str, Any]]:

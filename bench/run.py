@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mcbridge_sandbox import SandboxControl
 from sqlalchemy import func, select, text
 
 from bench.audience import STATES, prefill
@@ -34,8 +35,7 @@ from mcbridge.jobs import enqueue_sync
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.mailchimp.keys import subscriber_hash
-from mcbridge.models import AudienceMember, MailingList, SyncRun
-from mcbridge.sandbox import SandboxControl
+from mcbridge.models import AudienceMember, MailingList, Person, SyncRun
 
 BENCH_REDIS = "redis://127.0.0.1:6379/14"
 BENCH_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mcbridge_bench"
@@ -124,7 +124,7 @@ class Bench:
 
     def start_sandbox(self) -> None:
         data = str(self.workdir / "sandbox.sqlite3")
-        command = [sys.executable, "-m", "mcbridge.sandbox", "--port", str(self.port)]
+        command = [sys.executable, "-m", "mcbridge_sandbox", "--port", str(self.port)]
         self.sandbox_process = subprocess.Popen(
             [*command, "--data", data],
             cwd=ROOT,
@@ -177,7 +177,10 @@ class Bench:
     def change_people(self, how_many: int) -> None:
         with self.app.app_context():
             db.session.execute(
-                text("UPDATE people SET last_name = last_name || 'x' WHERE id % :step = 0"),
+                text(
+                    f"UPDATE {Person.__tablename__} SET last_name = last_name || 'x' "
+                    "WHERE id % :step = 0"
+                ),
                 {"step": max(self.people // how_many, 1)},
             )
             db.session.commit()

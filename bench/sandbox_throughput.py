@@ -1,13 +1,13 @@
 """How much the Mailchimp sandbox absorbs on this machine.
 
-Runs the sandbox in its own process (as `python -m mcbridge.sandbox`), so that the client
+Runs the sandbox in its own process (as `python -m mcbridge_sandbox`), so that the client
 here does not share its interpreter, and prints a table:
 
 - member upserts per second through batch subscribe (POST /lists/{id}, 500 members a
   call, 10 connections at once, the documented Mailchimp maximum);
 - member upserts per second through /batches (PUT operations, timed from the first
   submission until the last batch is finished);
-- the time to pre-fill a 1,000,000-member audience with `Store.bulk_load_members`, and
+- the time to pre-fill a 1,000,000-member audience with `SandboxData.bulk_load_members`, and
   the time of a page read at offset 999,000 of it.
 
 Usage, from the repository root:
@@ -29,11 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import requests
+from mcbridge_sandbox import SandboxControl, SandboxData, data_centre, subscriber_hash
 
 from bench.processes import ROOT, free_port
-from mcbridge.sandbox import SandboxControl
-from mcbridge.sandbox.keys import data_centre, subscriber_hash
-from mcbridge.sandbox.store import Store
 
 CALL_SIZE = 500
 CONNECTIONS = 10
@@ -50,7 +48,7 @@ def address(n: int) -> str:
 def sandbox_process(data: str) -> Iterator[str]:
     """A sandbox server in a child process; yields its URL once it answers."""
     port = free_port()
-    command = [sys.executable, "-m", "mcbridge.sandbox", "--port", str(port), "--data", data]
+    command = [sys.executable, "-m", "mcbridge_sandbox", "--port", str(port), "--data", data]
     child = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -170,16 +168,14 @@ def timed_rate(count: int, work: Callable[[], None]) -> float:
 
 def prefill(data: str, size: int) -> tuple[str, str, float]:
     """A 1M audience written straight into the data file, before the server opens it."""
-    store = Store(data)
-    key = "0123456789abcdef0123456789abcdef-us1"
-    account = store.accounts.by_key(key) or store.accounts.create(key, "2026-01-01T00:00:00+00:00")
-    audience = store.audiences.create(account.id, "Deep", "2026-01-01T00:00:00+00:00")
-    rows = ({"email_address": address(n), "merge_fields": {"FNAME": "A"}} for n in range(size))
-    started = time.perf_counter()
-    store.bulk_load_members(audience.id, rows)
-    elapsed = time.perf_counter() - started
-    store.close()
-    return key, audience.id, elapsed
+    with SandboxData(data) as sandbox:
+        key = sandbox.add_account()
+        audience_id = sandbox.add_audience(key, "Deep")
+        rows = ({"email_address": address(n), "merge_fields": {"FNAME": "A"}} for n in range(size))
+        started = time.perf_counter()
+        sandbox.bulk_load_members(audience_id, rows)
+        elapsed = time.perf_counter() - started
+    return key, audience_id, elapsed
 
 
 def deep_page_ms(

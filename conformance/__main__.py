@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import requests
+from mcbridge_sandbox import SandboxControl, SandboxServer
 
 from conformance.live import Row, run_probes
 from conformance.side import ProbeError, Side
 from mcbridge.mailchimp.keys import datacenter, is_well_formed, masked
-from mcbridge.sandbox import SandboxControl, SandboxServer
 
 LIVE_BASE_URL = "https://{dc}.api.mailchimp.com/3.0/"
 DEFAULT_DOMAIN = "mcbridge-probe.org"

@@ -4,14 +4,19 @@ An admin sees everything. Anyone else sees the groups where their person holds a
 role of a managing role type, every group below those, the people holding roles there and
 those groups' mailing lists. The scope is SQL (a subquery), never a Python list of ids, so
 it stays one query however large the subtree, and every view filters through it.
+
+Who is signed in comes from an `Identity`. Without a host identity mcbridge uses its own
+accounts (`OwnAccounts`: the `User` model and its sign-in page); a host application with
+its own users passes an object with the three methods of `Identity` to `MCBridge`.
 """
 
 from __future__ import annotations
 
 import hmac
 from datetime import date
+from typing import Protocol
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
 from werkzeug.wrappers import Response
@@ -22,22 +27,86 @@ from mcbridge.models import Group, MailingList, Person, Role, RoleType, User, ro
 from mcbridge.models import subtree_ids as subtree_ids_of
 
 
+class Identity(Protocol):
+    """What mcbridge asks about the user of the current request.
+
+    A host implements it over its own users (typically reading Flask-Login's
+    `current_user`); mcbridge never sees the host's user model itself.
+    """
+
+    def is_signed_in(self) -> bool:
+        """Someone is signed in (mcbridge's views are closed to strangers)."""
+        ...
+
+    def is_admin(self) -> bool:
+        """The signed-in user administers mcbridge: sees and changes everything."""
+        ...
+
+    def person_id(self) -> int | None:
+        """The id of the signed-in user's row in mcbridge's people table, if any: a
+        user leads the groups where that person holds a role of a managing type."""
+        ...
+
+
+class OwnAccounts:
+    """mcbridge's own accounts (`User`), signed in through mcbridge's sign-in page."""
+
+    def is_signed_in(self) -> bool:
+        return bool(current_user and current_user.is_authenticated)
+
+    def is_admin(self) -> bool:
+        return self.is_signed_in() and bool(current_user.is_admin)
+
+    def person_id(self) -> int | None:
+        return current_user.person_id if self.is_signed_in() else None
+
+
+def current_identity() -> Identity:
+    return current_app.extensions["mcbridge"].identity
+
+
+def uses_own_accounts() -> bool:
+    """mcbridge signs users in itself (no host identity)."""
+    return isinstance(current_identity(), OwnAccounts)
+
+
+def current_account_id() -> int | None:
+    """The signed-in mcbridge account, to record who consented or started an export; a
+    host's user has no account in mcbridge's users table, so nothing is recorded."""
+    return current_user.id if uses_own_accounts() and current_user.is_authenticated else None
+
+
+def sign_in_redirect() -> Response:
+    """Where a stranger goes: mcbridge's sign-in page, or the host's (its login manager's
+    own handling of an unauthorised request)."""
+    if uses_own_accounts():
+        return redirect(url_for("mcbridge_account.sign_in", next=request.full_path))
+    return current_app.login_manager.unauthorized()
+
+
 class Scope:
     """What one user may reach; `everything` for admins."""
 
-    def __init__(self, user: User | None, today: date | None = None) -> None:
-        self.user = user
-        self.everything = bool(user and user.is_admin)
+    def __init__(
+        self,
+        person_id: int | None,
+        *,
+        signed_in: bool,
+        admin: bool = False,
+        today: date | None = None,
+    ) -> None:
+        self.person_id = person_id
+        self.signed_in = signed_in
+        self.everything = signed_in and admin
         self.today = today or clock.today()
 
     def led_group_ids(self) -> Select:
         """Groups where the user's person holds an active role of a managing type."""
-        person_id = self.user.person_id if self.user else None
         return (
             select(Role.group_id)
             .join(RoleType, RoleType.id == Role.role_type_id)
             .where(
-                Role.person_id == person_id,
+                Role.person_id == self.person_id,
                 RoleType.manages.is_(true()),
                 role_is_active(self.today),
             )
@@ -80,7 +149,7 @@ class Scope:
     def _within(self, column: ColumnElement[int]) -> ColumnElement[bool]:
         if self.everything:
             return true()
-        if self.user is None:
+        if not self.signed_in:
             return false()
         return column.in_(self.group_ids())
 
@@ -92,8 +161,13 @@ class Scope:
 def current_scope() -> Scope:
     """The signed-in user's scope, computed once per request."""
     if "mcbridge_scope" not in g:
-        user = current_user if current_user.is_authenticated else None
-        g.mcbridge_scope = Scope(user)
+        identity = current_identity()
+        signed_in = identity.is_signed_in()
+        g.mcbridge_scope = Scope(
+            identity.person_id() if signed_in else None,
+            signed_in=signed_in,
+            admin=signed_in and identity.is_admin(),
+        )
     return g.mcbridge_scope
 
 
@@ -122,12 +196,22 @@ def keep_own_session(response: Response) -> Response:
     return response
 
 
-def init_login(app: Flask) -> None:
-    """Use mcbridge's sign-in unless the host app brought its own login manager."""
+def init_login(app: Flask, identity: Identity | None) -> Identity:
+    """The identity mcbridge asks: the host's, or mcbridge's own accounts and sign-in.
+
+    A host with its own Flask-Login manager but no identity cannot tell mcbridge who
+    administers it: refused at start-up rather than guessed from the host's user model.
+    """
+    if identity is not None:
+        return identity
     if hasattr(app, "login_manager"):
-        return
+        raise ValueError(
+            "The host app has its own Flask-Login manager: pass MCBridge(identity=...) "
+            "to say who is signed in, who administers mcbridge and which person they are."
+        )
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     app.after_request(keep_own_session)
     login_manager.login_view = "mcbridge_account.sign_in"
     login_manager.session_protection = "strong"
+    return OwnAccounts()

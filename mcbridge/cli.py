@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from mcbridge.accounts import save_user
 from mcbridge.csv_export import COMMAS, csv_lines, recipient_rows
-from mcbridge.demo import link_to_sandbox, seed_demo
+from mcbridge.demo import SandboxUnavailableError, link_to_sandbox, sandbox_root, seed_demo
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.encryption import add_instance_key
 from mcbridge.extensions import db
@@ -30,13 +30,24 @@ from mcbridge.messages import render
 from mcbridge.models import COUNTERS, MailchimpConnection, MailingList, SyncRun, User
 from mcbridge.recipients import recipients_of
 from mcbridge.rules import describe_rule
-from mcbridge.sandbox.cli import default_data_path, sandbox
 from mcbridge.schedule import create_scheduler
 
 DEMO_SEED = 2026
 
 mcbridge_cli = AppGroup("mcbridge", help="Manage mcbridge: accounts, demo data, imports.")
-mcbridge_cli.add_command(sandbox)
+
+
+def add_sandbox_commands(group: AppGroup) -> None:
+    """`flask mcbridge sandbox` when the Mailchimp sandbox (the optional mcbridge[sandbox])
+    is installed; mcbridge itself runs without it."""
+    try:
+        from mcbridge_sandbox.cli import sandbox
+    except ModuleNotFoundError:
+        return
+    group.add_command(sandbox)
+
+
+add_sandbox_commands(mcbridge_cli)
 
 
 @mcbridge_cli.command("create-admin")
@@ -255,7 +266,8 @@ def bootstrap(admin_email: str) -> None:
 
 
 def link_demo_list(admin: User) -> None:
-    """With the sandbox configured and no list linked yet, link the demo's first list."""
+    """With the sandbox configured and no list linked yet, link the demo's first list; a
+    sandbox not running is said, and the rest of the bootstrap stands."""
     if not current_app.config["MAILCHIMP_API_BASE_URL"]:
         return
     if db.session.scalar(
@@ -265,7 +277,20 @@ def link_demo_list(admin: User) -> None:
     demo_list = db.session.scalar(select(MailingList).order_by(MailingList.id).limit(1))
     if demo_list is None:
         return
-    audience = link_to_sandbox(demo_list, default_data_path(), admin)
+    api_base_url = current_app.config["MAILCHIMP_API_BASE_URL"]
+    try:
+        audience = link_to_sandbox(demo_list, api_base_url, admin)
+    except SandboxUnavailableError:
+        click.echo(
+            gettext(
+                "No Mailchimp sandbox answers at %(url)s: start it (python -m mcbridge_sandbox), "
+                "then run bootstrap again to link “%(name)s”.",
+                url=sandbox_root(api_base_url),
+                name=demo_list.name,
+            ),
+            err=True,
+        )
+        return
     db.session.commit()
     click.echo(
         gettext(

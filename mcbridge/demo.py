@@ -1,6 +1,8 @@
 """A realistic demo organisation, so a newcomer sees mcbridge at work on the first run.
 
 Deterministic (seeded random) so that screenshots, docs and tests describe the same data.
+Its audience comes from the local Mailchimp sandbox (the optional `mcbridge[sandbox]`),
+asked over HTTP like any client would: nothing here needs the sandbox installed.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -26,9 +31,6 @@ from mcbridge.models import (
     Subscription,
     User,
 )
-from mcbridge.sandbox.control_api import create_audience
-from mcbridge.sandbox.keys import new_api_key
-from mcbridge.sandbox.runtime import SandboxRuntime
 
 FIRST_NAMES = (
     "Anna", "Lea", "Sophie", "Marie", "Camille", "Julia", "Laura", "Chiara", "Noemi", "Elena",
@@ -49,6 +51,11 @@ REGIONS = {
 }
 FEDERATION = "Swiss Rowing Federation"
 PEOPLE_PER_CLUB = 27
+SANDBOX_TIMEOUT_SECONDS = 10
+
+
+class SandboxUnavailableError(RuntimeError):
+    """The API base URL does not lead to a running Mailchimp sandbox."""
 
 
 @dataclass
@@ -209,23 +216,40 @@ class DemoBuilder:
         self.session.add_all([leaders, club_news])
 
 
-def link_to_sandbox(mailing_list: MailingList, sandbox_data: str, admin: User) -> str:
-    """Give the demo list an audience in the local Mailchimp sandbox (its data file), so a
-    newcomer's first export lands somewhere visible. Returns the audience id; the caller
-    commits."""
-    runtime = SandboxRuntime(sandbox_data)
-    key = new_api_key("us1")
-    try:
-        audience = create_audience(runtime, key, f"{mailing_list.name} (demo)")
-    finally:
-        runtime.store.close()
+def link_to_sandbox(mailing_list: MailingList, api_base_url: str, admin: User) -> str:
+    """Give the demo list an audience in the local Mailchimp sandbox serving
+    `api_base_url`, so a newcomer's first export lands somewhere visible. Returns the
+    audience id (the caller commits); SandboxUnavailableError when no sandbox answers there."""
+    sandbox = sandbox_root(api_base_url)
+    key = str(ask_sandbox(sandbox, "accounts", {"dc": "us1"})["api_key"])
+    name = f"{mailing_list.name} (demo)"
+    audience_id = str(ask_sandbox(sandbox, "audiences", {"api_key": key, "name": name})["id"])
     root = [*mailing_list.group.ancestors(), mailing_list.group][0]
-    info = AudienceInfo(audience.id, audience.name, 0)
+    info = AudienceInfo(audience_id, name, 0)
     connection = add_connection("Mailchimp sandbox (demo)", key, [root], [info])
     link(mailing_list, connection.audiences[0])
     mailing_list.consent_by_id = admin.id
     mailing_list.consent_at = now()
-    return audience.id
+    return audience_id
+
+
+def sandbox_root(api_base_url: str) -> str:
+    """The sandbox serves its API under /{dc}/3.0/ and its control endpoints under
+    /_sandbox/ of the same host."""
+    parts = urlsplit(api_base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def ask_sandbox(sandbox: str, what: str, body: dict[str, str]) -> dict[str, Any]:
+    """POST to one of the sandbox's /_sandbox/ endpoints: the real Mailchimp has none, so
+    an answer proves the URL is the sandbox's."""
+    url = f"{sandbox}/_sandbox/{what}"
+    try:
+        response = requests.post(url, json=body, timeout=SANDBOX_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        return dict(response.json())
+    except (requests.RequestException, ValueError) as error:
+        raise SandboxUnavailableError(f"{url}: {error}") from error
 
 
 def organisation_exists(session: Session) -> bool:

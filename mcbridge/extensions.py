@@ -1,51 +1,92 @@
-"""Bare extension instances, bound to an app in `MCBridge.init_app`.
+"""Extension instances, and `db`: the database mcbridge uses in the current app.
 
-They live at module level (not on the plugin) so that models and views can import them
-without importing the app factory, which keeps import order free of cycles.
+mcbridge may work in a database it does not own. A host application hands over its own
+Flask-SQLAlchemy instance, whose session then carries mcbridge's models too (on the
+default engine, or on the engine of the bind key MCBRIDGE_BIND_KEY); a host without one
+gets an instance of mcbridge's own. `db` names whichever the current app's mcbridge uses,
+so call sites keep saying `db.session` and `db.engine`.
+
+Nothing here has an effect at import: connection settings, file modes and the after-fork
+reset are given to mcbridge's engines by `prepare_engine`, called from `MCBridge.init_app`.
 """
+
+from __future__ import annotations
 
 import contextlib
 import os
 import sqlite3
 import weakref
-from collections.abc import Iterable
 from typing import Any
 
+from flask import current_app
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import scoped_session
 
+from mcbridge.models.base import Base
 
-class Base(DeclarativeBase):
-    """Declarative base with named constraints.
-
-    Alembic needs stable constraint names to alter tables on SQLite (batch mode) and to
-    drop constraints on PostgreSQL; unnamed constraints get random names per database.
-    """
-
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
-
-
-db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 
 
-@event.listens_for(Engine, "connect")
+class Database:
+    """The database of one app's mcbridge: a Flask-SQLAlchemy instance, and the bind key
+    under which mcbridge's tables live in it (None: its default engine)."""
+
+    metadata: MetaData = Base.metadata
+
+    def __init__(self, sqlalchemy: SQLAlchemy, bind_key: str | None = None) -> None:
+        self.sqlalchemy = sqlalchemy
+        self.bind_key = bind_key
+
+    @property
+    def session(self) -> scoped_session:
+        """The instance's session: Flask-SQLAlchemy routes each model to its engine by the
+        bind key in its metadata, so mcbridge's rows and a host's share one session."""
+        return self.sqlalchemy.session
+
+    @property
+    def engine(self) -> Engine:
+        return self.sqlalchemy.engines[self.bind_key]
+
+
+class CurrentDatabase:
+    """The current app's `Database`, looked up on each use. Flask-Admin views hold it
+    from registration on and ask for `.session` only while answering a request."""
+
+    metadata: MetaData = Base.metadata
+
+    @property
+    def session(self) -> scoped_session:
+        return current_database().session
+
+    @property
+    def engine(self) -> Engine:
+        return current_database().engine
+
+
+def current_database() -> Database:
+    return current_app.extensions["mcbridge"].database
+
+
+db = CurrentDatabase()
+
+
+def prepare_engine(engine: Engine, *, owned: bool) -> None:
+    """Make an engine mcbridge uses safe for its worker processes; if mcbridge owns it (its
+    own instance, or the host's bind for mcbridge), also set SQLite up as mcbridge needs.
+    A host's default engine keeps the host's own connection settings."""
+    _register_fork_hook()
+    _FORK_SAFE.add(engine)
+    if owned and not event.contains(engine, "connect", _sqlite_pragmas):
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "do_connect", _private_sqlite_file)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """SQLite enforces foreign keys (cascades) only when asked, per connection; WAL and a busy
     timeout let the web app and the workers use one database file at the same time."""
@@ -58,7 +99,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@event.listens_for(Engine, "do_connect")
 def _private_sqlite_file(dialect: Any, _record: Any, arguments: list[Any], _params: Any) -> None:
     """A new SQLite database is created readable by its owner alone (0600): it holds names,
     addresses and password hashes. SQLite gives its WAL and shared-memory files its mode."""
@@ -69,19 +109,20 @@ def _private_sqlite_file(dialect: Any, _record: Any, arguments: list[Any], _para
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+# RQ runs each job in a forked work horse. A pooled connection used by both processes mixes
+# their answers on one socket (the parent then reads the child's "in transaction"), so a
+# child starts with empty pools and leaves the inherited sockets to the parent.
 _FORK_SAFE: weakref.WeakSet[Engine] = weakref.WeakSet()
+_FORK_HOOK: list[bool] = []
 
 
-def start_fresh_after_fork(engines: Iterable[Engine]) -> None:
-    """RQ runs each job in a forked work horse. A pooled connection used by both processes
-    mixes their answers on one socket (the parent then reads the child's "in transaction"),
-    so a child starts with empty pools and leaves the inherited sockets to the parent."""
-    _FORK_SAFE.update(engines)
+def _register_fork_hook() -> None:
+    """Once per process: fork hooks cannot be removed, so a second would run twice."""
+    if not _FORK_HOOK:
+        os.register_at_fork(after_in_child=_empty_inherited_pools)
+        _FORK_HOOK.append(True)
 
 
 def _empty_inherited_pools() -> None:
     for engine in list(_FORK_SAFE):
         engine.dispose(close=False)
-
-
-os.register_at_fork(after_in_child=_empty_inherited_pools)

@@ -7,7 +7,6 @@ then the language picked in the menu, then the browser, then English.
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from babel import Locale
@@ -20,8 +19,7 @@ from flask_login import current_user
 from mcbridge.config import LANGUAGES
 from mcbridge.extensions import babel
 from mcbridge.messages import render as render_messages
-
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+from mcbridge.resources import TRANSLATIONS
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch"}
 

@@ -23,12 +23,13 @@ from limits import RateLimitItem, parse_many
 from werkzeug.wrappers import Response
 
 from mcbridge.emails import normalize_email
+from mcbridge.resources import TEMPLATES
 
 HSTS_SECONDS = 365 * 24 * 3600
 # The standalone admin's layout: it loads the script that stands in for Flask-Admin's inline
 # event handlers, which the policy below refuses to run.
 MCBRIDGE_LAYOUT = "mcbridge/admin/base.html"
-CSP_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "csp"
+CSP_TEMPLATES = TEMPLATES / "csp"
 
 
 class SignInThrottle:

@@ -8,6 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 ${imports if imports else ""}
+from mcbridge.models.base import TABLE_PREFIX as P  # every name: f'{P}groups' (see README)
 
 # revision identifiers, used by Alembic.
 revision = ${repr(up_revision)}

@@ -8,18 +8,21 @@ the migrations; each test then starts from empty tables.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
-from sqlalchemy import text
+from mcbridge_sandbox import SandboxControl, SandboxServer
+from sqlalchemy import create_engine, make_url, text
 
 from mcbridge import create_app
+from mcbridge.config import database_uri
 from mcbridge.extensions import db
-from mcbridge.sandbox import SandboxControl, SandboxServer
 from tests.helpers import TEST_REDIS_URL, RequestPerContextClient, empty_tables
 from tests.mail_catcher import MailCatcher
 
@@ -60,6 +63,24 @@ def migrated_database(database_url: str, sandbox_server: SandboxServer) -> str:
         upgrade()
         db.engine.dispose()
     return database_url
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the suite's kind, apart from the session's: a file on SQLite, a
+    schema of its own on PostgreSQL (dropped afterwards)."""
+    if not (TEST_DATABASE_URL or "").startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    schema = f"fresh_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(database_uri(TEST_DATABASE_URL or ""))
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(database_uri(TEST_DATABASE_URL or ""))
+    yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
 
 
 def base_config(database_url: str, sandbox_server: SandboxServer) -> dict[str, object]:

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mcbridge_sandbox import SandboxControl, SandboxServer
+
 from conformance.live import PROBES, UNFINISHED
-from mcbridge.sandbox import SandboxControl, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "conformance-probe.org"

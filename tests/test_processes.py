@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from mcbridge_sandbox import SandboxControl
 
-from mcbridge.sandbox import SandboxControl
 from tests.helpers import TEST_REDIS_URL, TOKEN, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

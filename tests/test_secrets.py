@@ -12,7 +12,7 @@ from sqlalchemy import text
 from mcbridge.extensions import db
 from mcbridge.jobs import enqueue_sync
 from mcbridge.jobs import state as queue_state
-from mcbridge.models import MailingList, SyncRun
+from mcbridge.models import ConnectionAudience, MailchimpConnection, MailingList, SyncRun
 from tests import factories as make
 from tests.helpers import link_on_page, sign_in, worker_processes
 
@@ -64,8 +64,8 @@ def test_the_key_is_stored_encrypted_and_read_back(linked, app):
     key, list_id = linked
     stored = db.session.execute(
         text(
-            "SELECT api_key FROM mailchimp_connections WHERE id = "
-            "(SELECT connection_id FROM mailing_lists WHERE id = :id)"
+            f"SELECT api_key FROM {MailchimpConnection.__tablename__} WHERE id = "
+            f"(SELECT connection_id FROM {MailingList.__tablename__} WHERE id = :id)"
         ),
         {"id": list_id},
     ).scalar_one()
@@ -113,7 +113,8 @@ def test_the_key_appears_in_no_page_log_job_redis_key_or_database_file(
         db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
         assert key.encode() not in database_bytes(database_url)
     else:
-        for table in ("mailing_lists", "mailchimp_connections", "mailchimp_audiences"):
+        for model in (MailingList, MailchimpConnection, ConnectionAudience):
+            table = model.__tablename__
             rows = db.session.execute(text(f"SELECT * FROM {table}")).all()
             assert key not in repr(rows), table
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_migrate import upgrade
 from sqlalchemy import text
 
 from mcbridge import create_app
 from mcbridge.extensions import db
 from tests.conftest import base_config
+from tests.test_migrations import upgrade_unprefixed
 
 BEFORE = "3f1c2a9b7d44"
 SESSION_TOKENS = "a1b2c3d4e5f6"
@@ -16,7 +16,7 @@ SESSION_TOKENS = "a1b2c3d4e5f6"
 def test_each_existing_account_gets_its_own_session_token(tmp_path, sandbox_server):
     app = create_app(base_config(f"sqlite:///{tmp_path / 'before.sqlite3'}", sandbox_server))
     with app.app_context():
-        upgrade(revision=BEFORE)
+        upgrade_unprefixed(BEFORE)
         for email in ("ada@club-mail.ch", "ben@club-mail.ch"):
             db.session.execute(
                 text(
@@ -27,7 +27,7 @@ def test_each_existing_account_gets_its_own_session_token(tmp_path, sandbox_serv
             )
         db.session.commit()
 
-        upgrade(revision=SESSION_TOKENS)
+        upgrade_unprefixed(SESSION_TOKENS)
 
         tokens = db.session.scalars(text("SELECT session_token FROM users")).all()
         db.engine.dispose()

@@ -19,7 +19,7 @@ from mcbridge.admin.people import PersonView
 from mcbridge.admin.roles import RoleView
 from mcbridge.admin.subscribers import SubscribersView, register_export
 from mcbridge.admin.users import UserView
-from mcbridge.extensions import db
+from mcbridge.extensions import Database
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
 
 
@@ -33,10 +33,14 @@ def create_admin(app: Flask) -> Admin:
     )
 
 
-def register_views(admin: Admin, url_prefix: str = "") -> None:
+def register_views(
+    admin: Admin, database: Database, url_prefix: str = "", *, own_accounts: bool = True
+) -> None:
     """Add mcbridge's views; inside a host's admin they gather under one menu category.
 
     Endpoints carry an `mcbridge_` prefix so they never clash with a host's own views.
+    mcbridge's accounts are managed here only when it signs users in itself. The model
+    views work in `database`, the one mcbridge was given in this app.
     """
     hosted = not isinstance(admin.index_view, DashboardView)
     category = "mcbridge" if hosted else None
@@ -55,14 +59,14 @@ def register_views(admin: Admin, url_prefix: str = "") -> None:
         (RoleView, Role, lazy_gettext("Roles"), "roles"),
         (MailingListView, MailingList, lazy_gettext("Mailing lists"), "mailing-lists"),
         (RoleTypeView, RoleType, lazy_gettext("Role types"), "role-types"),
-        (UserView, User, lazy_gettext("Users"), "users"),
+        *([(UserView, User, lazy_gettext("Users"), "users")] if own_accounts else []),
         *CONNECTION_MODELS,
     )
     for view_class, model, name, slug in models:
         admin.add_view(
             view_class(
                 model,
-                db,
+                database.sqlalchemy,
                 name=name,
                 category=category,
                 endpoint=f"mcbridge_{slug.replace('-', '_')}",

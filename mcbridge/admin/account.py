@@ -21,6 +21,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from mcbridge.admin.users import MINIMUM_PASSWORD_LENGTH
+from mcbridge.auth import sign_in_redirect, uses_own_accounts
 from mcbridge.clock import now
 from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
@@ -113,6 +114,8 @@ class AccountView(BaseView):
 
     @expose("/sign-in", methods=("GET", "POST"))
     def sign_in(self) -> Any:
+        if not uses_own_accounts():
+            return sign_in_redirect()  # the host signs its users in, not mcbridge
         form = SignInForm()
         if not form.is_submitted():
             form.email.data = request.args.get("email", "")
@@ -187,7 +190,7 @@ class AccountView(BaseView):
     def sign_out(self) -> Response:
         """Revokes the session server-side: this cookie and any copy of it, and every other
         session and remember-me cookie of the account, stop working (see `User.get_id`)."""
-        if current_user.is_authenticated:
+        if uses_own_accounts() and current_user.is_authenticated:
             current_user.rotate_session_token()
             db.session.commit()
         logout_user()
@@ -199,7 +202,7 @@ class AccountView(BaseView):
         if code not in LANGUAGES:
             abort(404)
         session["locale"] = code
-        if current_user.is_authenticated:
+        if uses_own_accounts() and current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
         return redirect(safe_next(request.form.get("next")) or self.home())

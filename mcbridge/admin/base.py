@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, has_request_context, request
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext, lazy_gettext, ngettext
-from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
 from mcbridge.admin.dates import LocaleModelConverter
-from mcbridge.auth import Scope, current_scope
+from mcbridge.auth import Scope, current_scope, sign_in_redirect
 from mcbridge.extensions import db
 from mcbridge.i18n import ADMIN_TYPE_FORMATTERS
 from mcbridge.models import Group, Person, RoleType, subtree_ids
@@ -47,19 +47,20 @@ class SignedInMixin:
     admin_only = False
 
     def is_accessible(self) -> bool:
-        if not current_user.is_authenticated:
+        scope = current_scope()
+        if not scope.signed_in:
             return False
-        return current_user.is_admin or not self.admin_only
+        return scope.everything or not self.admin_only
 
     def inaccessible_callback(self, _name: str, **_kwargs: Any) -> Response:
-        if current_user.is_authenticated:
+        if current_scope().signed_in:
             abort(403)
-        return redirect(url_for("mcbridge_account.sign_in", next=request.full_path))
+        return sign_in_redirect()
 
     def is_visible(self) -> bool:
         """Off the menu for strangers, even where the page handles them itself (the
         dashboard): a signed-out menu offers only what works signed out."""
-        return bool(current_user.is_authenticated) and super().is_visible()  # type: ignore[misc]
+        return current_scope().signed_in and super().is_visible()  # type: ignore[misc]
 
 
 class SignedInView(SignedInMixin, BaseView):
@@ -193,12 +194,13 @@ PERSON_SEARCH_COLUMNS = (Person.first_name, Person.last_name, Person.nickname, P
 
 
 class ScopedPeopleLoader(QueryAjaxModelLoader):
-    """Person search for form fields, limited to people the user may see."""
+    """Person search for form fields, limited to people the user may see. Built with its
+    view class, before any app: it finds the app's session when it searches."""
 
     def __init__(self, name: str) -> None:
         super().__init__(
             name,
-            db,
+            LocalProxy(lambda: db.session),
             Person,
             fields=list(PERSON_SEARCH_COLUMNS),
             placeholder=lazy_gettext("Type a name or an address"),

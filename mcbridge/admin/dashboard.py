@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from mcbridge.admin.base import SignedInMixin
-from mcbridge.auth import current_scope
+from mcbridge.auth import current_scope, sign_in_redirect
 from mcbridge.clock import today
 from mcbridge.extensions import db
 from mcbridge.jobs.labels import state_badge
@@ -65,9 +63,9 @@ class DashboardView(SignedInMixin, AdminIndexView):
 
     @expose("/")
     def index(self) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("mcbridge_account.sign_in", next=request.full_path))
         scope = current_scope()
+        if not scope.signed_in:
+            return sign_in_redirect()
         mailing_lists = db.session.scalars(
             select(MailingList).where(scope.mailing_lists()).order_by(MailingList.name)
         ).all()

@@ -8,14 +8,13 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import delete, func, select
 from werkzeug.wrappers import Response
 
 from mcbridge.admin.base import SignedInView, int_or_404, page_number
 from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
-from mcbridge.auth import current_scope
+from mcbridge.auth import current_account_id, current_scope
 from mcbridge.extensions import db
 from mcbridge.jobs import AlreadyRunningError, enqueue_sync, progress_of, show_interrupted_runs
 from mcbridge.jobs.labels import (
@@ -73,7 +72,9 @@ class ExportsView(SignedInView):
             flash(gettext("Link this list to a Mailchimp audience first."), "error")
             return redirect(back)
         try:
-            run = enqueue_sync(mailing_list, trigger="manual", user=current_user, dry_run=dry_run)
+            run = enqueue_sync(
+                mailing_list, trigger="manual", user_id=current_account_id(), dry_run=dry_run
+            )
         except AlreadyRunningError as running:
             message = gettext("An export of this list is already running.")
             link = run_link(running.run) if running.run else ""

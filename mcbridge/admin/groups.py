@@ -10,7 +10,6 @@ from typing import Any
 from flask import request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
-from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
@@ -166,7 +165,7 @@ class RoleTypeView(ScopedModelView):
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
-        return current_user.is_authenticated and current_user.is_admin
+        return current_scope().everything
 
     can_edit = can_create
     can_delete = can_create

@@ -14,7 +14,6 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext, ngettext
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -31,6 +30,7 @@ from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from mcbridge.admin.base import SignedInView, int_or_404
 from mcbridge.admin.subscribers import load_list_in_scope
+from mcbridge.auth import current_account_id
 from mcbridge.clock import now
 from mcbridge.connections import link, tag_taken
 from mcbridge.extensions import db
@@ -414,7 +414,7 @@ class MailchimpLinkView(SignedInView):
         mailing_list.role_tags = form.role_tags.data
         mailing_list.failure_streak = 0
         if not mailing_list.has_consent:
-            mailing_list.consent_by_id, mailing_list.consent_at = current_user.id, now()
+            mailing_list.consent_by_id, mailing_list.consent_at = current_account_id(), now()
         if moved or not mailing_list.webhook_id:
             connect_webhook(check.client, mailing_list)
         db.session.commit()
@@ -479,7 +479,7 @@ class MailchimpLinkView(SignedInView):
             BringBackRequest(
                 mailing_list_id=mailing_list.id,
                 email=email,
-                requested_by_id=current_user.id,
+                requested_by_id=current_account_id(),
                 requested_at=now(),
             )
         )

@@ -7,7 +7,6 @@ from typing import Any
 from flask import flash, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext
-from flask_login import current_user
 from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from mcbridge.admin.base import SignedInView
+from mcbridge.auth import current_account_id
 from mcbridge.extensions import db
 from mcbridge.health import OK, health_states
 from mcbridge.jobs import AlreadyRunningError, enqueue_sync, sync_job
@@ -125,7 +125,7 @@ class OperationsView(SignedInView):
             flash(gettext("The job is back on the queue."), "success")
             return redirect(url_for(".index"))
         try:
-            enqueue_sync(run.mailing_list, trigger="manual", user=current_user)
+            enqueue_sync(run.mailing_list, trigger="manual", user_id=current_account_id())
         except AlreadyRunningError:
             flash(gettext("An export of this list is already running."), "warning")
             return redirect(url_for(".index"))

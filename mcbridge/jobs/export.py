@@ -16,7 +16,7 @@ from mcbridge.jobs.queue import state
 from mcbridge.jobs.reservations import release, reserve
 from mcbridge.jobs.runs import Progress, ignore_progress, job_progress
 from mcbridge.messages import N_, Message, dumps
-from mcbridge.models import MailingList, SyncRun, User
+from mcbridge.models import MailingList, SyncRun
 from mcbridge.sync import engine
 from mcbridge.sync.result import SyncResult, record
 
@@ -35,14 +35,14 @@ def enqueue_sync(
     mailing_list: MailingList,
     *,
     trigger: str,
-    user: User | None = None,
+    user_id: int | None = None,
     dry_run: bool = False,
 ) -> SyncRun:
     """Queue an export (or preview) of the list; AlreadyRunningError if one is under way.
 
     An export asked for by hand also lifts the daily schedule's back-off.
     """
-    run = reserve(mailing_list, trigger, user, dry_run)
+    run = reserve(mailing_list, trigger, user_id, dry_run)
     if trigger == "manual" and not dry_run:
         mailing_list.failure_streak = 0
     job = state().queue.enqueue(

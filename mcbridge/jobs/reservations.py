@@ -15,7 +15,7 @@ from mcbridge.extensions import db
 from mcbridge.jobs.locks import list_lock
 from mcbridge.jobs.queue import redis_key, state
 from mcbridge.jobs.runs import close_interrupted_runs, is_under_way, latest_unfinished, new_run
-from mcbridge.models import MailingList, SyncRun, User
+from mcbridge.models import MailingList, SyncRun
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,14 @@ def compare_and_delete(redis: Redis, key: str, expected: bytes | None) -> None:
             log.debug("Reservation of %s changed meanwhile", key)
 
 
-def reserve(mailing_list: MailingList, trigger: str, user: User | None, dry_run: bool) -> SyncRun:
+def reserve(mailing_list: MailingList, trigger: str, user_id: int | None, dry_run: bool) -> SyncRun:
     """A new run holding the list's reservation, or AlreadyRunningError (and no new run).
 
     It commits, twice: the reservation names the run, and another process that finds it
     must be able to read that run, or it would take the reservation for a stale one.
     """
     close_interrupted_runs(mailing_list.id)
-    run = new_run(mailing_list, trigger, user, dry_run)
+    run = new_run(mailing_list, trigger, user_id, dry_run)
     db.session.commit()
     try:
         claim(mailing_list.id, str(run.id))

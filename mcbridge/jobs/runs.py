@@ -20,7 +20,7 @@ from mcbridge.extensions import db
 from mcbridge.jobs.locks import list_lock
 from mcbridge.jobs.queue import QUEUE_UNREACHABLE, job_is_alive, state
 from mcbridge.messages import N_, Message, dumps
-from mcbridge.models import UNFINISHED_STATES, MailingList, SyncRun, User
+from mcbridge.models import UNFINISHED_STATES, MailingList, SyncRun
 from mcbridge.sync.engine import Progress
 
 INTERRUPTED = Message(N_("The export was interrupted (its worker stopped). Start it again."))
@@ -28,11 +28,11 @@ INTERRUPTED = Message(N_("The export was interrupted (its worker stopped). Start
 ENQUEUE_GRACE_SECONDS = 60
 
 
-def new_run(mailing_list: MailingList, trigger: str, user: User | None, dry_run: bool) -> SyncRun:
+def new_run(mailing_list: MailingList, trigger: str, user_id: int | None, dry_run: bool) -> SyncRun:
     run = SyncRun(
         mailing_list=mailing_list,
         trigger=trigger,
-        triggered_by=user,
+        triggered_by_id=user_id,
         dry_run=dry_run,
         state="queued",
         created_at=now(),

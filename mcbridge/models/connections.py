@@ -14,18 +14,18 @@ from sqlalchemy import Column, ForeignKey, Select, String, Table, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcbridge.encryption import EncryptedText
-from mcbridge.extensions import db
+from mcbridge.models.base import Base, ref, table_name
 from mcbridge.models.groups import Group
 
 
 def grants(name: str, owner: str, owner_table: str) -> Table:
     """Which groups were given a connection or an audience (one row per group)."""
     return Table(
-        name,
-        db.metadata,
-        Column(owner, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
+        table_name(name),
+        Base.metadata,
+        Column(owner, ForeignKey(ref(owner_table), ondelete="CASCADE"), primary_key=True),
         Column(
-            "group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+            "group_id", ForeignKey(ref("groups"), ondelete="CASCADE"), primary_key=True, index=True
         ),
     )
 
@@ -34,10 +34,10 @@ connection_groups = grants("mailchimp_connection_groups", "connection_id", "mail
 audience_groups = grants("mailchimp_audience_groups", "audience_id", "mailchimp_audiences")
 
 
-class MailchimpConnection(db.Model):
+class MailchimpConnection(Base):
     """One Mailchimp API key, owned by the administrators."""
 
-    __tablename__ = "mailchimp_connections"
+    __tablename__ = table_name("mailchimp_connections")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -55,15 +55,15 @@ class MailchimpConnection(db.Model):
         return self.name
 
 
-class ConnectionAudience(db.Model):
+class ConnectionAudience(Base):
     """An audience of a connection, as Mailchimp last listed it, and who may use it."""
 
-    __tablename__ = "mailchimp_audiences"
+    __tablename__ = table_name("mailchimp_audiences")
     __table_args__ = (UniqueConstraint("connection_id", "audience_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(
-        ForeignKey("mailchimp_connections.id", ondelete="CASCADE"), index=True
+        ForeignKey(ref("mailchimp_connections"), ondelete="CASCADE"), index=True
     )
     audience_id: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, or_, se
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement, Select
 
-from mcbridge.extensions import db
+from mcbridge.models.base import Base, named, ref, table_name
 
 if TYPE_CHECKING:
     from mcbridge.models.people import Person
@@ -17,15 +17,15 @@ if TYPE_CHECKING:
 PATH_SEPARATOR = " / "
 
 
-class Group(db.Model):
+class Group(Base):
     """A node of the organisation tree (federation, region, club…), of any depth."""
 
-    __tablename__ = "groups"
+    __tablename__ = table_name("groups")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(String(500))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey(ref("groups")), index=True)
 
     parent: Mapped[Group | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Group]] = relationship(back_populates="parent", order_by="Group.name")
@@ -72,10 +72,10 @@ def subtree_ids(root_ids: Select | list[int]) -> Select:
     return select(tree.c.id)
 
 
-class RoleType(db.Model):
+class RoleType(Base):
     """A kind of role (Leader, Member, Coach…); `manages` makes holders leaders of the group."""
 
-    __tablename__ = "role_types"
+    __tablename__ = table_name("role_types")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -85,21 +85,23 @@ class RoleType(db.Model):
         return self.name
 
 
-class Role(db.Model):
+class Role(Base):
     """A person holding a role type in a group, between optional dates."""
 
-    __tablename__ = "roles"
+    __tablename__ = table_name("roles")
     __table_args__ = (
         CheckConstraint(
             "start_on IS NULL OR end_on IS NULL OR start_on <= end_on", name="dates_in_order"
         ),
-        Index("ix_roles_group_type", "group_id", "role_type_id"),
+        Index(named("ix", "roles_group_type"), "group_id", "role_type_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
-    role_type_id: Mapped[int] = mapped_column(ForeignKey("role_types.id"), index=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("people"), ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int] = mapped_column(ForeignKey(ref("groups"), ondelete="CASCADE"))
+    role_type_id: Mapped[int] = mapped_column(ForeignKey(ref("role_types")), index=True)
     start_on: Mapped[date | None]
     end_on: Mapped[date | None]
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mcbridge.extensions import db
+from mcbridge.models.base import Base, named, ref, table_name
 from mcbridge.models.connections import MailchimpConnection
 from mcbridge.models.groups import Group, RoleType
 from mcbridge.models.people import Person
@@ -17,41 +27,41 @@ if TYPE_CHECKING:
     from mcbridge.models.users import User
 
 subscription_role_types = Table(
-    "subscription_role_types",
-    db.metadata,
+    table_name("subscription_role_types"),
+    Base.metadata,
     Column(
         "subscription_id",
-        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        ForeignKey(ref("subscriptions"), ondelete="CASCADE"),
         primary_key=True,
     ),
     Column(
         "role_type_id",
-        ForeignKey("role_types.id", ondelete="CASCADE"),
+        ForeignKey(ref("role_types"), ondelete="CASCADE"),
         primary_key=True,
         index=True,
     ),
 )
 
 
-class MailingList(db.Model):
+class MailingList(Base):
     """A list owned by a group, optionally linked to a Mailchimp audience."""
 
-    __tablename__ = "mailing_lists"
+    __tablename__ = table_name("mailing_lists")
     # A managed tag marks one list's contacts: no two lists of an audience may share it.
     __table_args__ = (
-        UniqueConstraint("mailchimp_list_id", "mailchimp_tag", name="uq_audience_tag"),
+        UniqueConstraint("mailchimp_list_id", "mailchimp_tag", name=named("uq", "audience_tag")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey(ref("groups"), ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
     connection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("mailchimp_connections.id", ondelete="SET NULL"), index=True
+        ForeignKey(ref("mailchimp_connections"), ondelete="SET NULL"), index=True
     )
     mailchimp_list_id: Mapped[str | None] = mapped_column(String(40))
     mailchimp_audience_name: Mapped[str | None] = mapped_column(String(200))
-    consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    consent_by_id: Mapped[int | None] = mapped_column(ForeignKey(ref("users"), ondelete="SET NULL"))
     consent_at: Mapped[datetime | None]
     merge_field_map: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     role_tags: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -100,16 +110,16 @@ class MailingList(db.Model):
         return self.name
 
 
-class Subscription(db.Model):
+class Subscription(Base):
     """One rule of a mailing list: a group with role types, or one person (maybe excluded).
 
     The two kinds share a table because the subscriber view lists them together and the
     recipient query reads them in one pass; the check constraint keeps each row one kind.
     """
 
-    __tablename__ = "subscriptions"
+    __tablename__ = table_name("subscriptions")
     __table_args__ = (
-        db.CheckConstraint(
+        CheckConstraint(
             "(group_id IS NOT NULL AND person_id IS NULL AND excluded = false)"
             " OR (group_id IS NULL AND person_id IS NOT NULL)",
             name="one_kind",
@@ -118,13 +128,13 @@ class Subscription(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_list_id: Mapped[int] = mapped_column(
-        ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+        ForeignKey(ref("mailing_lists"), ondelete="CASCADE"), index=True
     )
     group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+        ForeignKey(ref("groups"), ondelete="CASCADE"), index=True
     )
     person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
+        ForeignKey(ref("people"), ondelete="CASCADE"), index=True
     )
     excluded: Mapped[bool] = mapped_column(default=False)
 

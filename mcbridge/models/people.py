@@ -8,16 +8,16 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from mcbridge.emails import normalize_email
-from mcbridge.extensions import db
+from mcbridge.models.base import Base, ref, table_name
 from mcbridge.models.groups import Role
 
 GENDERS = ("female", "male", "other")
 
 
-class Person(db.Model):
+class Person(Base):
     """Someone the organisation knows; a recipient when a mailing list's rules reach them."""
 
-    __tablename__ = "people"
+    __tablename__ = table_name("people")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -53,13 +53,15 @@ class Person(db.Model):
         return f"{label} <{self.email}>" if self.email else label
 
 
-class AdditionalEmail(db.Model):
+class AdditionalEmail(Base):
     """Another address of a person; `mailings` marks it as a delivery address for lists."""
 
-    __tablename__ = "additional_emails"
+    __tablename__ = table_name("additional_emails")
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("people"), ondelete="CASCADE"), index=True
+    )
     email: Mapped[str] = mapped_column(String(254), index=True)
     label: Mapped[str | None] = mapped_column(String(60))
     mailings: Mapped[bool] = mapped_column(default=True)

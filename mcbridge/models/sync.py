@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, ForeignKey, Index, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mcbridge.extensions import db
+from mcbridge.models.base import Base, named, ref, table_name
 
 if TYPE_CHECKING:
     from mcbridge.models.mailing_lists import MailingList
@@ -35,17 +35,23 @@ COUNTERS = (
 )
 
 
-class SyncRun(db.Model):
+class SyncRun(Base):
     """One export (or preview) of a mailing list to its audience: who started it, what it did."""
 
-    __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_list_started", "mailing_list_id", "created_at"),)
+    __tablename__ = table_name("sync_runs")
+    __table_args__ = (
+        Index(named("ix", "sync_runs_list_started"), "mailing_list_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    mailing_list_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("mailing_lists"), ondelete="CASCADE")
+    )
     job_id: Mapped[str | None] = mapped_column(String(64), index=True)
     trigger: Mapped[str] = mapped_column(String(10))
-    triggered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    triggered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey(ref("users"), ondelete="SET NULL")
+    )
     dry_run: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(10), default="queued")
     failure: Mapped[str | None] = mapped_column(String(10))
@@ -88,13 +94,15 @@ class SyncRun(db.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
 
-class SyncIssue(db.Model):
+class SyncIssue(Base):
     """An address Mailchimp refused, or that could not be written, during one run."""
 
-    __tablename__ = "sync_issues"
+    __tablename__ = table_name("sync_issues")
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("sync_runs"), ondelete="CASCADE"), index=True
+    )
     email: Mapped[str] = mapped_column(String(254))
     kind: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text)
@@ -102,18 +110,20 @@ class SyncIssue(db.Model):
     run: Mapped[SyncRun] = relationship(back_populates="issues")
 
 
-class AudienceMember(db.Model):
+class AudienceMember(Base):
     """mcbridge's copy of one member of a list's audience, as of the last read or write.
 
     Keeping it lets a daily run read only what changed in Mailchimp since the last one, and
     lets the diff stream both sides sorted by address instead of holding them in memory.
     """
 
-    __tablename__ = "audience_members"
+    __tablename__ = table_name("audience_members")
     __table_args__ = (UniqueConstraint("mailing_list_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    mailing_list_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("mailing_lists"), ondelete="CASCADE")
+    )
     email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20))
     fields: Mapped[str] = mapped_column(Text, default="")
@@ -126,18 +136,22 @@ class AudienceMember(db.Model):
     archived_by_mcbridge_at: Mapped[str | None] = mapped_column(String(40))
 
 
-class MailchimpEvent(db.Model):
+class MailchimpEvent(Base):
     """Something that happened to an address in Mailchimp, told by a webhook or seen by a
     sync: an unsubscribe, a bounce, a changed address (kept for review), a profile edit."""
 
-    __tablename__ = "mailchimp_events"
+    __tablename__ = table_name("mailchimp_events")
     __table_args__ = (
-        UniqueConstraint("mailing_list_id", "kind", "email", "fired_at", name="uq_event_once"),
-        Index("ix_mailchimp_events_list_email", "mailing_list_id", "email"),
+        UniqueConstraint(
+            "mailing_list_id", "kind", "email", "fired_at", name=named("uq", "event_once")
+        ),
+        Index(named("ix", "mailchimp_events_list_email"), "mailing_list_id", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    mailing_list_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("mailing_lists"), ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(String(20))
     email: Mapped[str] = mapped_column(String(254))
     new_email: Mapped[str | None] = mapped_column(String(254))
@@ -160,47 +174,51 @@ class MailchimpEvent(db.Model):
         )
 
 
-class BringBackRequest(db.Model):
+class BringBackRequest(Base):
     """A leader asking that a contact archived in Mailchimp by someone else be subscribed
     again by the next export: on record, because Mailchimp does not say whether that
     person had unsubscribed before being archived."""
 
-    __tablename__ = "bring_back_requests"
-    __table_args__ = (Index("ix_bring_back_list_email", "mailing_list_id", "email"),)
+    __tablename__ = table_name("bring_back_requests")
+    __table_args__ = (Index(named("ix", "bring_back_list_email"), "mailing_list_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailing_list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    mailing_list_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("mailing_lists"), ondelete="CASCADE")
+    )
     email: Mapped[str] = mapped_column(String(254))
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey(ref("users"), ondelete="SET NULL")
+    )
     requested_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 
     requested_by: Mapped[User | None] = relationship()
 
 
-class PendingBatch(db.Model):
+class PendingBatch(Base):
     """A /batches job Mailchimp had not finished when its export stopped waiting: the next
     export reads its results before anything else, instead of counting it as failed."""
 
-    __tablename__ = "pending_batches"
+    __tablename__ = table_name("pending_batches")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_list_id: Mapped[int] = mapped_column(
-        ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+        ForeignKey(ref("mailing_lists"), ondelete="CASCADE"), index=True
     )
     batch_id: Mapped[str] = mapped_column(String(40))
     submitted_at: Mapped[datetime]
 
 
-class RefusedAddress(db.Model):
+class RefusedAddress(Base):
     """An address Mailchimp refuses for good for this list's audience; later runs skip it."""
 
-    __tablename__ = "refused_addresses"
+    __tablename__ = table_name("refused_addresses")
     __table_args__ = (UniqueConstraint("mailing_list_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_list_id: Mapped[int] = mapped_column(
-        ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+        ForeignKey(ref("mailing_lists"), ondelete="CASCADE"), index=True
     )
     email: Mapped[str] = mapped_column(String(254))
     reason: Mapped[str] = mapped_column(String(40))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mcbridge.emails import normalize_email
-from mcbridge.extensions import db
+from mcbridge.models.base import Base, ref, table_name
 from mcbridge.models.people import Person
 
 
@@ -25,10 +25,10 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Base):
     """A sign-in. Admins see everything; others see what their person leads (see auth.py)."""
 
-    __tablename__ = "users"
+    __tablename__ = table_name("users")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -37,7 +37,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(5))
     person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="SET NULL"), unique=True
+        ForeignKey(ref("people"), ondelete="SET NULL"), unique=True
     )
     last_login_at: Mapped[datetime | None]
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)

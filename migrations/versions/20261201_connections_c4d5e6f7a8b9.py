@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from alembic import op
 import sqlalchemy as sa
 
+from mcbridge.models.history import on_unprefixed_tables
+
 
 # revision identifiers, used by Alembic.
 revision = 'c4d5e6f7a8b9'
@@ -25,6 +27,8 @@ depends_on = None
 
 
 def upgrade():
+    if not on_unprefixed_tables():
+        return  # a new database: see mcbridge.models.history
     op.create_table(
         'mailchimp_connections',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -153,6 +157,8 @@ def separate_shared_tags():
 
 
 def downgrade():
+    if not on_unprefixed_tables():
+        return  # a new database: see mcbridge.models.history
     with op.batch_alter_table('mailing_lists', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mailchimp_api_key', sa.Text(), nullable=True))
     op.execute(

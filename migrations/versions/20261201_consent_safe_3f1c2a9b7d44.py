@@ -9,6 +9,8 @@ Create Date: 2026-12-01 04:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from mcbridge.models.history import on_unprefixed_tables
+
 
 # revision identifiers, used by Alembic.
 revision = '3f1c2a9b7d44'
@@ -18,6 +20,8 @@ depends_on = None
 
 
 def upgrade():
+    if not on_unprefixed_tables():
+        return  # a new database: see mcbridge.models.history
     with op.batch_alter_table('audience_members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('archived_by_mcbridge_at', sa.String(length=40), nullable=True))
 
@@ -57,6 +61,8 @@ def upgrade():
 
 
 def downgrade():
+    if not on_unprefixed_tables():
+        return  # a new database: see mcbridge.models.history
     op.drop_index('ix_pending_batches_mailing_list_id', table_name='pending_batches')
     op.drop_table('pending_batches')
     op.drop_index('ix_bring_back_list_email', table_name='bring_back_requests')

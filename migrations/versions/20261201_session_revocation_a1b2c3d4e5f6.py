@@ -12,6 +12,8 @@ import secrets
 from alembic import op
 import sqlalchemy as sa
 
+from mcbridge.models.history import on_unprefixed_tables
+
 
 # revision identifiers, used by Alembic.
 revision = 'a1b2c3d4e5f6'
@@ -21,6 +23,8 @@ depends_on = None
 
 
 def upgrade():
+    if not on_unprefixed_tables():
+        return  # a new database: see mcbridge.models.history
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))
 
@@ -36,5 +40,7 @@ def upgrade():
 
 
 def downgrade():
+    if not on_unprefixed_tables():
+        return  # a new database: see mcbridge.models.history
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('session_token')

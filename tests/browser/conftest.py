@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from mcbridge_sandbox import SandboxControl
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from mcbridge.connections import add_connection, read_audiences
 from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import ConnectionAudience, Group, MailingList, Person, SyncRun, User
-from mcbridge.sandbox import SandboxControl
 from tests import factories as make
 from tests.browser import axe
 from tests.browser.helpers import LANGUAGES, watch

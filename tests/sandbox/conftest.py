@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pytest
 from mailchimp3 import MailChimp
+from mcbridge_sandbox import SandboxControl, SandboxServer
+from mcbridge_sandbox.keys import data_centre
 
-from mcbridge.sandbox import SandboxControl, SandboxServer
-from mcbridge.sandbox.keys import data_centre
 from tests.sandbox.helpers import Api, WebhookReceiver
 
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
+from mcbridge_sandbox import SandboxControl
+from mcbridge_sandbox.keys import subscriber_hash
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
-
-from mcbridge.sandbox import SandboxControl
-from mcbridge.sandbox.keys import subscriber_hash
 
 T = TypeVar("T")
 

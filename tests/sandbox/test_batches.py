@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 from mailchimp3 import MailChimp
+from mcbridge_sandbox.keys import subscriber_hash
 
-from mcbridge.sandbox.keys import subscriber_hash
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, address, wait_for
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import requests
 from click.testing import CliRunner
 from flask import Flask
-
-from mcbridge.sandbox import SandboxServer
-from mcbridge.sandbox.cli import default_data_path, sandbox
-from mcbridge.sandbox.keys import is_api_key
+from mcbridge_sandbox import SandboxServer
+from mcbridge_sandbox.cli import default_data_path, sandbox
+from mcbridge_sandbox.keys import is_api_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +77,7 @@ def test_invoked_alone_it_serves(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     data = tmp_path / "served.sqlite3"
-    command = [sys.executable, "-m", "mcbridge.sandbox", "--port", str(port), "--data", str(data)]
+    command = [sys.executable, "-m", "mcbridge_sandbox", "--port", str(port), "--data", str(data)]
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert child.stdout is not None

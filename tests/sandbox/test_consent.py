@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from mcbridge_sandbox.keys import subscriber_hash
 
-from mcbridge.sandbox.keys import subscriber_hash
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, address, member_path, wait_for
 

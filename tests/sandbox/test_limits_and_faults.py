@@ -8,8 +8,8 @@ import pytest
 import requests
 from mailchimp3 import MailChimp
 from mailchimp3.mailchimpclient import MailChimpError
+from mcbridge_sandbox import SandboxControlError
 
-from mcbridge.sandbox import SandboxControlError
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, address, concurrent_pings
 

@@ -7,8 +7,8 @@ import hashlib
 import pytest
 from mailchimp3 import MailChimp
 from mailchimp3.mailchimpclient import MailChimpError
+from mcbridge_sandbox.keys import subscriber_hash
 
-from mcbridge.sandbox.keys import subscriber_hash
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, address, member_path
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from mcbridge_sandbox import SandboxControlError
 
-from mcbridge.sandbox import SandboxControlError
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, address, member_path
 

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from mcbridge_sandbox import rules
+from mcbridge_sandbox.models import STATUSES
+from mcbridge_sandbox.problems import ApiError
+from mcbridge_sandbox.store import Store
+from mcbridge_sandbox.store.schema import ADDED_COLUMNS
 
-from mcbridge.sandbox import rules
-from mcbridge.sandbox.models import STATUSES
-from mcbridge.sandbox.problems import ApiError
-from mcbridge.sandbox.store import Store
-from mcbridge.sandbox.store.schema import ADDED_COLUMNS
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, address
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 
 from tests.sandbox.conftest import Sandbox
@@ -92,3 +94,71 @@ def test_index_shows_the_consent_ledger(
     assert f"PATCH /3.0/lists/{audience_id}/members/" in section
     assert f"…{account_key[28:32]}-us1" in section
     assert account_key[:32] not in html
+
+
+def simulate_form(
+    sandbox: Sandbox, audience_id: str, action: str, fields: dict[str, str], **query: str
+) -> requests.Response:
+    """A simulate button's form as the audience page has it, token included, sent as is."""
+    html = page(sandbox, f"/audiences/{audience_id}")
+    token = re.search(r'name="form_token" value="([^"]+)"', html)
+    assert token, "the audience page offers no simulation form"
+    return requests.post(
+        f"{sandbox.url}/audiences/{audience_id}/simulate/{action}",
+        params=query,
+        data={"form_token": token.group(1), **fields},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def test_a_simulation_button_changes_the_contact_and_returns_to_the_same_view(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    answer = simulate_form(
+        sandbox, audience_id, "bounce", {"email": address(1)}, status="subscribed"
+    )
+    assert answer.status_code == 303
+    assert sandbox.control.member(audience_id, address(1))["status"] == "cleaned"
+    back = page(sandbox, answer.headers["Location"])
+    assert f"Done for {address(1)}: Bounce (Mailchimp cleans the address)." in back
+    assert '<option value="subscribed" selected>' in back
+
+
+def test_a_form_without_the_pages_token_changes_nothing(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    """Another site could post the form in a visitor's browser, but not read the token."""
+    api.subscribe(audience_id, address(1))
+    answer = requests.post(
+        f"{sandbox.url}/audiences/{audience_id}/simulate/admin-archive",
+        data={"email": address(1), "form_token": "guessed"},
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert "This page is out of date (the sandbox restarted): reload it." in answer.text
+    assert sandbox.control.member(audience_id, address(1))["status"] == "subscribed"
+
+
+def test_a_refused_address_change_says_why_and_keeps_what_was_typed(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    api.subscribe(audience_id, address(2))
+    fields = {"email": address(1), "new_email": address(2)}
+    answer = simulate_form(sandbox, audience_id, "email-change", fields)
+    assert answer.status_code == 400
+    assert f"Refused for {address(1)}: {address(2)} is already a list member." in answer.text
+    assert f'value="{address(2)}"' in answer.text
+    assert "<details open>" in answer.text
+    assert sandbox.control.member(audience_id, address(1))["status"] == "subscribed"
+
+
+def test_a_profile_change_offers_the_audiences_merge_fields(
+    sandbox: Sandbox, api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, address(1), merge_fields={"FNAME": "Ann"})
+    fields = {"email": address(1), "tag": "FNAME", "value": "Annie"}
+    assert simulate_form(sandbox, audience_id, "profile-update", fields).status_code == 303
+    assert sandbox.control.member(audience_id, address(1))["merge_fields"]["FNAME"] == "Annie"

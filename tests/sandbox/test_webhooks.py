@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from mcbridge_sandbox import SandboxControl, SandboxServer
+from mcbridge_sandbox.keys import subscriber_hash
+from mcbridge_sandbox.models import WEBHOOK_EVENTS, WEBHOOK_SOURCES
+from mcbridge_sandbox.webhooks import TIMEOUT_SECONDS
 
-from mcbridge.sandbox import SandboxControl, SandboxServer
-from mcbridge.sandbox.keys import subscriber_hash
-from mcbridge.sandbox.models import WEBHOOK_EVENTS, WEBHOOK_SOURCES
-from mcbridge.sandbox.webhooks import TIMEOUT_SECONDS
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, WebhookReceiver, address, member_path, wait_for
 

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 import pytest
 from mailchimp3 import MailChimp
+from mcbridge_sandbox import SandboxControl, SandboxServer
 
 from mcbridge.connections import link as link_list
 from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import Group, MailingList, Person, RoleType, SyncRun
-from mcbridge.sandbox import SandboxControl, SandboxServer
 from tests import factories as make
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

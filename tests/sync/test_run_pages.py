@@ -87,7 +87,7 @@ def test_a_queued_export_says_queued(client, club):
     leader = leader_of(club)
     sign_in(client, leader.email)
     subscribers = f"/admin/subscribers/{club.newsletter.id}/"
-    run = reserve(club.newsletter, "manual", leader, False)
+    run = reserve(club.newsletter, "manual", leader.id, False)
 
     for page in (f"/admin/exports/runs/{run.id}", subscribers):
         assert '<span id="run-phase">queued</span>' in client.get(page).get_data(as_text=True)
