@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import secrets
 from collections.abc import Callable
@@ -26,13 +25,16 @@ from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
 from mcbridge.jobs import QUEUE_UNREACHABLE
-from mcbridge.mail import MailNotSentError, mail_enabled
+from mcbridge.mail import mail_enabled
 from mcbridge.models import User
 from mcbridge.models.users import password_hash_method
-from mcbridge.password_links import RESET, LinkRefusedError, account_for_token, send_password_link
+from mcbridge.password_links import (
+    RESET,
+    LinkRefusedError,
+    account_for_token,
+    send_password_link_later,
+)
 from mcbridge.security import SignInThrottle, password_reset_throttle, sign_in_throttle
-
-logger = logging.getLogger(__name__)
 
 
 @cache
@@ -268,13 +270,7 @@ def too_many_attempts(page: Callable[[], str], wait: int) -> Response:
 
 
 def send_reset_link(email: str) -> None:
-    """A reset mail to an active account using this address; nothing for anyone else. A
-    mail that could not go is logged (without the address), not told: the answer would
-    say whether the account exists."""
+    """A reset mail to an active account using this address; nothing for anyone else."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.active:
-        return
-    try:
-        send_password_link(user, RESET)
-    except MailNotSentError:
-        logger.warning("a password reset link could not be sent")
+    if user is not None and user.active:
+        send_password_link_later(user, RESET)

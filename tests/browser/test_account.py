@@ -24,7 +24,7 @@ def sign_out(page: Page, language: str, email: str) -> None:
 
 def choose_password(page: Page, language: str, mailbox: MailCatcher) -> None:
     """Open the last mail's link and choose a password, as its recipient does."""
-    visit(page, urlsplit(link_in(mailbox.mails[-1])).path)
+    visit(page, urlsplit(link_in(mailbox.received()[-1])).path)
     page.get_by_label(t(language, "New password"), exact=True).fill(CHOSEN)
     page.get_by_label(t(language, "The new password again")).fill(CHOSEN)
     follow(page, page.get_by_role("button", name=t(language, "Save my password")))
