@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import DatePickerWidget
 from flask_admin.model.form import converts
 from flask_babel import LazyString, get_locale, gettext
 from markupsafe import Markup
 from wtforms import Field
 from wtforms.fields import DateField
+
+from mcbridge.admin.choices import BlankChoiceConverter
 
 EXAMPLE = date(1990, 3, 15)
 
@@ -123,7 +124,7 @@ class LocaleDateField(DateField):
         return self.data.strftime(date_style().shown) if self.data else ""
 
 
-class LocaleModelConverter(AdminModelConverter):
+class LocaleModelConverter(BlankChoiceConverter):
     """Flask-Admin's form builder, with date columns read by LocaleDateField."""
 
     @converts("Date")
