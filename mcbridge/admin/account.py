@@ -168,13 +168,15 @@ class AccountView(BaseView):
     @expose("/password/<token>", methods=("GET", "POST"))
     def set_password(self, token: str) -> Any:
         """Where an invitation or a reset link leads: the account's holder chooses a password,
-        which ends the link (see password_links.py) and every session of the account."""
+        which ends the link (see password_links.py) and every session of the account.
+        A link that names no account it may still serve is a 404, like any other address
+        of nothing, with a page that says what is wrong with it."""
         try:
             user, purpose = account_for_token(token)
         except LinkRefusedError as refused:
             flash(str(refused), "error")
             page = self.render("mcbridge/admin/set_password.html", form=None, purpose=None)
-            return make_response(page, 400)
+            return make_response(page, 404)
         form = SetPasswordForm()
         if not form.validate_on_submit():
             return self.render(

@@ -60,7 +60,7 @@ def test_an_administrator_invites_a_newcomer_who_chooses_a_password(page, club, 
     link = urlsplit(link_in(mailbox.mails[-1])).path
     response = page.goto(link)
     assert response is not None
-    assert response.status == 400
+    assert response.status == 404
     check(page)
     expect(
         page.get_by_text(
