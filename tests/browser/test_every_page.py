@@ -11,6 +11,8 @@ named in NOT_PAGES, with the reason.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -23,14 +25,17 @@ from flask import Flask, current_app, url_for
 from flask_admin.model import BaseModelView
 from flask_login import login_user
 from playwright.sync_api import Page, expect
+from rq import Worker
 from werkzeug.routing import Rule
 
 from mcbridge.extensions import db
 from mcbridge.i18n import TRANSLATIONS
+from mcbridge.jobs import state as queue_state
 from mcbridge.models import SyncRun, User
 from mcbridge.password_links import RESET, password_link
 from tests.browser.axe import describe
 from tests.browser.helpers import check, sign_in, t, visit
+from tests.helpers import process_env, wait_for
 
 # Routes that are not pages a person opens (besides downloads, whose path ends in a file
 # name: progress.json, subscribers.csv): files, JSON for monitoring, Mailchimp's callback.
@@ -170,8 +175,22 @@ def problems_on(page: Page, url: str, language: str) -> list[str]:
     return problems + ([f"{url} ({language}) shows English: {english}"] if english else [])
 
 
+@pytest.fixture
+def worker(app: Flask) -> Iterator[None]:
+    """A real worker waiting for jobs, which the Operations page lists with its state."""
+    command = [sys.executable, "-m", "flask", "mcbridge", "worker"]
+    process = subprocess.Popen(command, env=process_env(app), stdout=subprocess.DEVNULL)
+    redis = queue_state().redis
+    assert wait_for(lambda: Worker.all(connection=redis), timeout=60), "no worker started"
+    yield
+    process.terminate()
+    process.wait(timeout=30)
+
+
 @pytest.mark.parametrize("who", ["admin", "leader"])
-def test_every_page_is_accessible_and_in_the_pages_language(page, app, exported, language, who):
+def test_every_page_is_accessible_and_in_the_pages_language(
+    page, app, exported, worker, language, who
+):
     account = exported.admin if who == "admin" else exported.leader
     run = db.session.query(SyncRun).first()
     values = {
