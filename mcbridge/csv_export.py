@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import xlsxwriter
 from flask import Response, stream_with_context
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
+from mcbridge.i18n import page_language
 from mcbridge.recipients import Recipients
 
 # What makes a spreadsheet read a cell as a formula (a tab or carriage return first hides it).
@@ -50,7 +51,7 @@ SEMICOLONS = CsvStyle(";")
 def spreadsheet_style() -> CsvStyle:
     """The separator Excel expects in the user's language: with French or German settings
     it splits at semicolons only, and a comma-separated file opens as one column."""
-    return SEMICOLONS if str(get_locale() or "en") in SEMICOLON_LANGUAGES else COMMAS
+    return SEMICOLONS if page_language() in SEMICOLON_LANGUAGES else COMMAS
 
 
 def recipient_rows(

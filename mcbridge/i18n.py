@@ -37,6 +37,13 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+def page_language() -> str:
+    """The page's language without its region: a host application may choose fr_CH, which
+    writes dates and splits spreadsheets as French does."""
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
 def select_timezone() -> str:
     """Times are shown in the installation's zone (BABEL_DEFAULT_TIMEZONE), not UTC."""
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
