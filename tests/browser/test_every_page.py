@@ -120,18 +120,20 @@ def model_views(app: Flask) -> Iterator[BaseModelView]:
         yield from (view for view in admin._views if isinstance(view, BaseModelView))
 
 
-def row_seen_by(view: BaseModelView, user: User) -> int | None:
+def row_seen_by(view: BaseModelView, user: User | None) -> int | None:
     """The first row of the view that `user` may see, as its list page would show it."""
+    if user is None:
+        return None
     with view.admin.app.test_request_context():
         login_user(user)
         row = view.get_query().order_by(None).first()
         return None if row is None else row.id
 
 
-def pages(app: Flask, user: User, values: dict[str, object]) -> list[str]:
-    """Every page of the app, as `user` would open it: the routes' own pages, with
-    `values` for their arguments, and each model view's edit and details page on a row
-    `user` may see (a leader meets refusals and 404s there too: pages as well)."""
+def pages(app: Flask, user: User | None, values: dict[str, object]) -> list[str]:
+    """Every page of the app, as `user` (None: signed out) would open it: the routes' own
+    pages, with `values` for their arguments, and each model view's edit and details page
+    on a row `user` may see (a leader meets refusals and 404s there too: pages as well)."""
     rows = {view.endpoint: row_seen_by(view, user) for view in model_views(app)}
     found = list(ERROR_PAGES)
     with app.test_request_context():
@@ -187,11 +189,13 @@ def worker(app: Flask) -> Iterator[None]:
     process.wait(timeout=30)
 
 
-@pytest.mark.parametrize("who", ["admin", "leader"])
+@pytest.mark.parametrize("who", ["admin", "leader", "nobody"])
 def test_every_page_is_accessible_and_in_the_pages_language(
     page, app, exported, worker, language, who
 ):
-    account = exported.admin if who == "admin" else exported.leader
+    """Signed out ("nobody"), every page but the sign-in, password and error pages sends
+    to the sign-in page; a reset link is opened signed out as well."""
+    account = exported.leader if who == "leader" else exported.admin
     run = db.session.query(SyncRun).first()
     values = {
         "list_id": exported.newsletter.id,
@@ -199,11 +203,12 @@ def test_every_page_is_accessible_and_in_the_pages_language(
         "code": "en",
         "token": password_token(account),
     }
-    sign_in(page, language, account.email)
+    if who != "nobody":
+        sign_in(page, language, account.email)
 
     found = [
         problem
-        for url in pages(app, account, values)
+        for url in pages(app, account if who != "nobody" else None, values)
         for problem in problems_on(page, url, language)
     ]
 
