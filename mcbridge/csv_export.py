@@ -9,12 +9,14 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import xlsxwriter
 from flask import Response, stream_with_context
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
+from mcbridge.i18n import page_language
 from mcbridge.recipients import Recipients
 
 # What makes a spreadsheet read a cell as a formula (a tab or carriage return first hides it).
@@ -24,6 +26,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SEMICOLON_LANGUAGES = ("fr", "de")
 
 XLSX_CHUNK = 64 * 1024
+EXCEL_ROWS = 1_048_576  # rows in one sheet, the heading included
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -50,7 +53,7 @@ SEMICOLONS = CsvStyle(";")
 def spreadsheet_style() -> CsvStyle:
     """The separator Excel expects in the user's language: with French or German settings
     it splits at semicolons only, and a comma-separated file opens as one column."""
-    return SEMICOLONS if str(get_locale() or "en") in SEMICOLON_LANGUAGES else COMMAS
+    return SEMICOLONS if page_language() in SEMICOLON_LANGUAGES else COMMAS
 
 
 def recipient_rows(
@@ -98,27 +101,48 @@ def pop(buffer: io.StringIO) -> str:
     return text
 
 
-def xlsx_chunks(rows: Iterator[list[str]], sheet_name: str) -> Iterator[bytes]:
+def xlsx_chunks(
+    rows: Iterator[list[str]], sheet_name: str, rows_per_sheet: int = EXCEL_ROWS
+) -> Iterator[bytes]:
     """The rows as an Excel workbook, in chunks. XlsxWriter's constant-memory mode writes each
     row to disk as it comes (a million rows stay small in memory); the finished file is
-    then read out and removed. Cells are written as text, never as formulas or links."""
+    then read out and removed. Cells are written as text, never as formulas or links.
+    Beyond a sheet's rows, the rest goes on to further sheets under the same heading
+    (XlsxWriter would drop them without a word)."""
+    heading = next(rows)
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
         workbook = xlsxwriter.Workbook(
             file.name, {"constant_memory": True, "tmpdir": tempfile.gettempdir()}
         )
-        sheet = workbook.add_worksheet(sheet_title(sheet_name))
+        sheet = new_sheet(workbook, sheet_name, 1, heading)
         for number, row in enumerate(rows):
-            for column, cell in enumerate(row):
-                sheet.write_string(number, column, cell)
+            sheets_full, line = divmod(number, rows_per_sheet - 1)
+            if line == 0 and sheets_full:
+                sheet = new_sheet(workbook, sheet_name, sheets_full + 1, heading)
+            write_row(sheet, line + 1, row)
         workbook.close()
         file.seek(0)
         while chunk := file.read(XLSX_CHUNK):
             yield chunk
 
 
-def sheet_title(name: str) -> str:
-    """A list's name as Excel takes it for a sheet: 31 characters, none of []:*?/\\."""
-    return re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "mcbridge"
+def new_sheet(workbook: Any, name: str, number: int, heading: list[str]) -> Any:
+    sheet = workbook.add_worksheet(sheet_title(name, number))
+    write_row(sheet, 0, heading)
+    return sheet
+
+
+def write_row(sheet: Any, line: int, cells: list[str]) -> None:
+    for column, cell in enumerate(cells):
+        sheet.write_string(line, column, cell)
+
+
+def sheet_title(name: str, number: int) -> str:
+    """A list's name as Excel takes it for a sheet: 31 characters, none of []:*?/\\; the
+    second and later sheets numbered."""
+    suffix = f" ({number})" if number > 1 else ""
+    title = re.sub(r"[\[\]:*?/\\]", " ", name).strip() or "mcbridge"
+    return title[: 31 - len(suffix)] + suffix
 
 
 def spreadsheet_download(

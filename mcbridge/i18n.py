@@ -13,8 +13,9 @@ from babel import Locale
 from babel.dates import get_day_names, get_month_names
 from flask import Flask, current_app, has_request_context, request, session
 from flask_admin.model import typefmt
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
+from markupsafe import Markup
 
 from mcbridge.config import LANGUAGES
 from mcbridge.extensions import babel
@@ -32,6 +33,13 @@ def select_locale() -> str:
         if choice in LANGUAGES:
             return choice
     return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def page_language() -> str:
+    """The page's language without its region: a host application may choose fr_CH, which
+    writes dates and splits spreadsheets as French does."""
+    locale = get_locale()
+    return locale.language if locale else "en"
 
 
 def select_timezone() -> str:
@@ -72,10 +80,25 @@ def admin_when(_view: Any, value: datetime, _name: str) -> str:
     return when(value)
 
 
+def admin_yes_no(_view: Any, value: bool, _name: str) -> Markup:
+    """A yes/no column: Flask-Admin titles its icon "manages: true", in English and with the
+    column's attribute name; here the icon is decoration and the word is what is read."""
+    word = gettext("yes") if value else gettext("no")
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup(
+        '<span class="fa {}" title="{}" aria-hidden="true"></span><span class="sr-only">{}</span>'
+    ).format(icon, word, word)
+
+
 # Flask-Admin's lists show dates and times through these (its own print them raw, down to
-# the microsecond). It takes the first type the value is an instance of: a datetime is a
-# date too, so it comes first.
-ADMIN_TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: admin_when, date: admin_day}
+# the microsecond), and yes/no in the page's language. It takes the first type the value is
+# an instance of: a datetime is a date too, so it comes first.
+ADMIN_TYPE_FORMATTERS = {
+    **typefmt.BASE_FORMATTERS,
+    bool: admin_yes_no,
+    datetime: admin_when,
+    date: admin_day,
+}
 
 
 def date_picker_locale() -> dict[str, Any]:

@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, url_for
+from flask import Flask, current_app, url_for
 from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mcbridge.extensions import db
-from mcbridge.mail import render_mail, send_mail
+from mcbridge.mail import MailNotSentError, render_mail, send_mail
 from mcbridge.models import User
 
 INVITATION = "invitation"
 RESET = "reset"
 VALIDITY_SETTINGS = {INVITATION: "MCBRIDGE_INVITATION_HOURS", RESET: "MCBRIDGE_RESET_HOURS"}
 SALT = "mcbridge-password-link"
+
+logger = logging.getLogger(__name__)
 
 
 class LinkRefusedError(Exception):
@@ -103,16 +108,51 @@ MAIL_TEXTS = {
 }
 
 
+@dataclass(frozen=True)
+class PasswordMail:
+    """What a password mail needs, read from the account in the request: the mail itself
+    may then be written and sent where there is no request and no database (a thread)."""
+
+    address: str
+    locale: str
+    purpose: str
+    link: str
+
+    @classmethod
+    def to(cls, user: User, purpose: str) -> PasswordMail:
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        return cls(user.email, locale, purpose, password_link(user, purpose))
+
+    def send(self) -> None:
+        """In the recipient's language; MailNotSentError if it did not go."""
+        subject, text, html = render_mail(
+            "mcbridge/mail/password_link",
+            self.locale,
+            texts=MAIL_TEXTS[self.purpose],
+            link=self.link,
+            hours=validity_hours(self.purpose),
+            email=self.address,
+        )
+        send_mail(self.address, subject, text, html)
+
+
 def send_password_link(user: User, purpose: str) -> None:
-    """The invitation or reset mail, in the account's language; MailNotSentError if it
-    did not go."""
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    subject, text, html = render_mail(
-        "mcbridge/mail/password_link",
-        locale,
-        texts=MAIL_TEXTS[purpose],
-        link=password_link(user, purpose),
-        hours=validity_hours(purpose),
-        email=user.email,
-    )
-    send_mail(user.email, subject, text, html)
+    """The invitation or reset mail, now: the caller tells whether it went."""
+    PasswordMail.to(user, purpose).send()
+
+
+def send_password_link_later(user: User, purpose: str) -> None:
+    """The mail written and sent by a thread of its own, so the request answers as fast
+    for an address with an account as for one without: its timing says nothing about who
+    has one. A mail that could not go is logged (without the address), never told."""
+    mail = PasswordMail.to(user, purpose)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=deliver, args=(app, mail), daemon=True).start()
+
+
+def deliver(app: Flask, mail: PasswordMail) -> None:
+    with app.app_context():
+        try:
+            mail.send()
+        except MailNotSentError:
+            logger.warning("a %s link could not be sent", mail.purpose)

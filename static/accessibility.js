@@ -6,6 +6,9 @@
 // - Select2's "remove" cross on each chosen item is a link with no text, kept out of the
 //   keyboard's way (Backspace in the field removes an item): hidden as well, rather than
 //   announced as an unnamed link.
+// - A single Select2 field is focused through a hidden text input Select2 calls a button,
+//   a role no text input may have: it is the closed combobox it stands for (opening it moves
+//   the focus to Select2's search field, itself an open combobox).
 (function () {
   "use strict";
 
@@ -22,6 +25,11 @@
     var crosses = document.querySelectorAll(".select2-search-choice-close:not([tabindex])");
     for (var i = 0; i < crosses.length; i += 1) {
       crosses[i].setAttribute("tabindex", "-1");
+    }
+    var focussers = document.querySelectorAll(".select2-focusser[role='button']");
+    for (var j = 0; j < focussers.length; j += 1) {
+      focussers[j].setAttribute("role", "combobox");
+      focussers[j].setAttribute("aria-expanded", "false");
     }
   }
 

@@ -8,12 +8,18 @@
   var count = document.getElementById("run-count");
   var labels = JSON.parse(box.getAttribute("data-phases") || "{}");
 
+  // Counts grouped as the page's language groups them (1,234 / 1 234 / 1.234), as the
+  // server writes them.
+  function grouped(number) {
+    return Number(number).toLocaleString(document.documentElement.lang);
+  }
+
   function show(info) {
     var percent = info.total ? Math.max(5, Math.round(100 * info.done / info.total)) : 5;
     bar.style.width = percent + "%";
     bar.setAttribute("aria-valuenow", String(percent));
     phase.textContent = labels[info.phase] || info.phase;
-    count.textContent = info.total ? info.done + " / " + info.total : "";
+    count.textContent = info.total ? grouped(info.done) + " / " + grouped(info.total) : "";
   }
 
   function poll() {

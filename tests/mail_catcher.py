@@ -10,6 +10,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.helpers import wait_for
+
 LINK = re.compile(r"https?://\S+/password/\S+")
 
 
@@ -42,6 +44,12 @@ class MailCatcher:
     @property
     def mails(self) -> list[EmailMessage]:
         return self.inbox.mails
+
+    def received(self, count: int = 1) -> list[EmailMessage]:
+        """The mails, once `count` arrived: reset mails are sent by a thread of their own."""
+        wait_for(lambda: len(self.mails) >= count)
+        assert len(self.mails) == count, [mail["Subject"] for mail in self.mails]
+        return self.mails
 
 
 def free_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import secrets
 from collections.abc import Callable
@@ -27,13 +26,16 @@ from mcbridge.config import LANGUAGES
 from mcbridge.emails import normalize_email
 from mcbridge.extensions import db
 from mcbridge.jobs import QUEUE_UNREACHABLE
-from mcbridge.mail import MailNotSentError, mail_enabled
+from mcbridge.mail import mail_enabled
 from mcbridge.models import User
 from mcbridge.models.users import password_hash_method
-from mcbridge.password_links import RESET, LinkRefusedError, account_for_token, send_password_link
+from mcbridge.password_links import (
+    RESET,
+    LinkRefusedError,
+    account_for_token,
+    send_password_link_later,
+)
 from mcbridge.security import SignInThrottle, password_reset_throttle, sign_in_throttle
-
-logger = logging.getLogger(__name__)
 
 
 @cache
@@ -169,13 +171,15 @@ class AccountView(BaseView):
     @expose("/password/<token>", methods=("GET", "POST"))
     def set_password(self, token: str) -> Any:
         """Where an invitation or a reset link leads: the account's holder chooses a password,
-        which ends the link (see password_links.py) and every session of the account."""
+        which ends the link (see password_links.py) and every session of the account.
+        A link that names no account it may still serve is a 404, like any other address
+        of nothing, with a page that says what is wrong with it."""
         try:
             user, purpose = account_for_token(token)
         except LinkRefusedError as refused:
             flash(str(refused), "error")
             page = self.render("mcbridge/admin/set_password.html", form=None, purpose=None)
-            return make_response(page, 400)
+            return make_response(page, 404)
         form = SetPasswordForm()
         if not form.validate_on_submit():
             return self.render(
@@ -271,13 +275,7 @@ def too_many_attempts(page: Callable[[], str], wait: int) -> Response:
 
 
 def send_reset_link(email: str) -> None:
-    """A reset mail to an active account using this address; nothing for anyone else. A
-    mail that could not go is logged (without the address), not told: the answer would
-    say whether the account exists."""
+    """A reset mail to an active account using this address; nothing for anyone else."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.active:
-        return
-    try:
-        send_password_link(user, RESET)
-    except MailNotSentError:
-        logger.warning("a password reset link could not be sent")
+    if user is not None and user.active:
+        send_password_link_later(user, RESET)

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import DatePickerWidget
 from flask_admin.model.form import converts
-from flask_babel import LazyString, get_locale, gettext
+from flask_babel import LazyString, gettext
 from markupsafe import Markup
 from wtforms import Field
 from wtforms.fields import DateField
+
+from mcbridge.admin.choices import BlankChoiceConverter
+from mcbridge.i18n import page_language
 
 EXAMPLE = date(1990, 3, 15)
 
@@ -46,7 +48,7 @@ STYLES = {
 
 
 def date_style() -> DateStyle:
-    return STYLES.get(str(get_locale() or "en"), STYLES["en"])
+    return STYLES.get(page_language(), STYLES["en"])
 
 
 def format_hint() -> str:
@@ -123,7 +125,7 @@ class LocaleDateField(DateField):
         return self.data.strftime(date_style().shown) if self.data else ""
 
 
-class LocaleModelConverter(AdminModelConverter):
+class LocaleModelConverter(BlankChoiceConverter):
     """Flask-Admin's form builder, with date columns read by LocaleDateField."""
 
     @converts("Date")

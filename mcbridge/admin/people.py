@@ -25,6 +25,7 @@ from mcbridge.admin.base import (
     all_role_types,
     scoped_groups,
 )
+from mcbridge.admin.choices import BLANK_CHOICE
 from mcbridge.admin.forms import valid_email
 from mcbridge.auth import Scope, current_scope
 from mcbridge.extensions import db
@@ -256,11 +257,15 @@ class PersonView(ScopedModelView):
     def get_create_form(self) -> Any:
         form_class = super().get_create_form()
         form_class.first_role_group = QuerySelectField(
-            lazy_gettext("First role: group"), allow_blank=True, validators=[OptionalValidator()]
+            lazy_gettext("First role: group"),
+            allow_blank=True,
+            blank_text=BLANK_CHOICE,
+            validators=[OptionalValidator()],
         )
         form_class.first_role_type = QuerySelectField(
             lazy_gettext("First role: role type"),
             allow_blank=True,
+            blank_text=BLANK_CHOICE,
             validators=[OptionalValidator()],
         )
         return form_class

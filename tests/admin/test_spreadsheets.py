@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from mcbridge.csv_export import xlsx_chunks
 from mcbridge.extensions import db
 from tests.admin.conftest import Organisation
 
@@ -43,11 +44,11 @@ def test_the_csv_is_split_the_way_excel_splits_in_the_users_language(
     assert len(alice) == 7
 
 
-def cells_of(workbook: bytes) -> list[list[str]]:
-    """The first sheet's text, row by row (inline strings, as XlsxWriter's streaming mode
-    writes them)."""
+def cells_of(workbook: bytes, number: int = 1) -> list[list[str]]:
+    """A sheet's text, row by row (inline strings, as XlsxWriter's streaming mode writes
+    them)."""
     with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
-        sheet = ElementTree.fromstring(archive.read("xl/worksheets/sheet1.xml"))
+        sheet = ElementTree.fromstring(archive.read(f"xl/worksheets/sheet{number}.xml"))
     return [
         ["".join(cell.itertext()) for cell in row.iter(f"{SHEET}c")]
         for row in sheet.iter(f"{SHEET}row")
@@ -69,3 +70,15 @@ def test_the_excel_download_holds_every_recipient_as_text(as_leader, org):
     assert alice[4] == "'" + org.alice.company
     subscribers = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
     assert f"/admin/subscribers/{org.north_list.id}/subscribers.xlsx" in subscribers
+
+
+def test_rows_beyond_a_sheet_go_on_to_the_next_sheets_under_the_same_heading():
+    rows = iter([["Email"], *([f"person{number}@club-mail.ch"] for number in range(5))])
+
+    workbook = b"".join(xlsx_chunks(rows, "Club news", rows_per_sheet=3))
+
+    assert [cells_of(workbook, number) for number in (1, 2, 3)] == [
+        [["Email"], ["person0@club-mail.ch"], ["person1@club-mail.ch"]],
+        [["Email"], ["person2@club-mail.ch"], ["person3@club-mail.ch"]],
+        [["Email"], ["person4@club-mail.ch"]],
+    ]

@@ -3,8 +3,11 @@ who it concerned, and an export waits for another only when there is one."""
 
 from __future__ import annotations
 
+from rq.job import Job
+
 from mcbridge.extensions import db
-from mcbridge.jobs import audience_lock, execute, reserve
+from mcbridge.jobs import audience_lock, enqueue_sync, execute, reserve
+from mcbridge.jobs import state as queue_state
 from mcbridge.models import SyncRun
 from tests.helpers import sign_in
 from tests.sync.test_export_views import leader_of
@@ -107,3 +110,18 @@ def test_the_addresses_that_need_attention_are_listed_page_by_page(client, club)
     issues = second.split('id="run-issues"', 1)[1]
     assert "fake104@example.com" in issues
     assert "fake000@example.com" not in issues
+
+
+def test_the_progress_of_a_large_export_is_counted_in_the_users_language(client, club):
+    leader = leader_of(club)
+    leader.locale = "de"
+    db.session.commit()
+    sign_in(client, leader.email)
+    run = enqueue_sync(club.newsletter, trigger="manual", user=leader)
+    job = Job.fetch(run.job_id, connection=queue_state().redis)
+    job.meta.update(phase="writing", done=1234, total=56789)
+    job.save_meta()
+
+    page = client.get(f"/admin/exports/runs/{run.id}").get_data(as_text=True)
+
+    assert '<span id="run-count">1.234 / 56.789</span>' in page
