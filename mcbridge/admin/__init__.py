@@ -20,6 +20,7 @@ from mcbridge.admin.roles import RoleView
 from mcbridge.admin.subscribers import SubscribersView, register_export
 from mcbridge.admin.users import UserView
 from mcbridge.extensions import db
+from mcbridge.i18n import TRANSLATIONS
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
 
 
@@ -38,6 +39,10 @@ def register_views(admin: Admin, url_prefix: str = "") -> None:
 
     Endpoints carry an `mcbridge_` prefix so they never clash with a host's own views.
     """
+    if admin.translations_path is None:
+        # Flask-Admin's catalogs compiled from the .po files it ships (see the Makefile): the
+        # .mo files in its wheel are older and lack some of its messages.
+        admin.translations_path = str(TRANSLATIONS)
     hosted = not isinstance(admin.index_view, DashboardView)
     category = "mcbridge" if hosted else None
     if hosted:
