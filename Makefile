@@ -7,7 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(wildcard mcbridge/translations/*/LC_MESSAGES/messages.po)
-COMPILED := $(CATALOGS:.po=.mo)
+# Flask-Admin's own catalogs for the same languages, compiled from the .po files it ships:
+# the .mo files in its wheel are older than them and lack messages it shows ("Failed to
+# create record.", "Export"). mcbridge's admin reads them before Flask-Admin's.
+ADMIN_CATALOGS := $(CATALOGS:messages.po=admin.mo)
+COMPILED := $(CATALOGS:.po=.mo) $(ADMIN_CATALOGS)
 
 .PHONY: run test lint translations extract-messages services chromium check-live
 
@@ -38,6 +42,9 @@ $(INSTALLED): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+%/admin.mo: $(INSTALLED)
+	$(BIN)/pybabel compile -D admin -o $@ -i "$$($(BIN)/python -c 'import flask_admin, pathlib; print(pathlib.Path(flask_admin.__file__).parent)')/translations/$(word 3,$(subst /, ,$@))/LC_MESSAGES/admin.po"
 
 %.mo: %.po $(INSTALLED)
 	$(BIN)/pybabel compile -i $< -o $@

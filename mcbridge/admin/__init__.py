@@ -20,6 +20,7 @@ from mcbridge.admin.roles import RoleView
 from mcbridge.admin.subscribers import SubscribersView, register_export
 from mcbridge.admin.users import UserView
 from mcbridge.extensions import Database
+from mcbridge.resources import TRANSLATIONS
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
 
 
@@ -42,6 +43,10 @@ def register_views(
     mcbridge's accounts are managed here only when it signs users in itself. The model
     views work in `database`, the one mcbridge was given in this app.
     """
+    if admin.translations_path is None:
+        # Flask-Admin's catalogs compiled from the .po files it ships (see the Makefile): the
+        # .mo files in its wheel are older and lack some of its messages.
+        admin.translations_path = str(TRANSLATIONS)
     hosted = not isinstance(admin.index_view, DashboardView)
     category = "mcbridge" if hosted else None
     if hosted:

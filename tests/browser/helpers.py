@@ -8,13 +8,19 @@ mcbridge's catalog, `ta()` Flask-Admin's, so a journey reads the same in every l
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import flask_admin.babel
+import flask_admin
+import wtforms
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import ConsoleMessage, Locator, Page, Response
 
+from mcbridge.i18n import TRANSLATIONS
 from tests.browser.axe import assert_accessible
 from tests.factories import PASSWORD
 
@@ -119,8 +125,18 @@ def tn(language: str, singular: str, plural: str, num: int, **variables: Any) ->
 
 def ta(language: str, message: str) -> str:
     """Flask-Admin's own `message` (its list, create and edit views) in `language`."""
-    with force_locale(language):
-        return flask_admin.babel.gettext(message)
+    return admin_catalog(language).gettext(message)
+
+
+@cache
+def admin_catalog(language: str) -> Translations:
+    """Flask-Admin's catalog as mcbridge's admin reads it: compiled afresh from the .po files
+    Flask-Admin ships (see the Makefile), then its own .mo files. Read here rather than
+    through Flask-Admin's domain, whose cache would keep whatever a test read first."""
+    catalog = Translations()
+    for folder in (TRANSLATIONS, SITE_PACKAGES_CATALOGS["admin"]):
+        catalog.merge(Translations.load(str(folder), [language], "admin"))
+    return catalog
 
 
 def sign_in(page: Page, language: str, email: str, password: str = PASSWORD) -> None:
@@ -148,3 +164,61 @@ def choose(page: Page, label: str, option: str) -> None:
     field.click()
     field.press_sequentially(option[:6])
     page.locator(".select2-result-label").filter(has_text=option).first.click()
+
+
+# English left on a page whatever the catalogs say: words of libraries that no catalog
+# translates (Select2, Flask-Admin's page-size menu, e-mail validation, RQ's worker states,
+# WTForms' empty choice).
+ENGLISH = re.compile(
+    r"\b(\d+ items?|No matches found|Please enter \d+ or more|breadcrumb|__None|idle"
+    r"|Failed to (create|update|delete) record|@-sign|true|false|None)\b"
+)
+TEXT_AND_NAMES = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement.closest('script, style, noscript, .inline-field-template')) {
+      found.push(node.textContent);
+    }
+  }
+  for (const element of document.querySelectorAll(
+      '[aria-label], [title], [placeholder], [alt], input[type=submit], input[type=button]')) {
+    for (const name of ['aria-label', 'title', 'placeholder', 'alt', 'value']) {
+      if (element.hasAttribute(name)) found.push(element.getAttribute(name));
+    }
+  }
+  found.push(document.title);
+  return found;
+}"""
+SITE_PACKAGES_CATALOGS = {
+    "admin": Path(flask_admin.__file__).parent / "translations",
+    "wtforms": Path(wtforms.__file__).parent / "locale",
+}
+
+
+@cache
+def translated_english(language: str) -> frozenset[str]:
+    """Every English message the catalogs a page uses (mcbridge's, Flask-Admin's, WTForms')
+    translate into `language` as something else: shown as is, it is English left behind."""
+    catalogs = [TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"]
+    catalogs += [
+        folder / language / "LC_MESSAGES" / f"{domain}.po"
+        for domain, folder in SITE_PACKAGES_CATALOGS.items()
+    ]
+    english = set()
+    for path in catalogs:
+        with path.open("rb") as file:
+            for message in read_po(file):
+                ids = message.id if isinstance(message.id, tuple) else (message.id,)
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                english.update(i for i in ids if i and "%" not in i and i not in strings)
+    return frozenset(english)
+
+
+def english_on(page: Page, language: str) -> list[str]:
+    """The texts and accessible names on the page that are still English."""
+    texts = {" ".join(text.split()) for text in page.evaluate(TEXT_AND_NAMES)}
+    catalogued = translated_english(language)
+    return sorted(
+        text for text in texts if text.rstrip(" *:") in catalogued or ENGLISH.search(text)
+    )

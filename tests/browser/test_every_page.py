@@ -10,17 +10,12 @@ named in NOT_PAGES, with the reason.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-import flask_admin
 import pytest
-import wtforms
-from babel.messages.pofile import read_po
 from flask import Flask, current_app, url_for
 from flask_admin.model import BaseModelView
 from flask_login import login_user
@@ -29,12 +24,11 @@ from rq import Worker
 from werkzeug.routing import Rule
 
 from mcbridge.extensions import db
-from mcbridge.i18n import TRANSLATIONS
 from mcbridge.jobs import state as queue_state
 from mcbridge.models import SyncRun, User
 from mcbridge.password_links import RESET, password_link
 from tests.browser.axe import describe
-from tests.browser.helpers import check, sign_in, t, visit
+from tests.browser.helpers import check, english_on, sign_in, t, visit
 from tests.helpers import process_env, wait_for
 
 # Routes that are not pages a person opens (besides downloads, whose path ends in a file
@@ -49,61 +43,6 @@ NOT_PAGES = {
 NOT_PAGE_SUFFIXES = (".ajax_lookup", ".ajax_update", ".export")
 # Error pages a person meets without any route of their own.
 ERROR_PAGES = ("/admin/no-such-page/",)
-# English left on a page whatever the catalogs say: words of libraries that are not
-# translated through them (Select2, Flask-Admin's page-size menu, e-mail validation).
-ENGLISH = re.compile(
-    r"\b(\d+ items?|No matches found|Please enter \d+ or more|breadcrumb|__None|idle"
-    r"|Failed to (create|update|delete) record|@-sign|true|false|None)\b"
-)
-TEXT_AND_NAMES = """() => {
-  const found = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.parentElement.closest('script, style, noscript, .inline-field-template')) {
-      found.push(node.textContent);
-    }
-  }
-  for (const element of document.querySelectorAll(
-      '[aria-label], [title], [placeholder], [alt], input[type=submit], input[type=button]')) {
-    for (const name of ['aria-label', 'title', 'placeholder', 'alt', 'value']) {
-      if (element.hasAttribute(name)) found.push(element.getAttribute(name));
-    }
-  }
-  found.push(document.title);
-  return found;
-}"""
-SITE_PACKAGES_CATALOGS = {
-    "admin": Path(flask_admin.__file__).parent / "translations",
-    "wtforms": Path(wtforms.__file__).parent / "locale",
-}
-
-
-@cache
-def translated_english(language: str) -> frozenset[str]:
-    """Every English message the catalogs a page uses (mcbridge's, Flask-Admin's, WTForms')
-    translate into `language` as something else: shown as is, it is English left behind."""
-    catalogs = [TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"]
-    catalogs += [
-        folder / language / "LC_MESSAGES" / f"{domain}.po"
-        for domain, folder in SITE_PACKAGES_CATALOGS.items()
-    ]
-    english = set()
-    for path in catalogs:
-        with path.open("rb") as file:
-            for message in read_po(file):
-                ids = message.id if isinstance(message.id, tuple) else (message.id,)
-                strings = message.string if isinstance(message.string, tuple) else (message.string,)
-                english.update(i for i in ids if i and "%" not in i and i not in strings)
-    return frozenset(english)
-
-
-def english_on(page: Page, language: str) -> list[str]:
-    """The texts and accessible names on the page that are still English."""
-    texts = {" ".join(text.split()) for text in page.evaluate(TEXT_AND_NAMES)}
-    catalogued = translated_english(language)
-    return sorted(
-        text for text in texts if text.rstrip(" *:") in catalogued or ENGLISH.search(text)
-    )
 
 
 def is_page(rule: Rule) -> bool:

@@ -117,7 +117,7 @@ def test_the_progress_of_a_large_export_is_counted_in_the_users_language(client,
     leader.locale = "de"
     db.session.commit()
     sign_in(client, leader.email)
-    run = enqueue_sync(club.newsletter, trigger="manual", user=leader)
+    run = enqueue_sync(club.newsletter, trigger="manual", user_id=leader.id)
     job = Job.fetch(run.job_id, connection=queue_state().redis)
     job.meta.update(phase="writing", done=1234, total=56789)
     job.save_meta()
