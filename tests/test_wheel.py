@@ -179,8 +179,9 @@ def test_the_installed_wheel_carries_templates_static_files_catalogs_and_migrati
         if path.is_file() and "__pycache__" not in path.parts
     }
     catalogs = {
-        path.relative_to(ROOT).with_suffix(".mo").as_posix()
-        for path in (ROOT / "mcbridge" / "translations").rglob("*.po")
+        path.relative_to(ROOT).with_name(name).as_posix()
+        for path in (ROOT / "mcbridge" / "translations").rglob("messages.po")
+        for name in ("messages.mo", "admin.mo")
     }
     assert expected | catalogs <= names
     assert not any(name.startswith(("mcbridge/sandbox/", "mcbridge_sandbox/")) for name in names)

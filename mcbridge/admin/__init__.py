@@ -20,8 +20,8 @@ from mcbridge.admin.roles import RoleView
 from mcbridge.admin.subscribers import SubscribersView, register_export
 from mcbridge.admin.users import UserView
 from mcbridge.extensions import Database
-from mcbridge.resources import TRANSLATIONS
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
+from mcbridge.resources import TRANSLATIONS
 
 
 def create_admin(app: Flask) -> Admin:
@@ -44,8 +44,8 @@ def register_views(
     views work in `database`, the one mcbridge was given in this app.
     """
     if admin.translations_path is None:
-        # Flask-Admin's catalogs compiled from the .po files it ships (see the Makefile): the
-        # .mo files in its wheel are older and lack some of its messages.
+        # Flask-Admin's catalogs compiled from the .po files it ships (the Makefile and the
+        # wheel's build do it): the .mo files in its wheel are older and lack some messages.
         admin.translations_path = str(TRANSLATIONS)
     hosted = not isinstance(admin.index_view, DashboardView)
     category = "mcbridge" if hosted else None
