@@ -7,11 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGS := $(wildcard mcbridge/translations/*/LC_MESSAGES/messages.po)
+# The Mailchimp sandbox is a distribution of its own, with its own catalogs (its build
+# compiles them too; here they follow an edit of its .po files without a reinstall).
+SANDBOX_CATALOGS := $(wildcard sandbox/mcbridge_sandbox/translations/*/LC_MESSAGES/messages.po)
 # Flask-Admin's own catalogs for the same languages, compiled from the .po files it ships:
 # the .mo files in its wheel are older than them and lack messages it shows ("Failed to
 # create record.", "Export"). mcbridge's admin reads them before Flask-Admin's.
 ADMIN_CATALOGS := $(CATALOGS:messages.po=admin.mo)
-COMPILED := $(CATALOGS:.po=.mo) $(ADMIN_CATALOGS)
+COMPILED := $(CATALOGS:.po=.mo) $(ADMIN_CATALOGS) $(SANDBOX_CATALOGS:.po=.mo)
 
 .PHONY: run test lint translations extract-messages services chromium check-live
 
@@ -53,3 +56,5 @@ $(INSTALLED): requirements.txt
 extract-messages: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o mcbridge/translations/messages.pot .
 	$(BIN)/pybabel update -i mcbridge/translations/messages.pot -d mcbridge/translations
+	cd sandbox && ../$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o mcbridge_sandbox/translations/messages.pot .
+	cd sandbox && ../$(BIN)/pybabel update -i mcbridge_sandbox/translations/messages.pot -d mcbridge_sandbox/translations
