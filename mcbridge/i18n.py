@@ -118,6 +118,15 @@ def date_picker_locale() -> dict[str, Any]:
         "weekdaysMin": weekdays_min,
         # Babel counts weekdays from Monday (0), moment.js from Sunday (0).
         "week": {"dow": (locale.first_week_day + 1) % 7, "doy": 4},
+        # The picker's own words, which it keeps in English unless given them.
+        "labels": {
+            "applyLabel": gettext("Apply"),
+            "cancelLabel": gettext("Cancel"),
+            "fromLabel": gettext("From"),
+            "toLabel": gettext("To"),
+            "weekLabel": gettext("Wk"),
+            "customRangeLabel": gettext("Custom range"),
+        },
     }
 
 
