@@ -30,6 +30,8 @@ from mcbridge.models.base import Base
 
 login_manager = LoginManager()
 babel = Babel()
+# Never initialised on an app (that would check every POST of a host's): mcbridge calls its
+# `protect()` for its own views only (see mcbridge.plugin.init_csrf).
 csrf = CSRFProtect()
 
 

@@ -42,10 +42,11 @@ import os
 from typing import Any
 
 from alembic.config import Config
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from flask_admin import Admin
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import generate_csrf
 from redis import Redis
 
 from mcbridge.admin import create_admin, register_views
@@ -60,6 +61,7 @@ from mcbridge.resources import MIGRATIONS, STATIC, TEMPLATES
 from mcbridge.schema import schema_cli
 from mcbridge.security import init_security
 from mcbridge.webhooks import blueprint as webhooks
+from mcbridge.webhooks.receive import receive as webhook_view
 
 blueprint = Blueprint(
     "mcbridge",
@@ -100,8 +102,6 @@ class MCBridge:
         init_migrations(app, self.database, own_database=self.host_db is None)
         self.identity = init_login(app, self.host_identity)
         init_i18n(app)
-        if "csrf" not in app.extensions:
-            csrf.init_app(app)
         app.register_blueprint(blueprint)
         app.register_blueprint(webhooks)
         app.cli.add_command(mcbridge_cli)
@@ -109,8 +109,10 @@ class MCBridge:
         if admin is None:
             admin = create_admin(app)
             register_views(admin, self.database, own_accounts=own_accounts)
+            init_csrf(app, own_endpoints={admin.endpoint})
         else:
             register_views(admin, self.database, "mcbridge/", own_accounts=own_accounts)
+            init_csrf(app, own_endpoints=set())
         init_security(app, admin)
         self.queue_state = init_queue(app)
         self.admin = admin
@@ -132,6 +134,42 @@ def check_table_prefix(app: Flask) -> None:
             f"{TABLE_PREFIX!r} for mcbridge's models: set it in the environment, "
             "before mcbridge is imported, for every process of the installation."
         )
+
+
+def init_csrf(app: Flask, *, own_endpoints: set[str]) -> None:
+    """mcbridge's forms and buttons refuse a POST without the session's CSRF token; the host's
+    own views keep whatever the host decided (a JSON API of the host's is never switched to
+    CSRF checks by mounting mcbridge). Mailchimp's webhook deliveries carry no token: they are
+    exempt on the host's CSRFProtect, if it has one (initialise it before mcbridge).
+
+    `own_endpoints`: blueprints of mcbridge's besides the `mcbridge…` ones (the admin's home,
+    when mcbridge made the admin)."""
+    for name, value in CSRF_DEFAULTS.items():
+        app.config.setdefault(name, value)
+    app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+    host_csrf = app.extensions.get("csrf")
+    if host_csrf is not None:
+        host_csrf.exempt(webhook_view)
+
+    def protect_mcbridge_views() -> None:
+        blueprint_name = request.blueprint or ""
+        ours = blueprint_name.startswith("mcbridge") or blueprint_name in own_endpoints
+        if ours and blueprint_name != webhooks.name and app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect()
+
+    app.before_request(protect_mcbridge_views)
+
+
+# What Flask-WTF's CSRFProtect.init_app would set: its check and mcbridge's FlaskForms read
+# them. setdefault keeps a host's own choices.
+CSRF_DEFAULTS: dict[str, Any] = {
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_METHODS": {"POST", "PUT", "PATCH", "DELETE"},
+    "WTF_CSRF_FIELD_NAME": "csrf_token",
+    "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+    "WTF_CSRF_TIME_LIMIT": 3600,
+    "WTF_CSRF_SSL_STRICT": True,
+}
 
 
 def init_database(app: Flask, host_db: SQLAlchemy | None) -> Database:

@@ -12,6 +12,7 @@ from flask_admin import Admin, BaseView, expose
 from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, String, create_engine, inspect, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.wrappers import Response
@@ -19,11 +20,19 @@ from werkzeug.wrappers import Response
 from mcbridge import MCBridge
 from mcbridge.config import database_uri
 from mcbridge.extensions import db
-from mcbridge.models import Group
+from mcbridge.jobs import execute, ignore_progress, reserve
+from mcbridge.models import AudienceMember, Group, MailingList, SyncRun
 from mcbridge.models.base import TABLE_PREFIX, Base, table_name
 from tests import factories as make
 from tests.conftest import base_config
-from tests.helpers import RequestPerContextClient, empty_tables, sign_in
+from tests.helpers import (
+    LiveServer,
+    RequestPerContextClient,
+    empty_tables,
+    post_form,
+    sign_in,
+    wait_for,
+)
 
 
 class HostReports(BaseView):
@@ -109,13 +118,21 @@ LOGIN_PAGE = """<form method="post">
 
 
 def host_app(
-    database_url: str, sandbox_server, migrations: Path | None = None, **settings: object
+    database_url: str,
+    sandbox_server,
+    migrations: Path | None = None,
+    *,
+    host_csrf: bool = False,
+    **settings: object,
 ) -> Flask:
-    """A host with its own database, sign-in and admin (and Flask-Migrate if `migrations`),
-    into which mcbridge is mounted as the README says."""
+    """A host with its own database, sign-in, admin and a JSON API of its own (and
+    Flask-Migrate if `migrations`, CSRFProtect if `host_csrf`), into which mcbridge is
+    mounted as the README says."""
     host = Flask("host_app")
     host.config.update(SQLALCHEMY_DATABASE_URI=database_uri(database_url), **settings)
     host_db.init_app(host)
+    if host_csrf:
+        CSRFProtect(host)
     if migrations is not None:
         Migrate(host, host_db, directory=str(migrations))
     login_manager = LoginManager(host)
@@ -131,6 +148,10 @@ def host_app(
             return "wrong", 401
         login_user(user)
         return redirect(request.args.get("next") or "/")
+
+    @host.post("/api/notes")
+    def api_notes() -> dict[str, object]:
+        return {"saved": request.get_json()["text"]}
 
     admin = Admin(host, name="Host admin")
     MCBridge(db=host_db, identity=HostIdentity()).init_app(
@@ -191,6 +212,62 @@ def test_a_host_user_reaches_mcbridge_through_the_hosts_sign_in_with_their_scope
     assert host_db.session.scalars(select(HostGroup.title)).all() == ["Host's own group"]
     assert db.session.scalars(select(Group.name).order_by(Group.id)).all() == ["Federation", "Club"]
     assert host_db.session.scalars(select(HostPerson.nickname)).all() == ["Host's own person"]
+
+
+def test_mounting_mcbridge_leaves_the_hosts_json_api_alone_and_guards_its_own_forms(host):
+    club = make.group("Club")
+    newsletter = make.mailing_list(club, "Club news")
+    host_db.session.add(HostUser(email="boss@host.example", staff=True))
+    host_db.session.commit()
+    client = host.test_client()
+
+    saved = client.post("/api/notes", json={"text": "AGM on Friday"})
+    assert (saved.status_code, saved.get_json()) == (200, {"saved": "AGM on Friday"})
+
+    sign_in(client, "boss@host.example", HOST_PASSWORD, page="/login")
+    forged = client.post(f"/admin/mcbridge/exports/{newsletter.id}/start", data={})
+    assert forged.status_code == 400
+    assert db.session.scalars(select(SyncRun)).all() == []
+
+
+def test_with_the_hosts_own_csrf_protection_mailchimps_webhook_still_delivers(
+    migrated_database, sandbox_server, sandbox
+):
+    host = host_app(migrated_database, sandbox_server, host_csrf=True)
+    with host.app_context(), LiveServer(host) as live:
+        host.config["MCBRIDGE_PUBLIC_URL"] = live.url
+        host_db.create_all()
+        club = make.group("Club")
+        member_type = make.role_type("Member")
+        anna = make.person("Anna", email="anna@club-mail.ch")
+        make.role(anna, club, member_type)
+        newsletter = make.mailing_list(club, "Club news")
+        make.role_rule(newsletter, club, member_type)
+        host_db.session.add(HostUser(email="boss@host.example", staff=True))
+        host_db.session.commit()
+        key = sandbox.add_account()
+        audience = sandbox.add_audience(key, "Club audience")
+        granted = make.audience_of(key, audience, club)
+        client = host.test_client()
+        sign_in(client, "boss@host.example", HOST_PASSWORD, page="/login")
+        page = f"/admin/mcbridge/mailchimp/{newsletter.id}/"
+        linked = post_form(client, page, {"audience": str(granted.id), "consent": "y", "save": "1"})
+        assert linked.status_code == 302
+        run = reserve(db.session.get(MailingList, newsletter.id), "cli", None, False)
+        execute(run, ignore_progress)
+
+        sandbox.simulate_unsubscribe(audience, anna.email)
+
+        assert wait_for(lambda: unsubscribed(anna.email))
+        empty_tables()
+        host_db.session.remove()
+        host_db.drop_all()
+
+
+def unsubscribed(email: str) -> bool:
+    db.session.expire_all()
+    member = db.session.scalar(select(AudienceMember).filter_by(email=email))
+    return member is not None and member.status == "unsubscribed"
 
 
 def test_a_host_without_flask_migrate_creates_mcbridges_tables_next_to_its_own(

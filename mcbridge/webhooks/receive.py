@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from mcbridge.clock import now
 from mcbridge.emails import email_problem
-from mcbridge.extensions import csrf, db
+from mcbridge.extensions import db
 from mcbridge.models import AudienceMember, MailchimpEvent, MailingList
 from mcbridge.sql import LARGEST_ID, upsert
 from mcbridge.sync.bounces import flag
@@ -154,7 +154,6 @@ def apply_event(event: MailchimpEvent) -> None:
 
 
 @blueprint.route(f"/<int(max={LARGEST_ID}):list_id>/<secret>", methods=("GET", "POST"))
-@csrf.exempt
 def receive(list_id: int, secret: str) -> Response:
     mailing_list = listening_list(list_id, secret)
     if request.method == "GET":
