@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, has_request_context, request
-from flask_admin import BaseView
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -65,6 +65,18 @@ class SignedInMixin:
 
 class SignedInView(SignedInMixin, BaseView):
     """A custom (non-model) page behind sign-in."""
+
+
+class ReachedFromListsMixin:
+    """A page reached from each mailing list, not from the menu: its bare address (a
+    bookmark, a hand-shortened URL) goes to the mailing lists rather than a 404."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self) -> Response:
+        return redirect(url_for("mcbridge_mailing_lists.index_view"))
 
 
 class ScopedModelView(SignedInMixin, ModelView):
@@ -234,11 +246,13 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
         )
 
 
-def person_matches(word: str) -> ColumnElement[bool]:
-    """One typed word found in any part of a person's name or address, as typed: `%` and
-    `_` are letters here, not wildcards."""
+def person_matches(word: str, *also: Any) -> ColumnElement[bool]:
+    """One typed word found in any part of a person's name or address (or in the `also`
+    columns, such as the address a list writes to), as typed: `%` and `_` are letters here,
+    not wildcards."""
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(*(column.ilike(pattern, escape="\\") for column in PERSON_SEARCH_COLUMNS))
+    columns = (*PERSON_SEARCH_COLUMNS, *also)
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
 class SubtreeFilter(BaseSQLAFilter):

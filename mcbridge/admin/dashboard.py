@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_admin import AdminIndexView, expose
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from mcbridge.admin.base import SignedInMixin
-from mcbridge.auth import current_scope, sign_in_redirect
+from mcbridge.auth import Scope, current_scope, sign_in_redirect
 from mcbridge.clock import today
 from mcbridge.extensions import db
 from mcbridge.jobs.labels import state_badge
@@ -29,6 +29,26 @@ def scoped_count(model: Any, condition: Any) -> int:
 
 # Failures first, then partial exports, then the rest: what needs a leader comes first.
 ATTENTION = {"failed": 0, "partial": 1}
+
+# The dashboard shows this many lists at most: an administrator may see thousands, and the
+# page must cost the same few queries for them as for a leader of three.
+LISTS_SHOWN = 20
+
+
+def lists_shown(scope: Scope) -> list[MailingList]:
+    """The lists needing attention (last export failed or partial) first, then the most
+    recently created, at most LISTS_SHOWN, by name."""
+    attention = case(
+        *((MailingList.last_sync_state == state, rank) for state, rank in ATTENTION.items()),
+        else_=len(ATTENTION),
+    )
+    chosen = db.session.scalars(
+        select(MailingList)
+        .where(scope.mailing_lists())
+        .order_by(attention, MailingList.id.desc())
+        .limit(LISTS_SHOWN)
+    ).all()
+    return sorted(chosen, key=lambda mailing_list: (mailing_list.name, mailing_list.id))
 
 
 def last_exports(mailing_lists: list[MailingList]) -> dict[int, SyncRun]:
@@ -66,9 +86,7 @@ class DashboardView(SignedInMixin, AdminIndexView):
         scope = current_scope()
         if not scope.signed_in:
             return sign_in_redirect()
-        mailing_lists = db.session.scalars(
-            select(MailingList).where(scope.mailing_lists()).order_by(MailingList.name)
-        ).all()
+        mailing_lists = lists_shown(scope)
         return self.render(
             "mcbridge/admin/dashboard.html",
             is_leader=scope.is_leader(),
@@ -76,7 +94,7 @@ class DashboardView(SignedInMixin, AdminIndexView):
                 "groups": scoped_count(Group, scope.groups()),
                 "people": scoped_count(Person, scope.people()),
                 "roles": scoped_count(Role, scope.roles() & role_is_active(today())),
-                "mailing_lists": len(mailing_lists),
+                "mailing_lists": scoped_count(MailingList, scope.mailing_lists()),
             },
             mailing_lists=mailing_lists,
             exports=export_health(mailing_lists),

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, select
 from werkzeug.wrappers import Response
 
-from mcbridge.admin.base import SignedInView, int_or_404, page_number
+from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404, page_number
 from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
 from mcbridge.auth import current_account_id, current_scope
 from mcbridge.extensions import db
@@ -47,15 +47,8 @@ def run_link(run: SyncRun) -> Markup:
     )
 
 
-class ExportsView(SignedInView):
+class ExportsView(ReachedFromListsMixin, SignedInView):
     """Starting exports and previews, and the record of every run."""
-
-    def is_visible(self) -> bool:
-        return False
-
-    @expose("/")
-    def index(self) -> Response:
-        return redirect(url_for("mcbridge_mailing_lists.index_view"))
 
     @expose("/<list_id>/start", methods=("POST",))
     def start(self, list_id: str) -> Response:

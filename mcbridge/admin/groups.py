@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
@@ -19,8 +19,20 @@ from mcbridge.extensions import db
 from mcbridge.models import Group, Role
 
 
+def role_counts(group_ids: list[int]) -> dict[int, int]:
+    """The number of roles of each group, in one query for all of them."""
+    counts = db.session.execute(
+        select(Role.group_id, func.count())
+        .where(Role.group_id.in_(group_ids))
+        .group_by(Role.group_id)
+    )
+    return dict(counts.all())
+
+
 def role_count(_view: Any, _context: Any, group: Group, _name: str) -> int:
-    return db.session.scalar(select(func.count()).where(Role.group_id == group.id)) or 0
+    """Read from the counts the table's page fetched at once (GroupView.get_list), not one
+    query per row."""
+    return g.group_role_counts.get(group.id, 0)
 
 
 @dataclass
@@ -97,16 +109,17 @@ class GroupView(ScopedModelView):
         if wants_table():
             return super().index_view()
         groups = db.session.scalars(select(Group).where(self.scope_filter())).all()
-        counts = db.session.execute(
-            select(Role.group_id, func.count())
-            .where(Role.group_id.in_([group.id for group in groups]))
-            .group_by(Role.group_id)
-        )
         return self.render(
             "mcbridge/admin/group_tree.html",
-            tree=group_tree(list(groups), dict(counts.all())),
+            tree=group_tree(list(groups), role_counts([group.id for group in groups])),
             return_url=request.full_path,
         )
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        """The table's page, with the role counts of its groups read in one query."""
+        count, groups = super().get_list(*args, **kwargs)
+        g.group_role_counts = role_counts([group.id for group in groups])
+        return count, groups
 
     def create_form(self, obj: Group | None = None) -> Any:
         """ "Add a group below" in the tree names the parent: the form starts with it."""

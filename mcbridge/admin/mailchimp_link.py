@@ -28,7 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from mcbridge.admin.base import SignedInView, int_or_404
+from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404
 from mcbridge.admin.subscribers import load_list_in_scope
 from mcbridge.auth import current_account_id
 from mcbridge.clock import now
@@ -305,15 +305,8 @@ class LinkCheck:
         return self.audience is not None
 
 
-class MailchimpLinkView(SignedInView):
+class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
     """The "Mailchimp" tab of a mailing list."""
-
-    def is_visible(self) -> bool:
-        return False
-
-    @expose("/")
-    def index(self) -> Response:
-        return redirect(url_for("mcbridge_mailing_lists.index_view"))
 
     @expose("/<list_id>/", methods=("GET", "POST"))
     def edit(self, list_id: str) -> Any:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import request
+from flask import g, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.helpers import get_redirect_target
@@ -19,6 +19,7 @@ from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
 from wtforms.validators import ValidationError
 
+from mcbridge import clock
 from mcbridge.admin.base import (
     ScopedModelView,
     SubtreeFilter,
@@ -72,8 +73,26 @@ def details_link(view: Any, _context: Any, person: Person, name: str) -> Markup:
     return Markup('<a href="%s">%s</a>') % (url, getattr(person, name) or "")
 
 
-def roles_column(_view: Any, _context: Any, person: Person, _name: str) -> Markup:
-    return Markup("<br>").join(escape(str(role)) for role in person.roles)
+def roles_column(_view: Any, context: Any, person: Person, _name: str) -> Markup:
+    """The person's active roles in groups the user may see: a leader learns nothing of
+    other regions, and an ended role no longer describes the person."""
+    return Markup("<br>").join(escape(str(role)) for role in visible_roles(context, person))
+
+
+def visible_roles(context: Any, person: Person) -> list[Role]:
+    """Read once for the whole page of the table (its `data`), then per row from `g`."""
+    shown: dict[int, list[Role]] = g.setdefault("visible_roles", {})
+    if person.id not in shown:
+        ids = [row.id for row in context.get("data") or [person]]
+        shown.update({person_id: [] for person_id in ids})
+        for role in db.session.scalars(
+            select(Role)
+            .where(Role.person_id.in_(ids), current_scope().roles(), role_is_active(clock.today()))
+            .options(selectinload(Role.group), selectinload(Role.role_type))
+            .order_by(Role.id)
+        ):
+            shown[role.person_id].append(role)
+    return shown[person.id]
 
 
 class AdditionalEmailInline(InlineFormAdmin):

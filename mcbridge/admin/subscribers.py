@@ -7,13 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, request
 from flask_admin import expose
 from flask_babel import lazy_gettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from mcbridge.admin.base import SignedInView, int_or_404, page_number
+from mcbridge.admin.base import (
+    ReachedFromListsMixin,
+    SignedInView,
+    int_or_404,
+    page_number,
+    person_matches,
+)
 from mcbridge.admin.subscriber_view import (
     Sort,
     excluded_people,
@@ -31,7 +37,6 @@ from mcbridge.models import (
     AudienceMember,
     MailchimpEvent,
     MailingList,
-    Person,
     RefusedAddress,
     Subscription,
 )
@@ -100,26 +105,19 @@ def refused_count(mailing_list_id: int) -> int:
 
 
 def search_filter(statement: Any, term: str) -> Any:
-    pattern = f"%{term}%"
-    return statement.where(
-        or_(
-            statement.selected_columns.email.ilike(pattern),
-            Person.first_name.ilike(pattern),
-            Person.last_name.ilike(pattern),
-        )
-    )
+    """Recipients matching every typed word, in any order, like the person picker: the full
+    name the table shows ("Marie Baumann") finds its person, and `%` or `_` are letters."""
+    address = statement.selected_columns.email
+    return statement.where(*(person_matches(word, address) for word in term.split()))
 
 
-class SubscribersView(SignedInView):
+def rule_texts(mailing_list: MailingList) -> dict[int, str]:
+    """Each rule of the list in words, by id: the reason shown beside each recipient."""
+    return {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
+
+
+class SubscribersView(ReachedFromListsMixin, SignedInView):
     """Resolved recipients of one list, paged and searchable, with the Export dropdown."""
-
-    def is_visible(self) -> bool:
-        """Reached from each mailing list, not from the menu."""
-        return False
-
-    @expose("/")
-    def index(self) -> Response:
-        return redirect(url_for("mcbridge_mailing_lists.index_view"))
 
     @expose("/<list_id>/")
     def recipients(self, list_id: str) -> str:
@@ -149,7 +147,7 @@ class SubscribersView(SignedInView):
             page=page,
             pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             term=term,
-            rules={rule.id: describe_rule(rule) for rule in mailing_list.subscriptions},
+            rules=rule_texts(mailing_list),
             skipped=db.session.execute(recipients.skipped().limit(200)).all(),
             exports=[entry for entry in EXPORT_ENTRIES if entry.available(mailing_list)],
             last_state_badge=state_badge(mailing_list.last_sync_state),
@@ -177,7 +175,7 @@ class SubscribersView(SignedInView):
 def download(list_id: str, kind: str) -> Response:
     """The list's recipients as a spreadsheet file (csv or xlsx), named after it and today."""
     mailing_list = load_list_in_scope(list_id)
-    rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
+    rules = rule_texts(mailing_list)
     name = f"{slug(mailing_list.name)}-{today().isoformat()}"
     return spreadsheet_download(recipients_of(mailing_list), rules, db.session, name, kind)
 

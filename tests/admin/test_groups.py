@@ -7,7 +7,7 @@ import re
 from mcbridge.extensions import db
 from mcbridge.models import Group
 from tests import factories as make
-from tests.helpers import post_form
+from tests.helpers import post_form, sql_statements
 
 
 def tree_of(client) -> str:
@@ -100,3 +100,16 @@ def test_the_tree_links_to_the_table_which_still_searches_and_filters(as_leader,
     assert "Federation / North / Club A" in table
     found = as_leader.get("/admin/groups/?search=club").get_data(as_text=True)
     assert "Federation / North / Club A" in found
+
+
+def test_the_table_counts_the_roles_of_a_whole_page_in_one_query(as_admin, org):
+    for number in range(10):
+        make.role(org.alice, make.group(f"Team {number}", org.club_a), org.member_type)
+    db.session.commit()
+
+    with sql_statements() as statements:
+        page = as_admin.get("/admin/groups/?table=1").get_data(as_text=True)
+
+    assert "Team 9" in page
+    role_reads = [sql for sql in statements if "FROM mcbridge_roles" in sql]
+    assert len(role_reads) == 1

@@ -113,3 +113,18 @@ def test_a_person_page_shows_the_mailchimp_status_as_last_read(as_leader, org):
 
 def test_a_leader_cannot_open_the_page_of_someone_outside_their_groups(as_leader, org):
     assert as_leader.get(f"/admin/people/details/?id={org.bob.id}").status_code == 404
+
+
+def test_the_people_list_shows_a_leader_only_active_roles_in_their_groups(as_leader, org):
+    make.role(org.alice, org.club_b, org.leader_type)
+    make.role(org.alice, org.north, org.leader_type, end_on=date(2020, 12, 31))
+    db.session.commit()
+
+    page = as_leader.get("/admin/people/").get_data(as_text=True)
+
+    alice = re.search(rf"<tr(?:(?!</tr>).)*{re.escape(org.alice.email)}.*?</tr>", page, re.S)
+    assert "Member" in alice.group(0)
+    assert "Club A" in alice.group(0)
+    assert "Leader" not in alice.group(0)
+    assert "South" not in page
+    assert "Club B" not in page

@@ -7,11 +7,14 @@ import io
 import re
 from datetime import UTC, datetime
 
+from babel.numbers import format_decimal
+
 from mcbridge.admin import subscribers
 from mcbridge.admin.subscribers import ExportEntry, register_export
 from mcbridge.connections import link
 from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
+from mcbridge.models import Person, Role
 from tests import factories as make
 from tests.helpers import sql_statements
 
@@ -110,7 +113,7 @@ def test_each_row_shows_the_persons_own_roles_and_groups_and_links_to_them(as_le
 
     table = recipients_table(page)
     alice = row_of(table, org.alice.email)
-    assert f'href="/admin/people/edit/?id={org.alice.id}' in alice
+    assert f'href="/admin/people/details/?id={org.alice.id}' in alice
     assert re.search(r'data-column="role">Member<br>Member</td>', alice)
     assert re.search(r'data-column="group">Club A<br>North</td>', alice)
     assert "Added directly" in row_of(table, org.north_leader.email)
@@ -162,7 +165,7 @@ def test_excluded_people_are_listed_apart_and_not_as_recipients(as_leader, org):
     assert org.alice.email not in recipients_table(page)
     excluded = page[page.index('id="excluded"') :]
     assert "Excluded from this list (1)" in excluded
-    assert f'href="/admin/people/edit/?id={org.alice.id}' in excluded
+    assert f'href="/admin/people/details/?id={org.alice.id}' in excluded
 
 
 def test_an_unlinked_list_offers_to_link_it(as_leader, org):
@@ -207,3 +210,42 @@ def test_a_partial_export_names_the_addresses_not_written(as_leader, org, sandbo
     assert "The last export went through only in part." in problem
     assert "someone@example.com: someone@example.com looks fake or invalid" in problem
     assert f'href="/admin/exports/runs/{run.id}"' in problem
+
+
+def test_search_finds_a_recipient_by_the_full_name_the_table_shows(as_admin, org):
+    url = f"/admin/subscribers/{org.north_list.id}/?q="
+
+    for typed in ("Alice North", "north ali"):
+        assert org.alice.email in as_admin.get(url + typed).get_data(as_text=True)
+    for typed in ("%", "_", "Alice South"):
+        page = as_admin.get(url + typed).get_data(as_text=True)
+        assert "Nobody matches this search." in page
+
+
+def test_counts_are_grouped_in_the_users_language(as_admin, org):
+    db.session.add_all(
+        Role(person=Person(first_name="Many", last_name=f"M{n}"), group=org.club_a,
+             role_type=org.member_type)
+        for n in range(1000)
+    )  # fmt: skip
+    org.admin.locale = "fr"
+    db.session.commit()
+
+    page = as_admin.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
+
+    assert f'<div class="h3 mb-0">{format_decimal(1001, locale="fr")}</div>' in page
+    assert f'<div class="h3 mb-0">{format_decimal(1000, locale="fr")}</div>' in page
+
+
+def test_names_link_to_the_person_page_and_a_nameless_person_by_address(as_leader, org):
+    nameless = Person(email="nameless@club-mail.ch")
+    db.session.add(Role(person=nameless, group=org.club_a, role_type=org.member_type))
+    db.session.commit()
+
+    page = as_leader.get(f"/admin/subscribers/{org.north_list.id}/").get_data(as_text=True)
+
+    person_link = r'href="/admin/people/details/\?id=(\d+)[^"]*">([^<]*)</a>'
+    links = {person_id: text.strip() for person_id, text in re.findall(person_link, page)}
+    assert links[str(org.alice.id)] == "Alice North"
+    assert links[str(nameless.id)] == "nameless@club-mail.ch"
+    assert "/admin/people/edit/" not in page
