@@ -201,9 +201,14 @@ def init_database(app: Flask, host_db: SQLAlchemy | None) -> Database:
 
 def init_migrations(app: Flask, database: Database, *, own_database: bool) -> None:
     """The host's Flask-Migrate also finds mcbridge's versions (branch `mcbridge`);
-    standalone, `flask db` is mcbridge's own; otherwise `flask mcbridge db upgrade`."""
+    standalone, `flask db` is mcbridge's own; otherwise `flask mcbridge db upgrade`.
+
+    With a bind (MCBRIDGE_BIND_KEY) the host's `flask db upgrade` would run mcbridge's
+    revisions on the host's default engine: mcbridge's versions then stay out of the host's
+    and `flask mcbridge db upgrade` migrates the bind's database."""
     if "migrate" in app.extensions:
-        app.extensions["migrate"].migrate.configure(with_mcbridge_versions)
+        if database.bind_key is None:
+            app.extensions["migrate"].migrate.configure(with_mcbridge_versions)
         leave_out_of_host_autogenerate(app.extensions["migrate"].configure_args)
     elif own_database:
         Migrate(app, database.sqlalchemy, directory=str(MIGRATIONS), render_as_batch=True)

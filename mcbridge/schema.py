@@ -34,9 +34,11 @@ def upgrade(revision: str = "heads") -> None:
 
 def refuse_under_host_migrations() -> None:
     """A host with Flask-Migrate keeps mcbridge's version in its own version table: run
-    apart, mcbridge's environment would not find it and create the tables a second time."""
+    apart, mcbridge's environment would not find it and create the tables a second time.
+    With a bind of its own, mcbridge's schema is not the host's to migrate: allowed."""
     migrate = current_app.extensions.get("migrate")
-    if migrate is not None and Path(migrate.directory).resolve() != MIGRATIONS.resolve():
+    hosted = migrate is not None and Path(migrate.directory).resolve() != MIGRATIONS.resolve()
+    if hosted and current_app.extensions["mcbridge"].database.bind_key is None:
         raise click.UsageError(
             gettext("This app migrates with Flask-Migrate: run “flask db upgrade heads”.")
         )

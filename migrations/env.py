@@ -96,27 +96,44 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            # Batch migrations rebuild SQLite tables (DROP + copy); with foreign keys on, the
-            # DROP would cascade-delete dependent rows. The pragma only works outside a
-            # transaction, hence before the migration's transaction begins.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        unprefixed = unprefixed_revision(connection) is not None
-        connection.commit()  # Alembic commits only a transaction it began itself
-        context.configure(
-            connection=connection,
-            target_metadata=Base.metadata,
-            version_table=LEGACY_VERSION_TABLE if unprefixed else VERSION_TABLE,
-            include_name=only_mcbridge_tables,
-            render_as_batch=True,
-            process_revision_directives=skip_empty_autogenerate,
-            mcbridge_unprefixed=unprefixed,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        if unprefixed:
-            move_version_to_own_table(connection)
-            connection.commit()
+        foreign_keys = sqlite_foreign_keys(connection, False)
+        try:
+            migrate(connection)
+        finally:
+            sqlite_foreign_keys(connection, foreign_keys)
+
+
+def sqlite_foreign_keys(connection: Connection, enforced: bool | None) -> bool | None:
+    """Batch migrations rebuild SQLite tables (DROP + copy); with foreign keys on, the DROP
+    would cascade-delete dependent rows. The pragma only works outside a transaction, hence
+    before the migration's transaction begins; the connection goes back to its pool (a
+    host's, maybe) as it came. Returns the setting it had; None and no change elsewhere."""
+    if connection.dialect.name != "sqlite" or enforced is None:
+        return None
+    connection.commit()
+    before = bool(connection.exec_driver_sql("PRAGMA foreign_keys").scalar())
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    return before
+
+
+def migrate(connection: Connection) -> None:
+    """mcbridge's revisions on the connection, version in mcbridge's own table."""
+    unprefixed = unprefixed_revision(connection) is not None
+    connection.commit()  # Alembic commits only a transaction it began itself
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        version_table=LEGACY_VERSION_TABLE if unprefixed else VERSION_TABLE,
+        include_name=only_mcbridge_tables,
+        render_as_batch=True,
+        process_revision_directives=skip_empty_autogenerate,
+        mcbridge_unprefixed=unprefixed,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    if unprefixed:
+        move_version_to_own_table(connection)
+        connection.commit()
 
 
 if context.is_offline_mode():

@@ -376,6 +376,37 @@ def test_a_host_can_keep_mcbridge_in_a_database_of_its_own(tmp_path, sandbox_ser
             engine.dispose()
 
 
+def test_a_host_with_flask_migrate_and_a_bind_for_mcbridge_migrates_each_where_it_lives(
+    tmp_path, sandbox_server
+):
+    migrations = tmp_path / "migrations"
+    host = host_app(
+        f"sqlite:///{tmp_path / 'host.sqlite3'}",
+        sandbox_server,
+        migrations,
+        SQLALCHEMY_BINDS={"mcbridge": f"sqlite:///{tmp_path / 'mcbridge.sqlite3'}"},
+        MCBRIDGE_BIND_KEY="mcbridge",
+    )
+    runner = host.test_cli_runner()
+    with host.app_context():
+        assert runner.invoke(args=["db", "init"]).exit_code == 0
+        (migrations / "versions" / "0a0b0c0d0e0f_host.py").write_text(HOST_REVISION)
+
+        hosts = runner.invoke(args=["db", "upgrade", "heads"])
+        ours = runner.invoke(args=["mcbridge", "db", "upgrade"])
+
+        assert hosts.exit_code == 0, hosts.output
+        assert ours.exit_code == 0, ours.output
+        assert set(inspect(host_db.engine).get_table_names()) == {"alembic_version", "users"}
+        assert table_name("groups") in inspect(db.engine).get_table_names()
+        make.group("Federation")
+        db.session.commit()
+        assert db.session.scalars(select(Group.name)).all() == ["Federation"]
+        host_db.session.remove()
+        for engine in host_db.engines.values():
+            engine.dispose()
+
+
 def test_mcbridge_leaves_the_processs_other_engines_alone(app):
     other = create_engine("sqlite://")
     assert not foreign_keys_enforced(other)
