@@ -60,7 +60,7 @@ def recipient_rows(
     recipients: Recipients, rules: dict[int, str], session: Session
 ) -> Iterator[list[str]]:
     """The heading, then one row per address, streamed so a large list never sits in memory;
-    every cell already made spreadsheet-safe."""
+    cells as typed (each format keeps them from running as formulas its own way)."""
     yield [
         gettext("Email"),
         gettext("First name"),
@@ -72,7 +72,7 @@ def recipient_rows(
     ]
     kinds = {True: gettext("primary"), False: gettext("delivery address")}
     for recipient in recipients.stream(session):
-        row = [
+        yield [
             recipient.email,
             recipient.first_name or "",
             recipient.last_name or "",
@@ -81,16 +81,16 @@ def recipient_rows(
             kinds[recipient.primary],
             rules.get(recipient.via_subscription_id, ""),
         ]
-        yield [spreadsheet_safe(cell) for cell in row]
 
 
 def csv_lines(rows: Iterator[list[str]], style: CsvStyle) -> Iterator[str]:
-    """The rows as CSV text, one line at a time."""
+    """The rows as CSV text, one line at a time, every cell made spreadsheet-safe: a CSV
+    cell has no type, so a spreadsheet reads one starting like a formula as a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=style.delimiter, quoting=csv.QUOTE_ALL)
     buffer.write("\ufeff")
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
         yield pop(buffer)
 
 
@@ -106,7 +106,8 @@ def xlsx_chunks(
 ) -> Iterator[bytes]:
     """The rows as an Excel workbook, in chunks. XlsxWriter's constant-memory mode writes each
     row to disk as it comes (a million rows stay small in memory); the finished file is
-    then read out and removed. Cells are written as text, never as formulas or links.
+    then read out and removed. Cells are written as text (write_string), never as formulas
+    or links, so they need no apostrophe in front and show exactly as typed.
     Beyond a sheet's rows, the rest goes on to further sheets under the same heading
     (XlsxWriter would drop them without a word)."""
     heading = next(rows)

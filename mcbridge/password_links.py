@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, url_for
 from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mcbridge.extensions import db
+from mcbridge.i18n import page_language
 from mcbridge.mail import MailNotSentError, render_mail, send_mail
 from mcbridge.models import User
 
@@ -29,6 +30,8 @@ INVITATION = "invitation"
 RESET = "reset"
 VALIDITY_SETTINGS = {INVITATION: "MCBRIDGE_INVITATION_HOURS", RESET: "MCBRIDGE_RESET_HOURS"}
 SALT = "mcbridge-password-link"
+# The session key a link's token waits under once opened: out of the address bar and logs.
+PASSWORD_TOKEN = "password_link_token"
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +57,8 @@ def password_link(user: User, purpose: str) -> str:
     token = serializer().dumps({"user": user.id, "purpose": purpose, "state": account_state(user)})
     public_url = current_app.config.get("MCBRIDGE_PUBLIC_URL")
     if not public_url:
-        return url_for("mcbridge_account.set_password", token=token, _external=True)
-    return public_url.rstrip("/") + url_for("mcbridge_account.set_password", token=token)
+        return url_for("mcbridge_account.open_password_link", token=token, _external=True)
+    return public_url.rstrip("/") + url_for("mcbridge_account.open_password_link", token=token)
 
 
 def validity_hours(purpose: str) -> float:
@@ -120,8 +123,9 @@ class PasswordMail:
 
     @classmethod
     def to(cls, user: User, purpose: str) -> PasswordMail:
-        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-        return cls(user.email, locale, purpose, password_link(user, purpose))
+        """In the account's saved language; without one, in the request's: the language
+        of the browser asking for a reset, or of the page the administrator invites from."""
+        return cls(user.email, mail_locale(user), purpose, password_link(user, purpose))
 
     def send(self) -> None:
         """In the recipient's language; MailNotSentError if it did not go."""
@@ -134,6 +138,14 @@ class PasswordMail:
             email=self.address,
         )
         send_mail(self.address, subject, text, html)
+
+
+def mail_locale(user: User) -> str:
+    if user.locale:
+        return user.locale
+    if has_request_context():
+        return page_language()
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def send_password_link(user: User, purpose: str) -> None:

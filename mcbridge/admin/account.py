@@ -30,6 +30,7 @@ from mcbridge.mail import mail_enabled
 from mcbridge.models import User
 from mcbridge.models.users import password_hash_method
 from mcbridge.password_links import (
+    PASSWORD_TOKEN,
     RESET,
     LinkRefusedError,
     account_for_token,
@@ -168,14 +169,22 @@ class AccountView(BaseView):
             "mcbridge/admin/forgot_password.html", form=form, mail_enabled=mail_enabled()
         )
 
-    @expose("/password/<token>", methods=("GET", "POST"))
-    def set_password(self, token: str) -> Any:
-        """Where an invitation or a reset link leads: the account's holder chooses a password,
-        which ends the link (see password_links.py) and every session of the account.
-        A link that names no account it may still serve is a 404, like any other address
-        of nothing, with a page that says what is wrong with it."""
+    @expose("/password/<token>")
+    def open_password_link(self, token: str) -> Response:
+        """Where an invitation or a reset link leads: the token moves into the session and
+        the browser on to an address without it, so that it is written in no access log
+        (the form's POST, the pages after) and sent in no Referer."""
+        session[PASSWORD_TOKEN] = token
+        return redirect(url_for(".set_password"))
+
+    @expose("/password", methods=("GET", "POST"))
+    def set_password(self) -> Any:
+        """The account's holder chooses a password, which ends the link (see
+        password_links.py) and every session of the account. A link that names no account
+        it may still serve is a 404, like any other address of nothing, with a page that
+        says what is wrong with it."""
         try:
-            user, purpose = account_for_token(token)
+            user, purpose = account_for_token(session.get(PASSWORD_TOKEN, ""))
         except LinkRefusedError as refused:
             flash(str(refused), "error")
             page = self.render("mcbridge/admin/set_password.html", form=None, purpose=None)
@@ -187,6 +196,7 @@ class AccountView(BaseView):
             )
         user.set_password(form.password.data)
         db.session.commit()
+        session.pop(PASSWORD_TOKEN, None)
         flash(gettext("Your password is set. You can sign in with it now."), "success")
         return redirect(url_for(".sign_in", email=user.email))
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from flask_babel import force_locale
 
 from mcbridge.extensions import db
 from mcbridge.models import User
+from mcbridge.password_links import INVITATION, MAIL_TEXTS, RESET
 from tests.helpers import TOKEN, csrf_token, post_form, sign_in
 from tests.mail_catcher import body, link_in
 
@@ -19,9 +21,14 @@ def path_of(link: str) -> str:
     return urlsplit(link).path
 
 
+def open_link(client, link: str):
+    """Open a mailed link as a browser does: it moves on to the token-free form."""
+    return client.get(path_of(link), follow_redirects=True)
+
+
 def choose_password(client, link: str, password: str = NEW_PASSWORD, again: str | None = None):
     """Follow a mailed link and choose a password, as its recipient does."""
-    page = path_of(link)
+    page = open_link(client, link).request.path
     data = {"password": password, "confirm": again or password}
     return client.post(page, data={**data, "csrf_token": csrf_token(client, page)})
 
@@ -56,7 +63,7 @@ def test_a_used_link_is_refused(as_admin, org, mailbox, stranger):
     invite(as_admin, "chloe@club-mail.ch")
     link = link_in(mailbox.mails[0])
     choose_password(stranger, link)
-    again = stranger.get(path_of(link))
+    again = open_link(stranger, link)
     assert again.status_code == 404
     assert "This link was already used or is no longer valid." in again.get_data(as_text=True)
     assert choose_password(stranger, link, "another new secret").status_code == 404
@@ -66,14 +73,14 @@ def test_a_used_link_is_refused(as_admin, org, mailbox, stranger):
 def test_an_expired_link_is_refused(app, as_admin, org, mailbox, stranger):
     invite(as_admin, "chloe@club-mail.ch")
     app.config["MCBRIDGE_INVITATION_HOURS"] = 0
-    page = stranger.get(path_of(link_in(mailbox.mails[0])))
+    page = open_link(stranger, link_in(mailbox.mails[0]))
     assert page.status_code == 404
     assert "This link has expired. Ask for a new one." in page.get_data(as_text=True)
 
 
 def test_a_damaged_link_is_refused(as_admin, org, mailbox, stranger):
     invite(as_admin, "chloe@club-mail.ch")
-    page = stranger.get(path_of(link_in(mailbox.mails[0]))[:-3] + "xyz")
+    page = open_link(stranger, link_in(mailbox.mails[0])[:-3] + "xyz")
     assert page.status_code == 404
     assert "This link is not valid." in page.get_data(as_text=True)
 
@@ -90,9 +97,48 @@ def test_two_different_passwords_are_explained_and_the_link_still_works(
     assert choose_password(stranger, link).status_code == 302
 
 
+def subject_in(language: str, purpose: str) -> str:
+    with force_locale(language):
+        return str(MAIL_TEXTS[purpose]["subject"])
+
+
+def assert_written_in(mail, language: str, purpose: str) -> None:
+    assert mail["Subject"] == subject_in(language, purpose)
+    assert f'<html lang="{language}">' in body(mail, "html")
+
+
 def test_the_invitation_is_written_in_the_accounts_language(as_admin, org, mailbox):
     invite(as_admin, "chloe@club-mail.ch", locale="fr")
-    assert '<html lang="fr">' in body(mailbox.mails[0], "html")
+    assert_written_in(mailbox.mails[0], "fr", INVITATION)
+
+
+def test_an_invitation_without_a_language_is_in_the_administrators_page_language(
+    as_admin, org, mailbox
+):
+    as_admin.post("/admin/account/language/de", data={"csrf_token": csrf_token(as_admin)})
+    invite(as_admin, "chloe@club-mail.ch")
+    assert_written_in(mailbox.mails[0], "de", INVITATION)
+
+
+def test_a_reset_asked_from_a_french_browser_is_in_french(org, mailbox, stranger):
+    stranger.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CH,fr;q=0.9"
+    post_form(stranger, "/admin/account/forgot-password", {"email": org.leader.email})
+    (mail,) = mailbox.received()
+    assert_written_in(mail, "fr", RESET)
+
+
+def test_the_link_moves_on_to_an_address_without_its_token(as_admin, org, mailbox, stranger):
+    invite(as_admin, "chloe@club-mail.ch")
+    link = link_in(mailbox.mails[0])
+    token = path_of(link).rsplit("/", 1)[1]
+
+    opened = open_link(stranger, link)
+
+    assert "Choose" in opened.get_data(as_text=True)
+    assert token not in opened.request.url
+    chosen = choose_password(stranger, link)
+    assert token not in chosen.location
+    assert token not in stranger.get(chosen.location).request.url
 
 
 def test_without_mail_the_administrator_is_told_and_sets_a_password(app, as_admin, org):
