@@ -18,7 +18,9 @@ from mcbridge.admin.operations import OperationsView
 from mcbridge.admin.people import PersonView
 from mcbridge.admin.roles import RoleView
 from mcbridge.admin.subscribers import SubscribersView, register_export
+from mcbridge.admin.suppressed import SuppressedView
 from mcbridge.admin.users import UserView
+from mcbridge.admin.why import WhyView
 from mcbridge.extensions import Database
 from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
 from mcbridge.resources import TRANSLATIONS
@@ -80,6 +82,8 @@ def register_views(
         )
     admin.add_view(SubscribersView(endpoint="mcbridge_subscribers", url=f"{url_prefix}subscribers"))
     admin.add_view(ExportsView(endpoint="mcbridge_exports", url=f"{url_prefix}exports"))
+    admin.add_view(WhyView(endpoint="mcbridge_why", url=f"{url_prefix}why"))
+    admin.add_view(SuppressedView(endpoint="mcbridge_suppressed", url=f"{url_prefix}suppressed"))
     admin.add_view(MailchimpLinkView(endpoint="mcbridge_mailchimp", url=f"{url_prefix}mailchimp"))
     admin.add_view(
         OperationsView(
