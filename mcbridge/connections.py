@@ -15,7 +15,16 @@ from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import AudienceInfo, audiences
-from mcbridge.models import ConnectionAudience, Group, MailchimpConnection, MailingList
+from mcbridge.models import (
+    AudienceMember,
+    ConnectionAudience,
+    Group,
+    MailchimpConnection,
+    MailingList,
+    SyncRun,
+)
+from mcbridge.models.sync import UNLINK_KEEP
+from mcbridge.webhooks.register import forget_webhook
 
 
 def read_audiences(api_key: str) -> list[AudienceInfo]:
@@ -76,3 +85,49 @@ def link(mailing_list: MailingList, audience: ConnectionAudience) -> None:
     mailing_list.mailchimp_list_id = audience.audience_id
     mailing_list.mailchimp_audience_name = audience.name
     mailing_list.mailchimp_tag = mailing_list.managed_tag
+
+
+def unlink(mailing_list: MailingList) -> None:
+    """Untie the list from its audience: its webhook goes, its copy of the audience and its
+    consent too (a new link asks again). Mailchimp's contacts are not touched here: a
+    leader who wants the managed ones archived has an export do it first (see
+    jobs.export.enqueue_unlink). The caller commits."""
+    api_key = mailing_list.mailchimp_api_key
+    client = connect(api_key) if api_key else None
+    try:
+        forget_webhook(client, mailing_list)
+    finally:
+        if client is not None:
+            client.close()
+    forget_audience_copy(mailing_list)
+    mailing_list.connection = None
+    mailing_list.mailchimp_list_id = None
+    mailing_list.mailchimp_audience_name = None
+    mailing_list.consent_by_id, mailing_list.consent_at = None, None
+
+
+def unlink_keeping_contacts(mailing_list: MailingList, user_id: int | None) -> SyncRun:
+    """Unlink at once, leaving every contact in Mailchimp as it is; the choice goes into
+    the list's history as a run that changed nothing there. The caller commits."""
+    moment = now()
+    run = SyncRun(
+        mailing_list=mailing_list,
+        trigger="manual",
+        triggered_by_id=user_id,
+        state="unchanged",
+        created_at=moment,
+        started_at=moment,
+        finished_at=moment,
+        unlink_choice=UNLINK_KEEP,
+    )
+    db.session.add(run)
+    unlink(mailing_list)
+    return run
+
+
+def forget_audience_copy(mailing_list: MailingList) -> None:
+    """A new audience (or none) makes the copy of the old one meaningless."""
+    db.session.query(AudienceMember).filter_by(mailing_list_id=mailing_list.id).delete()
+    mailing_list.audience_changed_since = None
+    mailing_list.audience_read_at = None
+    mailing_list.audience_fields = None

@@ -15,6 +15,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext, ngettext
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -22,18 +23,27 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import Length, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404
+from mcbridge.admin.exports import run_link
 from mcbridge.admin.subscribers import load_list_in_scope
 from mcbridge.auth import current_account_id
 from mcbridge.clock import now
-from mcbridge.connections import link, tag_taken
+from mcbridge.connections import (
+    forget_audience_copy,
+    link,
+    tag_taken,
+    unlink_keeping_contacts,
+)
 from mcbridge.extensions import db
+from mcbridge.jobs import AlreadyRunningError
+from mcbridge.jobs.export import enqueue_unlink
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import (
     AudienceInfo,
@@ -54,6 +64,7 @@ from mcbridge.models import (
     MailingList,
     usable_by,
 )
+from mcbridge.models.sync import UNLINK_ARCHIVE, UNLINK_KEEP
 from mcbridge.sync.fields import EMPTIED, SOURCES, TAG_PATTERN, field_map
 from mcbridge.sync.mirror import LIST_TAG_PREFIX
 from mcbridge.webhooks.register import connect_webhook, forget_webhook
@@ -324,6 +335,7 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
             form=form,
             errors=error_summary(form),
             masked_key=masked(mailing_list.mailchimp_api_key),
+            unlink_form=UnlinkForm(),
         )
 
     def save(
@@ -485,28 +497,66 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
 
     @expose("/<list_id>/disconnect", methods=("POST",))
     def disconnect(self, list_id: str) -> Response:
+        """Unlink, saying what happens to the contacts in Mailchimp: left as they are at
+        once, or the ones this list manages archived by an export first (the list stays
+        linked until that run has archived them all)."""
         mailing_list = load_list_in_scope(list_id)
-        client = connect(mailing_list.mailchimp_api_key) if mailing_list.mailchimp_api_key else None
-        forget_webhook(client, mailing_list)
-        forget_audience_copy(mailing_list)
-        mailing_list.connection = None
-        mailing_list.mailchimp_list_id = None
-        mailing_list.mailchimp_audience_name = None
-        mailing_list.consent_by_id, mailing_list.consent_at = None, None
-        db.session.commit()
-        flash(
-            gettext(
-                "The list is no longer linked to Mailchimp. The contacts it exported stay in the "
-                "audience: remove them in Mailchimp if they should go."
+        form = UnlinkForm()
+        back = redirect(url_for(".edit", list_id=mailing_list.id))
+        if not mailing_list.is_linked:
+            return back
+        if not form.validate_on_submit():
+            flash(gettext("Choose what happens to the contacts in Mailchimp."), "error")
+            return back
+        if form.contacts.data == UNLINK_KEEP:
+            unlink_keeping_contacts(mailing_list, current_account_id())
+            db.session.commit()
+            flash(
+                gettext(
+                    "The list is no longer linked to Mailchimp. The contacts it exported stay in "
+                    "the audience as they are."
+                ),
+                "success",
+            )
+            return back
+        return archive_then_unlink(mailing_list, back)
+
+
+class UnlinkForm(FlaskForm):
+    contacts = RadioField(
+        lazy_gettext("The contacts in Mailchimp"),
+        choices=[
+            (UNLINK_KEEP, lazy_gettext("Leave them as they are")),
+            (
+                UNLINK_ARCHIVE,
+                lazy_gettext(
+                    "Archive the contacts this list manages (those with its tag); contacts "
+                    "others added are never touched"
+                ),
             ),
-            "success",
-        )
-        return redirect(url_for(".edit", list_id=mailing_list.id))
+        ],
+        validators=[InputRequired()],
+    )
 
 
-def forget_audience_copy(mailing_list: MailingList) -> None:
-    """A new audience (or none) makes the copy of the old one meaningless."""
-    db.session.query(AudienceMember).filter_by(mailing_list_id=mailing_list.id).delete()
-    mailing_list.audience_changed_since = None
-    mailing_list.audience_read_at = None
-    mailing_list.audience_fields = None
+def archive_then_unlink(mailing_list: MailingList, back: Response) -> Response:
+    """Queue the run that archives the list's contacts and then unlinks it."""
+    try:
+        run = enqueue_unlink(mailing_list, user_id=current_account_id())
+    except AlreadyRunningError as running:
+        message = gettext("An export of this list is already running: unlink it once it ends.")
+        link_to_run = run_link(running.run) if running.run else ""
+        flash(Markup("%s %s") % (message, link_to_run), "warning")
+        return back
+    flash(
+        Markup("%s %s")
+        % (
+            gettext(
+                "Archiving the contacts this list manages; the list is unlinked once they are "
+                "all archived."
+            ),
+            run_link(run),
+        ),
+        "success",
+    )
+    return back

@@ -10,6 +10,7 @@ import logging
 from rq import get_current_job
 
 from mcbridge.clock import now
+from mcbridge.connections import unlink
 from mcbridge.extensions import db
 from mcbridge.jobs.locks import audience_lock, holding, list_lock
 from mcbridge.jobs.queue import state
@@ -17,6 +18,7 @@ from mcbridge.jobs.reservations import release, reserve
 from mcbridge.jobs.runs import Progress, ignore_progress, job_progress
 from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import MailingList, SyncRun
+from mcbridge.models.sync import UNLINK_ARCHIVE
 from mcbridge.sync import engine
 from mcbridge.sync.result import SyncResult, record
 
@@ -45,17 +47,32 @@ def enqueue_sync(
     run = reserve(mailing_list, trigger, user_id, dry_run)
     if trigger == "manual" and not dry_run:
         mailing_list.failure_streak = 0
+    return queue_run(run)
+
+
+def queue_run(run: SyncRun) -> SyncRun:
+    """Put a reserved run on the queue; only its id travels."""
     job = state().queue.enqueue(
         sync_job,
         run.id,
         job_id=f"mcbridge-sync-{run.id}",
-        meta={"mailing_list_id": mailing_list.id, "phase": "queued", "done": 0, "total": 0},
+        meta={"mailing_list_id": run.mailing_list_id, "phase": "queued", "done": 0, "total": 0},
         result_ttl=7 * 24 * 3600,
         failure_ttl=30 * 24 * 3600,
     )
     run.job_id = job.id
     db.session.commit()
     return run
+
+
+def enqueue_unlink(mailing_list: MailingList, *, user_id: int | None) -> SyncRun:
+    """Queue the run that archives the contacts the list manages and then unlinks it;
+    AlreadyRunningError if an export is under way. A run that fails or archives only some
+    leaves the list linked, so the leader sees why and can ask again."""
+    run = reserve(mailing_list, "manual", user_id, False)
+    run.unlink_choice = UNLINK_ARCHIVE
+    db.session.commit()  # before the job exists: its worker must read the choice
+    return queue_run(run)
 
 
 def sync_job(run_id: int) -> str:
@@ -93,7 +110,12 @@ def export_and_record(run: SyncRun, progress: Progress) -> str:
     run.state, run.started_at = "running", now()
     db.session.commit()
     try:
-        result = engine.export(run.mailing_list, dry_run=run.dry_run, progress=progress)
+        result = engine.export(
+            run.mailing_list,
+            dry_run=run.dry_run,
+            progress=progress,
+            leaving=run.archives_on_unlink,
+        )
     except Exception:
         db.session.rollback()
         log.exception("Export run %s stopped by an unexpected error", run.id)
@@ -103,6 +125,8 @@ def export_and_record(run: SyncRun, progress: Progress) -> str:
         db.session.commit()
         raise
     record(run, result)
+    if run.archives_on_unlink and run.state in ("success", "unchanged"):
+        unlink(run.mailing_list)
     db.session.commit()
     progress("done", 1, 1)
     return run.state

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 RUN_STATES = ("queued", "running", "unchanged", "success", "partial", "failed")
 UNFINISHED_STATES = ("queued", "running")
 FINISHED_STATES = ("unchanged", "success", "partial", "failed")
+UNLINK_KEEP, UNLINK_ARCHIVE = "keep", "archive"
 COUNTERS = (
     "added",
     "resubscribed",
@@ -76,6 +77,9 @@ class SyncRun(Base):
     write_calls: Mapped[int] = mapped_column(default=0)
     read_calls: Mapped[int] = mapped_column(default=0)
     preview: Mapped[dict | None] = mapped_column(JSON)
+    # Set on the run that records a leader unlinking the list: what they chose for its
+    # contacts in Mailchimp (UNLINK_KEEP or UNLINK_ARCHIVE), kept in its export history.
+    unlink_choice: Mapped[str | None] = mapped_column(String(10))
 
     mailing_list: Mapped[MailingList] = relationship()
     triggered_by: Mapped[User | None] = relationship()
@@ -86,6 +90,11 @@ class SyncRun(Base):
     @property
     def finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    @property
+    def archives_on_unlink(self) -> bool:
+        """The run archives the contacts the list manages, then unlinks it."""
+        return self.unlink_choice == UNLINK_ARCHIVE
 
     @property
     def duration_seconds(self) -> float | None:

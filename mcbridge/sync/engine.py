@@ -56,15 +56,23 @@ NO_CONSENT = Message(
 )
 
 
-def export(mailing_list: MailingList, *, dry_run: bool, progress: Progress) -> SyncResult:
-    """Export (or, with `dry_run`, only compute) the list's recipients to its audience."""
+def export(
+    mailing_list: MailingList, *, dry_run: bool, progress: Progress, leaving: bool = False
+) -> SyncResult:
+    """Export (or, with `dry_run`, only compute) the list's recipients to its audience.
+
+    `leaving`: the list is being unlinked and its managed contacts archived. The export
+    then runs as if nobody were a recipient any more, so the archiving goes through the
+    export's own rules (only contacts this list added, still subscribed, held by no other
+    mcbridge list; the others only lose its tag) and its own record of who it archived.
+    """
     result = SyncResult(dry_run=dry_run)
     if not mailing_list.has_consent:
         result.fail(NO_CONSENT, "consent")
         return result
     client = connect(mailing_list.mailchimp_api_key or "")
     try:
-        Export(mailing_list, client, result, progress).run()
+        Export(mailing_list, client, result, progress, leaving=leaving).run()
     except MailchimpError as error:
         db.session.rollback()
         result.fail(error.user_message(), failure_kind(error))
@@ -88,9 +96,16 @@ class Export:
     """The steps of one export; each method is one phase the progress bar names."""
 
     def __init__(
-        self, mailing_list: MailingList, client: Client, result: SyncResult, progress: Progress
+        self,
+        mailing_list: MailingList,
+        client: Client,
+        result: SyncResult,
+        progress: Progress,
+        *,
+        leaving: bool = False,
     ) -> None:
         self.mailing_list = mailing_list
+        self.leaving = leaving
         self.client = client
         self.result = result
         self.progress = progress
@@ -129,7 +144,7 @@ class Export:
         }
         specs = fields_of(self.mailing_list, existing)
         for spec in specs:
-            if spec.tag not in existing:
+            if spec.tag not in existing and not self.leaving:
                 self.create_field(spec)
         return specs
 
@@ -157,19 +172,15 @@ class Export:
     def compare_and_write(self) -> None:
         """Walk recipients and audience together; steps that write go to Mailchimp while
         the walk goes on (a preview only counts them)."""
-        needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
-        recipients = recipients_of(self.mailing_list, with_roles=needs_roles)
-        self.result.counts["skipped_no_email"] = db.session.scalar(
-            select(func.count()).select_from(recipients.skipped().subquery())
-        )
         self.progress("comparing", 0, 0)
         exceptions = Exceptions(
             refused=self.refused_addresses(),
             held=held_addresses(self.mailing_list.id),
             bring_back=self.bring_back_requests(),
         )
+        wanted = iter(()) if self.leaving else self.recipients()
         steps = plan(
-            self.wanted(recipients.stream(db.session, by_address=True)),
+            self.wanted(wanted),
             self.mirror.stream(),
             exceptions,
         )
@@ -194,6 +205,15 @@ class Export:
             db.session.commit()  # ends the streaming read; later writes see the new copy
         self.after_writes()
         db.session.commit()
+
+    def recipients(self) -> Iterator[Recipient]:
+        """The list's recipients by address, counting those without one."""
+        needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
+        recipients = recipients_of(self.mailing_list, with_roles=needs_roles)
+        self.result.counts["skipped_no_email"] = db.session.scalar(
+            select(func.count()).select_from(recipients.skipped().subquery())
+        )
+        return recipients.stream(db.session, by_address=True)
 
     def wanted(self, recipients: Iterator[Recipient]) -> Iterator[Wanted]:
         with_names = self.result.dry_run

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 from mailchimp3 import MailChimp
+from sqlalchemy import select
 
 from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
-from mcbridge.models import MailingList
+from mcbridge.models import MailingList, SyncRun
 from tests import factories as make
 from tests.helpers import post_form
 
@@ -155,16 +156,49 @@ def test_without_a_granted_audience_the_page_says_whom_to_ask(as_leader, org):
     assert "an administrator adds a Mailchimp connection" in page
 
 
-def test_disconnecting_unlinks_and_says_what_stays(as_leader, org, account):
+def disconnect(client, org, **fields):
+    url = f"/admin/mailchimp/{org.north_list.id}/disconnect"
+    response = post_form(client, url, fields, page=link_page(org))
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_disconnecting_leaving_the_contacts_unlinks_and_records_the_choice(as_leader, org, account):
     save(as_leader, org, audience=account.granted.id, consent="y")
 
-    response = post_form(
-        as_leader, f"/admin/mailchimp/{org.north_list.id}/disconnect", {}, page=link_page(org)
+    page = disconnect(as_leader, org, contacts="keep")
+
+    assert "The contacts it exported stay in the audience as they are." in page
+    assert linked_to(org) == (None, None, None)
+    run = db.session.scalars(select(SyncRun)).one()
+    assert (run.unlink_choice, run.state, run.triggered_by_id) == (
+        "keep",
+        "unchanged",
+        org.leader.id,
     )
 
-    page = as_leader.get(response.headers["Location"]).get_data(as_text=True)
-    assert "The contacts it exported stay in the audience" in page
-    assert linked_to(org) == (None, None, None)
+
+def test_disconnecting_without_a_choice_is_refused_and_keeps_the_link(as_leader, org, account):
+    save(as_leader, org, audience=account.granted.id, consent="y")
+
+    page = disconnect(as_leader, org)
+
+    assert "Choose what happens to the contacts in Mailchimp." in page
+    assert linked_to(org)[1] == account.audience
+    assert db.session.scalars(select(SyncRun)).all() == []
+
+
+def test_disconnecting_with_archiving_queues_a_run_and_stays_linked_meanwhile(
+    as_leader, org, account
+):
+    save(as_leader, org, audience=account.granted.id, consent="y")
+
+    page = disconnect(as_leader, org, contacts="archive")
+
+    assert "the list is unlinked once they are all archived" in page
+    run = db.session.scalars(select(SyncRun)).one()
+    assert (run.unlink_choice, run.state) == ("archive", "queued")
+    assert f'href="/admin/exports/runs/{run.id}"' in page
+    assert linked_to(org)[1] == account.audience
 
 
 def test_attributes_map_person_fields_to_merge_fields(as_leader, org, account):
