@@ -14,13 +14,13 @@ import hmac
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, url_for
 from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from mcbridge.clock import now_utc
 from mcbridge.extensions import db
 from mcbridge.i18n import page_language
 from mcbridge.mail import MailNotSentError, render_mail, send_mail
@@ -77,7 +77,7 @@ def account_for_token(token: str) -> tuple[User, str]:
     purpose = data.get("purpose")
     if purpose not in VALIDITY_SETTINGS:
         raise LinkRefusedError(gettext("This link is not valid."))
-    age_hours = (datetime.now(UTC) - issued_at).total_seconds() / 3600
+    age_hours = (now_utc() - issued_at).total_seconds() / 3600
     if age_hours >= validity_hours(purpose):
         raise LinkRefusedError(gettext("This link has expired. Ask for a new one."))
     user = db.session.get(User, data.get("user"))
