@@ -9,7 +9,7 @@ from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from werkzeug.wrappers import Response
 
 from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404, page_number
@@ -17,6 +17,7 @@ from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
 from mcbridge.auth import current_account_id, current_scope
 from mcbridge.extensions import db
 from mcbridge.jobs import AlreadyRunningError, enqueue_sync, progress_of, show_interrupted_runs
+from mcbridge.jobs.export import confirm_held
 from mcbridge.jobs.labels import (
     counter_labels,
     phase_labels,
@@ -69,19 +70,34 @@ class ExportsView(ReachedFromListsMixin, SignedInView):
                 mailing_list, trigger="manual", user_id=current_account_id(), dry_run=dry_run
             )
         except AlreadyRunningError as running:
-            message = gettext("An export of this list is already running.")
-            link = run_link(running.run) if running.run else ""
-            flash(Markup("%s %s") % (message, link), "warning")
+            flash_already_running(running)
             return redirect(back)
         if dry_run:
             return redirect(url_for(".run", run_id=run.id))
         flash(Markup("%s %s") % (gettext("Export to Mailchimp started."), run_link(run)), "success")
         return redirect(back)
 
+    @expose("/runs/<run_id>/confirm", methods=("POST",))
+    def confirm(self, run_id: str) -> Response:
+        """A leader (or admin) lets a run the brake held go ahead, for the numbers it showed."""
+        held = load_run_in_scope(run_id)
+        back = url_for(".run", run_id=held.id)
+        if not awaits_confirmation(held):
+            flash(gettext("This run no longer waits for a confirmation."), "warning")
+            return redirect(back)
+        try:
+            run = confirm_held(held, current_account_id())
+        except AlreadyRunningError as running:
+            flash_already_running(running)
+            return redirect(back)
+        flash(gettext("Export confirmed and started."), "success")
+        return redirect(url_for(".run", run_id=run.id))
+
     @expose("/runs/<run_id>")
     def run(self, run_id: str) -> str:
         run = load_run_in_scope(run_id)
         queue_reachable = show_interrupted_runs(run.mailing_list_id)
+        would_be = run.dry_run or run.state == "held"
         return self.render(
             "mcbridge/admin/export_run.html",
             run=run,
@@ -89,7 +105,9 @@ class ExportsView(ReachedFromListsMixin, SignedInView):
             badge=state_badge(run.state, preview=run.dry_run),
             progress=progress_of(run) if queue_reachable else None,
             queue_reachable=queue_reachable,
-            counter_labels=preview_counter_labels() if run.dry_run else counter_labels(),
+            counter_labels=preview_counter_labels() if would_be else counter_labels(),
+            would_be=would_be,
+            awaits_confirmation=awaits_confirmation(run),
             counter_order=COUNTERS,
             phases=phase_labels(),
             people=people_pages(run),
@@ -136,6 +154,21 @@ class ExportsView(ReachedFromListsMixin, SignedInView):
         db.session.commit()
         flash(gettext("Refused addresses will be tried again at the next export."), "success")
         return redirect(url_for(".history", list_id=mailing_list.id))
+
+
+def flash_already_running(running: AlreadyRunningError) -> None:
+    message = gettext("An export of this list is already running.")
+    link = run_link(running.run) if running.run else ""
+    flash(Markup("%s %s") % (message, link), "warning")
+
+
+def awaits_confirmation(run: SyncRun) -> bool:
+    """A held run can be confirmed while it is the list's latest: a later run replaced
+    its numbers (a new held run is confirmed instead)."""
+    later = exists().where(SyncRun.mailing_list_id == run.mailing_list_id, SyncRun.id > run.id)
+    return (
+        run.state == "held" and run.mailing_list.is_linked and not db.session.scalar(select(later))
+    )
 
 
 PEOPLE_PAGE = 50

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from flask import request
+from flask import g, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, select, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
@@ -29,18 +27,14 @@ from mcbridge.admin.base import (
 from mcbridge.admin.choices import BLANK_CHOICE
 from mcbridge.admin.forms import valid_email
 from mcbridge.auth import Scope, current_scope
+from mcbridge.explain import list_memberships
 from mcbridge.extensions import db
 from mcbridge.models import (
     GENDERS,
     AdditionalEmail,
-    AudienceMember,
-    Group,
-    MailingList,
     Person,
     Role,
-    Subscription,
     role_is_active,
-    subscription_role_types,
 )
 
 GENDER_LABELS = {
@@ -73,8 +67,26 @@ def details_link(view: Any, _context: Any, person: Person, name: str) -> Markup:
     return Markup('<a href="%s">%s</a>') % (url, getattr(person, name) or "")
 
 
-def roles_column(_view: Any, _context: Any, person: Person, _name: str) -> Markup:
-    return Markup("<br>").join(escape(str(role)) for role in person.roles)
+def roles_column(_view: Any, context: Any, person: Person, _name: str) -> Markup:
+    """The person's active roles in groups the user may see: a leader learns nothing of
+    other regions, and an ended role no longer describes the person."""
+    return Markup("<br>").join(escape(str(role)) for role in visible_roles(context, person))
+
+
+def visible_roles(context: Any, person: Person) -> list[Role]:
+    """Read once for the whole page of the table (its `data`), then per row from `g`."""
+    shown: dict[int, list[Role]] = g.setdefault("visible_roles", {})
+    if person.id not in shown:
+        ids = [row.id for row in context.get("data") or [person]]
+        shown.update({person_id: [] for person_id in ids})
+        for role in db.session.scalars(
+            select(Role)
+            .where(Role.person_id.in_(ids), current_scope().roles(), role_is_active(clock.today()))
+            .options(selectinload(Role.group), selectinload(Role.role_type))
+            .order_by(Role.id)
+        ):
+            shown[role.person_id].append(role)
+    return shown[person.id]
 
 
 class AdditionalEmailInline(InlineFormAdmin):
@@ -87,85 +99,6 @@ class AdditionalEmailInline(InlineFormAdmin):
             "description": lazy_gettext("Mailing lists may send to this address."),
         },
     }
-
-
-@dataclass
-class ListMembership:
-    """One mailing list as it concerns a person: the rules that reach them (none when only
-    an exclusion names them), whether they are excluded, and per address their status in
-    the list's audience as mcbridge last read it."""
-
-    mailing_list: MailingList
-    rules: list[Subscription] = field(default_factory=list)
-    excluded: bool = False
-    statuses: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def receives(self) -> bool:
-        return bool(self.rules) and not self.excluded
-
-
-def role_rules_reaching(person_id: int, today: date) -> Select:
-    """Role rules naming the group of one of the person's active roles, or a group above
-    it, with that role's type: the recipients query's reach, walked upwards from one
-    person instead of downwards from every rule."""
-    held = (
-        select(Role.role_type_id.label("role_type_id"), Role.group_id.label("group_id"))
-        .where(Role.person_id == person_id, role_is_active(today))
-        .cte("held", recursive=True)
-    )
-    above = (
-        select(held.c.role_type_id, Group.parent_id)
-        .join(Group, Group.id == held.c.group_id)
-        .where(Group.parent_id.is_not(None))
-    )
-    held = held.union(above)
-    same_type = and_(
-        subscription_role_types.c.subscription_id == Subscription.id,
-        subscription_role_types.c.role_type_id == held.c.role_type_id,
-    )
-    return (
-        select(Subscription.id)
-        .join(held, Subscription.group_id == held.c.group_id)
-        .join(subscription_role_types, same_type)
-    )
-
-
-def list_memberships(person: Person, today: date) -> list[ListMembership]:
-    """The lists in the user's scope whose rules name the person, in two queries whatever
-    the number of lists: the rules, then the audience statuses of the person's addresses."""
-    named = union_all(
-        role_rules_reaching(person.id, today),
-        select(Subscription.id).where(Subscription.person_id == person.id),
-    )
-    rules = db.session.scalars(
-        select(Subscription)
-        .join(MailingList, MailingList.id == Subscription.mailing_list_id)
-        .where(Subscription.id.in_(named), current_scope().mailing_lists())
-        .order_by(MailingList.name, MailingList.id, Subscription.id)
-        .options(selectinload(Subscription.role_types), selectinload(Subscription.group))
-    ).all()
-    memberships: dict[int, ListMembership] = {}
-    for rule in rules:
-        membership = memberships.setdefault(rule.mailing_list_id, ListMembership(rule.mailing_list))
-        if rule.excluded:
-            membership.excluded = True
-        else:
-            membership.rules.append(rule)
-    read_statuses(person, memberships)
-    return list(memberships.values())
-
-
-def read_statuses(person: Person, memberships: dict[int, ListMembership]) -> None:
-    addresses = [person.email, *(extra.email for extra in person.additional_emails)]
-    members = db.session.execute(
-        select(AudienceMember.mailing_list_id, AudienceMember.email, AudienceMember.status).where(
-            AudienceMember.mailing_list_id.in_(list(memberships)),
-            AudienceMember.email.in_([address for address in addresses if address]),
-        )
-    )
-    for list_id, email, status in members:
-        memberships[list_id].statuses[email] = status
 
 
 class PersonView(ScopedModelView):

@@ -19,7 +19,9 @@ from mcbridge.jobs.runs import Progress, ignore_progress, job_progress
 from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import MailingList, SyncRun
 from mcbridge.models.sync import UNLINK_ARCHIVE
+from mcbridge.notices import notify_leaders
 from mcbridge.sync import engine
+from mcbridge.sync.brake import Allowance, Brake, limits_of
 from mcbridge.sync.result import SyncResult, record
 
 log = logging.getLogger(__name__)
@@ -39,12 +41,16 @@ def enqueue_sync(
     trigger: str,
     user_id: int | None = None,
     dry_run: bool = False,
+    allowed: Allowance | None = None,
 ) -> SyncRun:
     """Queue an export (or preview) of the list; AlreadyRunningError if one is under way.
 
-    An export asked for by hand also lifts the daily schedule's back-off.
+    An export asked for by hand also lifts the daily schedule's back-off. `allowed`: the
+    archives and changes of a held run a leader confirmed, which this one may make.
     """
     run = reserve(mailing_list, trigger, user_id, dry_run)
+    if allowed is not None:
+        run.allowed_archives, run.allowed_changes = allowed.archives, allowed.changes
     if trigger == "manual" and not dry_run:
         mailing_list.failure_streak = 0
     return queue_run(run)
@@ -73,6 +79,26 @@ def enqueue_unlink(mailing_list: MailingList, *, user_id: int | None) -> SyncRun
     run.unlink_choice = UNLINK_ARCHIVE
     db.session.commit()  # before the job exists: its worker must read the choice
     return queue_run(run)
+
+
+def confirm_held(held: SyncRun, user_id: int | None) -> SyncRun:
+    """Queue the export a leader confirmed on a held run's page, allowed past the brake for
+    the numbers that run showed (not more: a list that changed since is held again)."""
+    allowed = Allowance(held.archived, held.updated + held.untagged)
+    return enqueue_sync(held.mailing_list, trigger="confirmed", user_id=user_id, allowed=allowed)
+
+
+def brake_of(run: SyncRun) -> Brake | None:
+    """Every export meets the brake (a preview writes nothing); only a confirmed one
+    brings an allowance, so a daily export never passes a held list on its own. Archiving
+    on unlink is the leader's explicit choice to archive every contact the list manages:
+    the brake would only ever hold it."""
+    if run.dry_run or run.archives_on_unlink:
+        return None
+    allowed = None
+    if run.allowed_archives is not None:
+        allowed = Allowance(run.allowed_archives, run.allowed_changes or 0)
+    return Brake(limits_of(run.mailing_list), allowed)
 
 
 def sync_job(run_id: int) -> str:
@@ -115,6 +141,7 @@ def export_and_record(run: SyncRun, progress: Progress) -> str:
             dry_run=run.dry_run,
             progress=progress,
             leaving=run.archives_on_unlink,
+            brake=brake_of(run),
         )
     except Exception:
         db.session.rollback()
@@ -128,5 +155,7 @@ def export_and_record(run: SyncRun, progress: Progress) -> str:
     if run.archives_on_unlink and run.state in ("success", "unchanged"):
         unlink(run.mailing_list)
     db.session.commit()
+    notify_leaders(run, result)
+    db.session.commit()  # the reason notified, so that it is not mailed again
     progress("done", 1, 1)
     return run.state

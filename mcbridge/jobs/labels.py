@@ -12,6 +12,7 @@ STATE_STYLES = {
     "success": "success",
     "partial": "warning",
     "failed": "danger",
+    "held": "warning",
 }
 
 
@@ -26,6 +27,7 @@ def state_label(state: str | None, *, preview: bool = False) -> str:
         "success": gettext("exported"),
         "partial": gettext("partly exported"),
         "failed": gettext("failed"),
+        "held": gettext("held by the brake"),
     }
     return labels.get(state or "", gettext("never exported"))
 

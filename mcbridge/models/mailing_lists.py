@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     String,
     Table,
@@ -76,6 +77,13 @@ class MailingList(Base):
     last_sync_state: Mapped[str | None] = mapped_column(String(10))
     last_synced_at: Mapped[datetime | None]
     failure_streak: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The brake (mcbridge.sync.brake); empty means the installation's default.
+    brake_archive_share: Mapped[float | None] = mapped_column(Float)
+    brake_archive_min: Mapped[int | None]
+    brake_change_share: Mapped[float | None] = mapped_column(Float)
+    # The reason of the last failure notice mailed to the leaders: not mailed again until
+    # the reason changes (mcbridge.notices).
+    notified_reason: Mapped[str | None] = mapped_column(String(40))
 
     group: Mapped[Group] = relationship()
     connection: Mapped[MailchimpConnection | None] = relationship()

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from mcbridge.models.mailing_lists import MailingList
     from mcbridge.models.users import User
 
-RUN_STATES = ("queued", "running", "unchanged", "success", "partial", "failed")
+RUN_STATES = ("queued", "running", "unchanged", "success", "partial", "failed", "held")
 UNFINISHED_STATES = ("queued", "running")
-FINISHED_STATES = ("unchanged", "success", "partial", "failed")
+# "held": stopped by the brake before writing anything, waiting for a leader's confirmation.
+FINISHED_STATES = ("unchanged", "success", "partial", "failed", "held")
 UNLINK_KEEP, UNLINK_ARCHIVE = "keep", "archive"
 COUNTERS = (
     "added",
@@ -80,6 +81,10 @@ class SyncRun(Base):
     # Set on the run that records a leader unlinking the list: what they chose for its
     # contacts in Mailchimp (UNLINK_KEEP or UNLINK_ARCHIVE), kept in its export history.
     unlink_choice: Mapped[str | None] = mapped_column(String(10))
+    # Set on a run a leader confirmed past the brake: the archives and changes of the held
+    # run they saw, which this run may make (and not materially more).
+    allowed_archives: Mapped[int | None]
+    allowed_changes: Mapped[int | None]
 
     mailing_list: Mapped[MailingList] = relationship()
     triggered_by: Mapped[User | None] = relationship()

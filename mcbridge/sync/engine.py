@@ -34,6 +34,7 @@ from mcbridge.models import BringBackRequest, MailingList, PendingBatch, Refused
 from mcbridge.recipients import Recipient, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
+from mcbridge.sync.brake import Brake, check, managed_count
 from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
 from mcbridge.sync.mirror import Mirror, MirrorUpdates
 from mcbridge.sync.pending import settle_pending_batches
@@ -57,7 +58,12 @@ NO_CONSENT = Message(
 
 
 def export(
-    mailing_list: MailingList, *, dry_run: bool, progress: Progress, leaving: bool = False
+    mailing_list: MailingList,
+    *,
+    dry_run: bool,
+    progress: Progress,
+    leaving: bool = False,
+    brake: Brake | None = None,
 ) -> SyncResult:
     """Export (or, with `dry_run`, only compute) the list's recipients to its audience.
 
@@ -65,6 +71,9 @@ def export(
     then runs as if nobody were a recipient any more, so the archiving goes through the
     export's own rules (only contacts this list added, still subscribed, held by no other
     mcbridge list; the others only lose its tag) and its own record of who it archived.
+
+    `brake`: an export that would archive or change too much is held before its first
+    write (see mcbridge.sync.brake); a preview is never held.
     """
     result = SyncResult(dry_run=dry_run)
     if not mailing_list.has_consent:
@@ -72,7 +81,7 @@ def export(
         return result
     client = connect(mailing_list.mailchimp_api_key or "")
     try:
-        Export(mailing_list, client, result, progress, leaving=leaving).run()
+        Export(mailing_list, client, result, progress, leaving=leaving, brake=brake).run()
     except MailchimpError as error:
         db.session.rollback()
         result.fail(error.user_message(), failure_kind(error))
@@ -103,9 +112,11 @@ class Export:
         progress: Progress,
         *,
         leaving: bool = False,
+        brake: Brake | None = None,
     ) -> None:
         self.mailing_list = mailing_list
         self.leaving = leaving
+        self.brake = brake
         self.client = client
         self.result = result
         self.progress = progress
@@ -178,12 +189,9 @@ class Export:
             held=held_addresses(self.mailing_list.id),
             bring_back=self.bring_back_requests(),
         )
-        wanted = iter(()) if self.leaving else self.recipients()
-        steps = plan(
-            self.wanted(wanted),
-            self.mirror.stream(),
-            exceptions,
-        )
+        if not self.result.dry_run and self.held_by_brake(exceptions):
+            return
+        steps = self.steps(exceptions, self.result)
         if self.result.dry_run:
             for step in steps:
                 self.result.planned(step)
@@ -206,6 +214,26 @@ class Export:
         self.after_writes()
         db.session.commit()
 
+    def steps(self, exceptions: Exceptions, result: SyncResult) -> Iterator[Step]:
+        """The plan, streamed; problems with a recipient's fields go to `result`."""
+        wanted = iter(()) if self.leaving else self.recipients()
+        return plan(self.wanted(wanted, result), self.mirror.stream(), exceptions)
+
+    def held_by_brake(self, exceptions: Exceptions) -> bool:
+        """Count the plan once without writing (the export itself writes while it
+        compares), and hold the run, with those counts, when the brake says so."""
+        if self.brake is None:
+            return False
+        counted = SyncResult(dry_run=True)
+        for step in self.steps(exceptions, counted):
+            counted.planned(step)
+        managed = managed_count(self.mailing_list.id)
+        hold = check(counted.counts, managed, self.brake.limits, self.brake.allowed)
+        if hold is None:
+            return False
+        self.result.hold(counted, hold)
+        return True
+
     def recipients(self) -> Iterator[Recipient]:
         """The list's recipients by address, counting those without one."""
         needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
@@ -215,13 +243,13 @@ class Export:
         )
         return recipients.stream(db.session, by_address=True)
 
-    def wanted(self, recipients: Iterator[Recipient]) -> Iterator[Wanted]:
-        with_names = self.result.dry_run
+    def wanted(self, recipients: Iterator[Recipient], result: SyncResult) -> Iterator[Wanted]:
+        with_names = result.dry_run
         role_tags = self.mailing_list.role_tags
         for recipient in recipients:
             values, problems = wanted_values(self.specs, recipient)
             for problem in problems:
-                self.result.issue(recipient.email, "field", problem)
+                result.issue(recipient.email, "field", problem)
             name = ""
             if with_names:
                 name = " ".join(filter(None, (recipient.first_name, recipient.last_name)))

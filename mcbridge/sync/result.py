@@ -2,7 +2,8 @@
 
 The state follows what a group leader needs to know: "unchanged" (nothing to do),
 "success", "partial" (some addresses need attention, the rest went through), "failed"
-(nothing was done, with the reason in plain words). Addresses Mailchimp already keeps out
+(nothing was done, with the reason in plain words), "held" (the brake stopped it before
+its first write, with what it would have done). Addresses Mailchimp already keeps out
 (unsubscribed, bounced, refused before) are counted, never made into errors again.
 """
 
@@ -16,6 +17,7 @@ from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import COUNTERS, RefusedAddress, SyncIssue, SyncRun
+from mcbridge.sync.brake import Hold
 from mcbridge.sync.plan import WRITES, Action, Step
 
 MAX_ISSUES = 1000
@@ -41,6 +43,7 @@ class SyncResult:
     notes: list[Message] = field(default_factory=list)
     failure: Message | None = None
     failure_kind: str | None = None
+    hold_reason: str | None = None
     writes_planned: int = 0
     reads: int = 0
     writes: int = 0
@@ -84,10 +87,21 @@ class SyncResult:
         self.failure = message
         self.failure_kind = kind
 
+    def hold(self, counted: SyncResult, hold: Hold) -> None:
+        """Held by the brake: nothing was written; the run shows what would have been,
+        as a preview does (`counted`), and why it stopped."""
+        self.counts.update(counted.counts)
+        self.samples = counted.samples
+        self.issues = counted.issues
+        self.notes.append(hold.message)
+        self.hold_reason = hold.reason
+
     @property
     def state(self) -> str:
         if self.failure is not None:
             return "failed"
+        if self.hold_reason is not None:
+            return "held"
         if self.writes_planned == 0:
             return "unchanged"
         if any(kind in ("refused", "error") for _email, kind, _message in self.issues):
