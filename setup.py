@@ -1,4 +1,9 @@
-"""The build step pyproject.toml cannot declare: compiled translation catalogs in the wheel.
+"""The build steps pyproject.toml cannot declare: the package list, and compiled translation
+catalogs in the wheel.
+
+Packages: every package under mcbridge/ (found, with or without an __init__.py, so a new one
+travels without editing a list), plus the repository's top-level folders that
+pyproject.toml's package-dir maps into the package.
 
 The .mo files are build products (git ignores them; `make translations` makes them for a
 checkout), so a wheel built from a clean checkout or from the sdist compiles its own from
@@ -14,13 +19,22 @@ from pathlib import Path
 import flask_admin
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from setuptools import setup
+from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
 
 CATALOGS = "mcbridge/translations/*/LC_MESSAGES/messages.po"
 
 
 FLASK_ADMIN_CATALOGS = Path(flask_admin.__file__).parent / "translations"
+
+MAPPED_FOLDERS = ["mcbridge.templates", "mcbridge.static", "mcbridge.migrations"]
+PACKAGES = [
+    *find_namespace_packages(
+        include=["mcbridge", "mcbridge.*"],
+        exclude=["*.__pycache__", "mcbridge.translations", "mcbridge.translations.*"],
+    ),
+    *MAPPED_FOLDERS,
+]
 
 
 def compile_catalog(po_path: Path, mo_path: Path | None = None) -> Path:
@@ -47,4 +61,4 @@ class BuildWithCatalogs(build_py):
             compile_catalog(admin_po, po_path.with_name("admin.mo"))
 
 
-setup(cmdclass={"build_py": BuildWithCatalogs})
+setup(packages=PACKAGES, cmdclass={"build_py": BuildWithCatalogs})

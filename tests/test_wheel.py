@@ -8,6 +8,9 @@ Slow: 2½ to 5 minutes on 2 shared cores with pip's cache warm (quiet machine, b
 building the two wheels (sdist, then wheel, each in its own build environment) 35 to 100 s;
 the virtualenv, its installation, the migrations and the processes' start 90 to 150 s; the
 journey 25 to 40 s.
+
+Needs a PostgreSQL server at 127.0.0.1:5432 (user postgres, no password), as .ci/run starts
+it: without one the end-to-end test fails and says so; it is never skipped.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from tests.test_processes import Browser, answers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+SERVER_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 DATABASE = "mcbridge_wheel_e2e"
 HOST_ADMIN = ("secretary@rowing-club.example", "host-Secretary-2026")
 TIMEOUT = 900
@@ -61,14 +65,27 @@ def wheel_of(wheels: Path, name: str) -> Path:
     return next(wheels.glob(f"{name}-*.whl"))
 
 
+def postgresql_server() -> psycopg.Connection:
+    """The server's maintenance database; a server that is down fails the test with what to
+    start, rather than a connection traceback (or a skip nobody reads)."""
+    try:
+        return psycopg.connect(SERVER_DSN, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            "The wheel's end-to-end test needs PostgreSQL at 127.0.0.1:5432 (user postgres, "
+            f"no password; .ci/run starts one): {error}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def database() -> Iterator[str]:
     """A database of this test's own in the PostgreSQL server, made empty and dropped after."""
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as pg:
+    with postgresql_server() as pg:
         pg.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         pg.execute(f"CREATE DATABASE {DATABASE}")
     yield f"{SERVER}/{DATABASE}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as pg:
+    with postgresql_server() as pg:
         pg.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
@@ -170,20 +187,33 @@ def recipient_addresses(deployment: Deployment, list_id: str) -> list[str]:
     return [row["Email"] for row in csv.DictReader(io.StringIO(listing))]
 
 
-def test_the_installed_wheel_carries_templates_static_files_catalogs_and_migrations(wheels):
+def files_under(folder: Path) -> set[str]:
+    """Every file of a repository folder as the wheel names it (a mapped folder lands inside
+    the package), whatever its suffix: a mail template is a .txt, not only an .html."""
+    return {
+        path.relative_to(ROOT).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+
+
+def test_the_installed_wheel_carries_code_templates_static_files_catalogs_and_migrations(wheels):
     names = set(zipfile.ZipFile(wheel_of(wheels, "mcbridge")).namelist())
-    expected = {
-        f"mcbridge/{path.relative_to(ROOT).as_posix()}"
+    modules = {name for name in files_under(ROOT / "mcbridge") if name.endswith(".py")}
+    mapped = {
+        f"mcbridge/{name}"
         for folder in ("templates", "static", "migrations")
-        for path in (ROOT / folder).rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
+        for name in files_under(ROOT / folder)
     }
     catalogs = {
         path.relative_to(ROOT).with_name(name).as_posix()
         for path in (ROOT / "mcbridge" / "translations").rglob("messages.po")
         for name in ("messages.mo", "admin.mo")
     }
-    assert expected | catalogs <= names
+    assert sorted(modules - names) == []
+    assert sorted(mapped - names) == []
+    assert sorted(catalogs - names) == []
+    assert any(name.endswith("/mail/password_link.txt") for name in mapped)
     assert not any(name.startswith(("mcbridge/sandbox/", "mcbridge_sandbox/")) for name in names)
 
 
