@@ -12,7 +12,6 @@ from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 from wtforms.validators import ValidationError
 
-from mcbridge.admin import brake_settings
 from mcbridge.admin.base import (
     ScopedModelView,
     ScopedPeopleLoader,
@@ -102,15 +101,7 @@ class MailingListView(ScopedModelView):
     column_filters = (
         SubtreeFilter(MailingList.group_id, lazy_gettext("Group"), MailingList.group_id.in_),
     )
-    form_columns = (
-        "group",
-        "name",
-        "description",
-        "sync_all_delivery_addresses",
-        *brake_settings.COLUMNS,
-        "subscriptions",
-    )
-    form_overrides = brake_settings.OVERRIDES
+    form_columns = ("group", "name", "description", "sync_all_delivery_addresses", "subscriptions")
     edit_template = "mcbridge/admin/mailing_list_edit.html"
     form_args = {
         "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
@@ -123,7 +114,6 @@ class MailingListView(ScopedModelView):
                 "address they marked as a delivery address."
             ),
         },
-        **brake_settings.FORM_ARGS,
     }
     inline_models = (SubscriptionInline(Subscription),)
     column_extra_row_actions = [  # Flask-Admin concatenates it to a list
@@ -144,6 +134,20 @@ class MailingListView(ScopedModelView):
         """
         with db.session.no_autoflush:
             return super().update_model(form, model)
+
+    def on_model_delete(self, model: MailingList) -> None:
+        """A linked list is unlinked first, on its Mailchimp page, where the leader says
+        what happens to its contacts there (left as they are, or archived by an export on
+        record): deleting it here would leave that unsaid, and its run record with it."""
+        if model.is_linked:
+            raise ValidationError(
+                gettext(
+                    "“%(name)s” is linked to Mailchimp: disconnect it on its Mailchimp page "
+                    "first, choosing whether its contacts there stay as they are or are "
+                    "archived. Nothing was deleted.",
+                    name=model.name,
+                )
+            )
 
     def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
         require_in_scope(model.group)
