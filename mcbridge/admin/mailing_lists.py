@@ -12,6 +12,7 @@ from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 from wtforms.validators import ValidationError
 
+from mcbridge.admin import brake_settings
 from mcbridge.admin.base import (
     ScopedModelView,
     ScopedPeopleLoader,
@@ -101,7 +102,15 @@ class MailingListView(ScopedModelView):
     column_filters = (
         SubtreeFilter(MailingList.group_id, lazy_gettext("Group"), MailingList.group_id.in_),
     )
-    form_columns = ("group", "name", "description", "sync_all_delivery_addresses", "subscriptions")
+    form_columns = (
+        "group",
+        "name",
+        "description",
+        "sync_all_delivery_addresses",
+        *brake_settings.COLUMNS,
+        "subscriptions",
+    )
+    form_overrides = brake_settings.OVERRIDES
     edit_template = "mcbridge/admin/mailing_list_edit.html"
     form_args = {
         "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
@@ -114,6 +123,7 @@ class MailingListView(ScopedModelView):
                 "address they marked as a delivery address."
             ),
         },
+        **brake_settings.FORM_ARGS,
     }
     inline_models = (SubscriptionInline(Subscription),)
     column_extra_row_actions = [  # Flask-Admin concatenates it to a list
