@@ -145,6 +145,20 @@ class MailingListView(ScopedModelView):
         with db.session.no_autoflush:
             return super().update_model(form, model)
 
+    def on_model_delete(self, model: MailingList) -> None:
+        """A linked list is unlinked first, on its Mailchimp page, where the leader says
+        what happens to its contacts there (left as they are, or archived by an export on
+        record): deleting it here would leave that unsaid, and its run record with it."""
+        if model.is_linked:
+            raise ValidationError(
+                gettext(
+                    "“%(name)s” is linked to Mailchimp: disconnect it on its Mailchimp page "
+                    "first, choosing whether its contacts there stay as they are or are "
+                    "archived. Nothing was deleted.",
+                    name=model.name,
+                )
+            )
+
     def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
         require_in_scope(model.group)
         for rule in model.subscriptions:

@@ -381,3 +381,19 @@ def test_emptying_a_field_is_an_explicit_choice_of_a_field_the_audience_has(
     assert save(as_leader, org, audience=account.granted.id, **emptied).status_code == 302
 
     assert reloaded(org).merge_field_map[-1] == {"source": "emptied", "tag": "BIRTHDAY"}
+
+
+def test_a_linked_list_is_deleted_only_once_its_contacts_were_decided(as_leader, org, account):
+    save(as_leader, org, audience=account.granted.id, consent="y")
+    list_id = org.north_list.id
+    delete = {"id": str(list_id), "url": "/admin/mailing-lists/"}
+
+    refused = post_form(as_leader, "/admin/mailing-lists/delete/", delete, page=link_page(org))
+
+    page = as_leader.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "is linked to Mailchimp: disconnect it on its Mailchimp page first" in page
+    assert reloaded(org).is_linked
+    disconnect(as_leader, org, contacts="keep")
+    post_form(as_leader, "/admin/mailing-lists/delete/", delete, page=link_page(org))
+    db.session.expire_all()
+    assert db.session.get(MailingList, list_id) is None
