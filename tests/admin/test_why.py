@@ -9,6 +9,8 @@ from mcbridge.models import MailchimpEvent
 from tests import factories as make
 from tests.admin.conftest import Organisation
 from tests.admin.test_suppressed import in_audience, refuse
+from tests.helpers import wait_for
+from tests.test_webhooks import events, linked, live  # noqa: F401  (a list Mailchimp reports to)
 
 
 def why(client, org: Organisation, **args) -> str:
@@ -60,7 +62,7 @@ def test_no_rule_reaches_someone_outside_the_rules(as_leader, org):
     assert "No rule of this list reaches them." in page
 
 
-def test_refused_and_unsubscribed_addresses_say_when_and_by_whom(as_leader, org):
+def test_refused_and_unsubscribed_addresses_say_when_and_why(as_leader, org):
     carl = make.person("Carl", "Left", email="carl@club-mail.ch")
     make.role(carl, org.club_a, org.member_type)
     refuse(org.north_list, org.alice.email, f"{org.alice.email} looks fake or invalid")
@@ -86,7 +88,6 @@ def test_refused_and_unsubscribed_addresses_say_when_and_by_whom(as_leader, org)
     assert "does not receive this list" in refused
     assert "Carl Left" in left
     assert "Unsubscribed in Mailchimp on" in left
-    assert "by the person themselves" in left
     assert "does not receive this list" in left
 
 
@@ -116,3 +117,18 @@ def test_the_subscriber_view_and_the_person_page_link_here(as_leader, org):
     assert why_alice in subscribers
     assert f"/admin/suppressed/{org.north_list.id}/" in subscribers
     assert why_alice in person
+
+
+def test_a_real_unsubscribe_and_spam_report_say_when_and_why(linked, sandbox, client):  # noqa: F811
+    anna, ben, _carla = linked.people
+    sandbox.simulate_unsubscribe(linked.audience, anna.email)
+    sandbox.simulate_unsubscribe(linked.audience, ben.email, abuse=True)
+    assert wait_for(lambda: len(events("unsubscribe")) == 2)
+
+    left = client.get(f"/admin/why/{linked.list.id}/?person={anna.id}").get_data(as_text=True)
+    spam = client.get(f"/admin/why/{linked.list.id}/?email={ben.email}").get_data(as_text=True)
+
+    assert "Unsubscribed in Mailchimp on" in left
+    assert "does not receive this list" in left
+    assert "Reported as spam in Mailchimp on" in spam
+    assert "does not receive this list" in spam
