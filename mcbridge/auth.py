@@ -7,7 +7,7 @@ it stays one query however large the subtree, and every view filters through it.
 
 Who is signed in comes from an `Identity`. Without a host identity mcbridge uses its own
 accounts (`OwnAccounts`: the `User` model and its sign-in page); a host application with
-its own users passes an object with the three methods of `Identity` to `MCBridge`.
+its own users passes an object with the four methods of `Identity` to `MCBridge`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import hmac
 from datetime import date
 from typing import Protocol
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
 from werkzeug.wrappers import Response
@@ -47,6 +47,13 @@ class Identity(Protocol):
         user leads the groups where that person holds a role of a managing type."""
         ...
 
+    def label(self) -> str:
+        """How the signed-in user is named where mcbridge records who acted (who gave
+        consent on a list's Mailchimp tab, started an export, asked to bring an address
+        back), e.g. their e-mail address. Kept as text: a host's users are no rows of
+        mcbridge's, and the record must outlive the account."""
+        ...
+
 
 class OwnAccounts:
     """mcbridge's own accounts (`User`), signed in through mcbridge's sign-in page."""
@@ -59,6 +66,9 @@ class OwnAccounts:
 
     def person_id(self) -> int | None:
         return current_user.person_id if self.is_signed_in() else None
+
+    def label(self) -> str:
+        return current_user.email if self.is_signed_in() else ""
 
 
 def current_identity() -> Identity:
@@ -74,6 +84,18 @@ def current_account_id() -> int | None:
     """The signed-in mcbridge account, to record who consented or started an export; a
     host's user has no account in mcbridge's users table, so nothing is recorded."""
     return current_user.id if uses_own_accounts() and current_user.is_authenticated else None
+
+
+LABEL_LENGTH = 255
+
+
+def current_actor_label() -> str | None:
+    """Who acts in this request, as `Identity.label` names them, for the records of who
+    acted; None outside a request (the daily schedule, the command line, a worker) or for
+    a stranger."""
+    if not has_request_context() or not current_identity().is_signed_in():
+        return None
+    return current_identity().label()[:LABEL_LENGTH] or None
 
 
 def sign_in_redirect() -> Response:
@@ -196,6 +218,20 @@ def keep_own_session(response: Response) -> Response:
     return response
 
 
+def check_identity(identity: object) -> None:
+    """A host's identity lacking one of the methods would fail on some page much later:
+    refused at start-up, naming what is missing."""
+    missing = [name for name in IDENTITY_METHODS if not callable(getattr(identity, name, None))]
+    if missing:
+        raise ValueError(
+            f"MCBridge(identity=...) lacks {', '.join(missing)}: an identity answers "
+            f"{', '.join(IDENTITY_METHODS)} (see mcbridge.auth.Identity)."
+        )
+
+
+IDENTITY_METHODS = ("is_signed_in", "is_admin", "person_id", "label")
+
+
 def init_login(app: Flask, identity: Identity | None) -> Identity:
     """The identity mcbridge asks: the host's, or mcbridge's own accounts and sign-in.
 
@@ -203,6 +239,7 @@ def init_login(app: Flask, identity: Identity | None) -> Identity:
     administers it: refused at start-up rather than guessed from the host's user model.
     """
     if identity is not None:
+        check_identity(identity)
         return identity
     if hasattr(app, "login_manager"):
         raise ValueError(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import exists, select
 
+from mcbridge.auth import current_actor_label
 from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
@@ -104,6 +105,7 @@ def unlink(mailing_list: MailingList) -> None:
     mailing_list.mailchimp_list_id = None
     mailing_list.mailchimp_audience_name = None
     mailing_list.consent_by_id, mailing_list.consent_at = None, None
+    mailing_list.consent_by_label = None
 
 
 def unlink_keeping_contacts(mailing_list: MailingList, user_id: int | None) -> SyncRun:
@@ -114,6 +116,7 @@ def unlink_keeping_contacts(mailing_list: MailingList, user_id: int | None) -> S
         mailing_list=mailing_list,
         trigger="manual",
         triggered_by_id=user_id,
+        triggered_by_label=current_actor_label(),
         state="unchanged",
         created_at=moment,
         started_at=moment,

@@ -39,6 +39,9 @@ class HostIdentity:
     def person_id(self) -> int | None:
         return None
 
+    def label(self) -> str:
+        return current_user.email
+
 
 class SignInForm(FlaskForm):
     email = EmailField(lazy_gettext("Email"), validators=[DataRequired()])

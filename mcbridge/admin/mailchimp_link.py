@@ -33,7 +33,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404
 from mcbridge.admin.exports import run_link
 from mcbridge.admin.subscribers import load_list_in_scope
-from mcbridge.auth import current_account_id
+from mcbridge.auth import current_account_id, current_actor_label
 from mcbridge.clock import now
 from mcbridge.connections import (
     forget_audience_copy,
@@ -420,6 +420,7 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
         mailing_list.failure_streak = 0
         if not mailing_list.has_consent:
             mailing_list.consent_by_id, mailing_list.consent_at = current_account_id(), now()
+            mailing_list.consent_by_label = current_actor_label()
         if moved or not mailing_list.webhook_id:
             connect_webhook(check.client, mailing_list)
         db.session.commit()
@@ -485,6 +486,7 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
                 mailing_list_id=mailing_list.id,
                 email=email,
                 requested_by_id=current_account_id(),
+                requested_by_label=current_actor_label(),
                 requested_at=now(),
             )
         )

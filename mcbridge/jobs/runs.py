@@ -15,6 +15,7 @@ from rq.job import Job
 from sqlalchemy import Select, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from mcbridge.auth import current_actor_label
 from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.jobs.locks import list_lock
@@ -29,10 +30,13 @@ ENQUEUE_GRACE_SECONDS = 60
 
 
 def new_run(mailing_list: MailingList, trigger: str, user_id: int | None, dry_run: bool) -> SyncRun:
+    """A queued run; who started it is named as the signed-in user of the request it is
+    made in (none for the schedule or the command line)."""
     run = SyncRun(
         mailing_list=mailing_list,
         trigger=trigger,
         triggered_by_id=user_id,
+        triggered_by_label=current_actor_label(),
         dry_run=dry_run,
         state="queued",
         created_at=now(),

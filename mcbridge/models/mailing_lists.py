@@ -63,6 +63,8 @@ class MailingList(Base):
     mailchimp_list_id: Mapped[str | None] = mapped_column(String(40))
     mailchimp_audience_name: Mapped[str | None] = mapped_column(String(200))
     consent_by_id: Mapped[int | None] = mapped_column(ForeignKey(ref("users"), ondelete="SET NULL"))
+    # Who gave consent, as the identity named them (a host's user has no account row).
+    consent_by_label: Mapped[str | None] = mapped_column(String(255))
     consent_at: Mapped[datetime | None]
     merge_field_map: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     role_tags: Mapped[bool] = mapped_column(default=False, server_default=false())

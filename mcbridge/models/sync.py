@@ -54,6 +54,8 @@ class SyncRun(Base):
     triggered_by_id: Mapped[int | None] = mapped_column(
         ForeignKey(ref("users"), ondelete="SET NULL")
     )
+    # Who started it, as the identity named them (a host's user has no account row).
+    triggered_by_label: Mapped[str | None] = mapped_column(String(255))
     dry_run: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(10), default="queued")
     failure: Mapped[str | None] = mapped_column(String(10))
@@ -204,6 +206,7 @@ class BringBackRequest(Base):
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey(ref("users"), ondelete="SET NULL")
     )
+    requested_by_label: Mapped[str | None] = mapped_column(String(255))
     requested_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 
