@@ -159,4 +159,5 @@ def test_clearing_a_refusal_is_recorded_and_the_next_export_tries_again(client, 
     club.sandbox.clear_requests()
     again = club.export()
     assert again.refused == 1
-    assert [call["method"] for call in club.write_calls()] != []
+    added = [call for call in club.write_calls() if call["path"] == f"/3.0/lists/{club.audience}"]
+    assert [call["method"] for call in added] == ["POST"]

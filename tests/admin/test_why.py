@@ -56,6 +56,18 @@ def test_excluded_by_name_and_without_address(as_leader, org):
     assert "does not receive this list" in no_address
 
 
+def test_a_shared_address_goes_to_its_first_holder_and_other_addresses_are_named(as_leader, org):
+    twin = make.person("Alice", "Twin", email=org.alice.email, extra=(("twin@club-mail.ch", True),))
+    make.role(twin, org.club_a, org.member_type)
+    db.session.commit()
+
+    page = why(as_leader, org, person=twin.id)
+
+    assert "shared: sent once, to the first person holding it" in page
+    assert "not used by this list" in page
+    assert "does not receive this list" in page
+
+
 def test_no_rule_reaches_someone_outside_the_rules(as_leader, org):
     page = why(as_leader, org, person=org.north_leader.id)
 
