@@ -22,6 +22,7 @@ from mcbridge.clock import now, today
 from mcbridge.connections import add_connection, link
 from mcbridge.mailchimp.audience import AudienceInfo
 from mcbridge.models import (
+    LANGUAGES,
     AdditionalEmail,
     Group,
     MailingList,
@@ -44,6 +45,8 @@ LAST_NAMES = (
 )  # fmt: skip
 MAIL_DOMAINS = ("bluewin.ch", "gmx.ch", "sunrise.ch", "hispeed.ch", "protonmail.ch")
 COMPANIES = ("Alpenbau AG", "Léman Conseil SA", "Bergsport GmbH", None, None, None)
+# Weights of LANGUAGES (de, fr, it, en), roughly a Swiss federation's members.
+LANGUAGE_WEIGHTS = (50, 35, 10, 5)
 REGIONS = {
     "Region North": ("Rowing Club Basel", "Ruderclub Aarau", "Seeclub Zürich"),
     "Region West": ("Club d'aviron Lausanne", "Société Nautique Genève"),
@@ -78,6 +81,8 @@ class DemoBuilder:
     def __init__(self, session: Session, seed: int = 2026) -> None:
         self.session = session
         self.random = random.Random(seed)
+        # Languages are drawn apart, so that adding them left the rest of the demo as it was.
+        self.languages = random.Random(seed + 1)
         self.today = today()
         self.people: list[Person] = []
         self.role_types: dict[str, RoleType] = {}
@@ -98,6 +103,7 @@ class DemoBuilder:
             gender=self.random.choice(("female", "male", None)),
             birthday=date(1950, 1, 1) + timedelta(days=self.random.randrange(365 * 55)),
             company=self.random.choice(COMPANIES),
+            language=self.languages.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0],
         )
         if self.random.random() > 0.08:
             person.email = self.unique_address(
@@ -185,7 +191,7 @@ class DemoBuilder:
         """Two members of one household on one address: the list sends to it once."""
         shared = "famille.rochat@bluewin.ch"
         for first in ("Claire", "Hugo"):
-            person = Person(first_name=first, last_name="Rochat", email=shared)
+            person = Person(first_name=first, last_name="Rochat", email=shared, language="fr")
             person.roles.append(Role(group=club, role_type=self.role_types["Member"]))
             self.session.add(person)
             self.people.append(person)

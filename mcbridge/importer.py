@@ -31,11 +31,21 @@ from sqlalchemy.orm import Session, selectinload
 
 from mcbridge import clock
 from mcbridge.emails import email_problem, normalize_email
-from mcbridge.models import AdditionalEmail, Group, Person, Role, RoleType
+from mcbridge.models import LANGUAGES, AdditionalEmail, Group, Person, Role, RoleType
 
 REQUIRED_COLUMNS = ("group", "role_type")
 NAME_COLUMNS = ("first_name", "last_name")
-KNOWN_COLUMNS = (*NAME_COLUMNS, "email", "additional_emails", *REQUIRED_COLUMNS)
+KNOWN_COLUMNS = (*NAME_COLUMNS, "email", "additional_emails", "language", *REQUIRED_COLUMNS)
+# A language may be given by its code or its name in any of mcbridge's own languages
+# (English, French, German), whichever the file's author wrote it in.
+LANGUAGE_NAMES = {
+    "de": ("german", "allemand", "deutsch"),
+    "fr": ("french", "français", "francais", "französisch", "franzoesisch"),
+    "it": ("italian", "italien", "italienisch"),
+    "en": ("english", "anglais", "englisch"),
+}
+REGIONAL_CODE = re.compile(r"([a-z]{2})[-_][a-z]{2}")
+LANGUAGE_OF = {name: code for code in LANGUAGES for name in (code, *LANGUAGE_NAMES[code])}
 GROUP_SEPARATOR = "/"
 # The longest value each column's database field holds: longer is a problem of its line,
 # not an error of the database (PostgreSQL refuses it) halfway through the writing.
@@ -99,6 +109,7 @@ class Row:
     additional_emails: list[str]
     group_path: list[str]
     role_type: str
+    language: str | None = None
 
 
 @dataclass
@@ -279,7 +290,7 @@ class Staging:
             CREATE TABLE rows (
                 line INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT,
                 additional_emails TEXT, group_path TEXT, group_key TEXT,
-                role_type TEXT, role_type_key TEXT
+                role_type TEXT, role_type_key TEXT, language TEXT
             );
             CREATE INDEX rows_email ON rows (email);
             CREATE TABLE problems (id INTEGER PRIMARY KEY, line INTEGER, message TEXT);
@@ -302,13 +313,14 @@ class Staging:
                 group_key(row.group_path),
                 row.role_type,
                 row.role_type.casefold(),
+                row.language,
             )
         )
         if len(self.pending) >= CHUNK:
             self.write_pending()
 
     def write_pending(self) -> None:
-        self.db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.pending)
+        self.db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.pending)
         self.pending.clear()
 
     def add_problem(self, problem: Problem) -> None:
@@ -363,6 +375,22 @@ class Staging:
             """
         )
 
+    def language_conflicts(self) -> Iterator[tuple[int, str, int]]:
+        """Rows giving an address another language than the first row that gives it one:
+        line, address, and that first row's line."""
+        return self.db.execute(
+            """
+            SELECT later.line, later.email, first.line
+            FROM rows AS later
+            JOIN (SELECT email, min(line) AS line FROM rows
+                  WHERE email IS NOT NULL AND language IS NOT NULL
+                  GROUP BY email) AS firsts ON firsts.email = later.email
+            JOIN rows AS first ON first.line = firsts.line
+            WHERE later.line > first.line AND later.language <> first.language
+            ORDER BY later.line
+            """
+        )
+
     def emails(self) -> Iterator[list[str]]:
         """Every distinct address of the rows, in chunks."""
         rows = self.db.execute(
@@ -381,7 +409,9 @@ class Staging:
 
 
 def staged_row(values: tuple[Any, ...]) -> Row:
-    line, first_name, last_name, email, additional, path, _key, role_type, _type_key = values
+    line, first_name, last_name, email, additional, path, _key, role_type, _type_key, language = (
+        values
+    )
     return Row(
         line,
         first_name,
@@ -390,6 +420,7 @@ def staged_row(values: tuple[Any, ...]) -> Row:
         additional.split("\n") if additional else [],
         path.split(GROUP_SEPARATOR),
         role_type,
+        language,
     )
 
 
@@ -528,13 +559,41 @@ def parse_record(
     role_type = cell(record, "role_type")
     if not role_type:
         problems.append(Problem(line, gettext("a role type is required.")))
+    language, language_problem = language_code(cell(record, "language"))
+    if language_problem:
+        problems.append(Problem(line, language_problem))
     if problems:
         return None, problems
     return (
         Row(
-            line, first_name, last_name, email, [a for a in additional if a], group, role_type or ""
+            line,
+            first_name,
+            last_name,
+            email,
+            [a for a in additional if a],
+            group,
+            role_type or "",
+            language,
         ),
         [],
+    )
+
+
+def language_code(text: str | None) -> tuple[str | None, str | None]:
+    """(code, problem) of a language cell: a code (a region, as in “de-CH”, is dropped) or
+    a name in English, French or German; anything else is a problem naming what is known."""
+    if not text:
+        return None, None
+    key = text.casefold()
+    regional = REGIONAL_CODE.fullmatch(key)
+    code = LANGUAGE_OF.get(regional.group(1) if regional else key)
+    if code is not None:
+        return code, None
+    return None, gettext(
+        "unknown language “%(value)s” (known: %(known)s, or their names in English, French "
+        "or German).",
+        value=text,
+        known=", ".join(LANGUAGES),
     )
 
 
@@ -600,6 +659,17 @@ def check_references(session: Session, staging: Staging, create_groups: bool) ->
                 line,
                 gettext(
                     "%(email)s is also on line %(other)d with another name.",
+                    email=email,
+                    other=first_line,
+                ),
+            )
+        )
+    for line, email, first_line in staging.language_conflicts():
+        staging.add_problem(
+            Problem(
+                line,
+                gettext(
+                    "%(email)s is also on line %(other)d with another language.",
                     email=email,
                     other=first_line,
                 ),
@@ -690,6 +760,8 @@ def apply_chunk(session: Session, rows: list[Row], plan: Plan, report: Report) -
             report.people_created += 1
             if row.email:
                 people[row.email] = person
+        if row.language:
+            person.language = row.language
         report.emails_added += add_addresses(person, row.additional_emails)
         group = ensure_group(session, plan, row.group_path, report)
         role_type = plan.role_types[row.role_type.casefold()]

@@ -56,6 +56,7 @@ PERSON_COLUMNS = (
     Person.gender,
     Person.birthday,
     Person.company,
+    Person.language,
 )
 
 
@@ -76,6 +77,7 @@ class Recipient(NamedTuple):
     gender: str | None
     birthday: date | None
     company: str | None
+    language: str | None
     role_names: tuple[str, ...] = ()
     group_names: tuple[str, ...] = ()
 

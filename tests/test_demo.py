@@ -13,10 +13,10 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from mcbridge_sandbox import SandboxControl
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mcbridge.extensions import db
-from mcbridge.models import MailingList, User
+from mcbridge.models import MailingList, Person, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,16 @@ def test_bootstrap_links_the_demo_list_to_an_audience_of_the_running_sandbox(
     [linked] = linked_lists()
     assert linked.mailchimp_list_id == audience_id
     assert sandbox.members(audience_id) == []
+
+
+def test_the_demos_people_speak_mostly_german_and_french_some_italian_and_english(
+    runner: FlaskCliRunner, sandbox: SandboxControl
+) -> None:
+    assert runner.invoke(args=["mcbridge", "bootstrap"]).exit_code == 0
+    languages = select(Person.language, func.count()).group_by(Person.language)
+    counts = dict(db.session.execute(languages).tuples().all())
+    assert set(counts) == {"de", "fr", "it", "en"}
+    assert counts["de"] + counts["fr"] > 3 * (counts["it"] + counts["en"])
 
 
 def test_bootstrap_without_a_sandbox_says_so_and_keeps_the_rest(

@@ -119,6 +119,47 @@ def test_missing_groups_are_created_on_request(org):
     assert club.path == "Federation / East / Club E"
 
 
+LANGUAGE_HEADER = "first_name,last_name,email,language,group,role_type\n"
+
+
+def test_a_language_column_takes_codes_and_names_in_english_french_and_german(org):
+    make.person("Known", "Person", email="known@club-mail.ch")
+    db.session.commit()
+    run(
+        LANGUAGE_HEADER
+        + "Anna,Muster,anna@club-mail.ch,de,Federation/North,Member\n"
+        + "Zoé,Rochat,zoe@club-mail.ch,Français,Federation/North,Member\n"
+        + "Marco,Rossi,marco@club-mail.ch,Italienisch,Federation/North,Member\n"
+        + "Kate,Smith,kate@club-mail.ch,anglais,Federation/North,Member\n"
+        + "Lea,Ohne,lea@club-mail.ch,,Federation/North,Member\n"
+        + "Known,Person,known@club-mail.ch,fr-CH,Federation/North,Member\n"
+    )
+    languages = dict(db.session.query(Person.first_name, Person.language))
+    assert languages == {
+        "Anna": "de",
+        "Zoé": "fr",
+        "Marco": "it",
+        "Kate": "en",
+        "Lea": None,
+        "Known": "fr",
+    }
+
+
+def test_an_unknown_language_is_refused_with_its_line_and_nothing_is_written(org):
+    listed = problems(
+        LANGUAGE_HEADER
+        + "Anna,Muster,anna@club-mail.ch,de,Federation/North,Member\n"
+        + "Ana,Lopez,ana@club-mail.ch,Spanish,Federation/North,Member\n"
+        + "Anna,Muster,anna@club-mail.ch,fr,Federation/North,Coach\n"
+    )
+    assert listed == [
+        "line 3: unknown language “Spanish” (known: de, fr, it, en, or their names in "
+        "English, French or German).",
+        "line 4: anna@club-mail.ch is also on line 2 with another language.",
+    ]
+    assert db.session.query(Person).count() == 0
+
+
 def test_an_empty_file_is_refused(org):
     assert problems(HEADER) == ["line 1: the file has no rows to import."]
 

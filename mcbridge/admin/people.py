@@ -31,6 +31,7 @@ from mcbridge.explain import list_memberships
 from mcbridge.extensions import db
 from mcbridge.models import (
     GENDERS,
+    LANGUAGES,
     AdditionalEmail,
     Person,
     Role,
@@ -46,6 +47,19 @@ GENDER_LABELS = {
 
 def gender_choices() -> list[tuple[str, Any]]:
     return [("", "—"), *((value, GENDER_LABELS[value]) for value in GENDERS)]
+
+
+LANGUAGE_LABELS = {
+    "de": lazy_gettext("German"),
+    "fr": lazy_gettext("French"),
+    "it": lazy_gettext("Italian"),
+    "en": lazy_gettext("English"),
+}
+
+
+def language_choices() -> list[tuple[str, Any]]:
+    """The contact languages, by name; empty leaves the Mailchimp contact's own."""
+    return [("", "—"), *((value, LANGUAGE_LABELS[value]) for value in LANGUAGES)]
 
 
 def email_column(_view: Any, _context: Any, person: Person, _name: str) -> Markup:
@@ -115,6 +129,7 @@ class PersonView(ScopedModelView):
         "gender": lazy_gettext("Gender"),
         "birthday": lazy_gettext("Birthday"),
         "company": lazy_gettext("Company"),
+        "language": lazy_gettext("Language"),
         "email": lazy_gettext("Primary email"),
         "roles": lazy_gettext("Roles"),
         "additional_emails": lazy_gettext("Additional emails"),
@@ -142,10 +157,11 @@ class PersonView(ScopedModelView):
         "gender",
         "birthday",
         "company",
+        "language",
         "email",
         "additional_emails",
     )
-    form_overrides = {"gender": SelectField}
+    form_overrides = {"gender": SelectField, "language": SelectField}
     form_args = {
         "first_name": {"label": lazy_gettext("First name")},
         "last_name": {"label": lazy_gettext("Last name")},
@@ -153,6 +169,7 @@ class PersonView(ScopedModelView):
         "gender": {"label": lazy_gettext("Gender"), "choices": gender_choices},
         "birthday": {"label": lazy_gettext("Birthday")},
         "company": {"label": lazy_gettext("Company")},
+        "language": {"label": lazy_gettext("Language"), "choices": language_choices},
         "email": {"label": lazy_gettext("Primary email"), "validators": [valid_email]},
     }
     inline_models = (AdditionalEmailInline(AdditionalEmail),)

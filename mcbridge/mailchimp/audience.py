@@ -29,7 +29,7 @@ BATCH_SUBSCRIBE_LIMIT = 500
 SEGMENT_LIMIT = 500
 MAX_PAGE = 1000
 SMALLEST_PAGE = 50
-MEMBER_FIELDS = ("email_address", "status", "merge_fields", "tags", "last_changed")
+MEMBER_FIELDS = ("email_address", "status", "merge_fields", "language", "tags", "last_changed")
 # The default listing may leave archived contacts out ([UNVERIFIED]), so they are read on
 # their own: an export must know every archived address before it adds anyone.
 LISTINGS: tuple[str | None, ...] = (None, "archived")
@@ -314,10 +314,10 @@ def member_path(list_id: str, email: str) -> str:
     return f"lists/{list_id}/members/{subscriber_hash(email)}"
 
 
-def update_fields(client: Client, list_id: str, email: str, merge_fields: dict[str, Any]) -> None:
-    """Change a member's merge fields and nothing else: no status travels, so a contact
-    unsubscribed a moment ago stays unsubscribed."""
-    client.patch(f"{member_path(list_id, email)}?fields=id", {"merge_fields": merge_fields})
+def update_fields(client: Client, list_id: str, email: str, body: dict[str, Any]) -> None:
+    """Change a member's merge fields (and language) and nothing else: no status travels,
+    so a contact unsubscribed a moment ago stays unsubscribed."""
+    client.patch(f"{member_path(list_id, email)}?fields=id", body)
 
 
 def archive(client: Client, list_id: str, email: str) -> None:

@@ -3,7 +3,7 @@
 from mcbridge.models.connections import ConnectionAudience, MailchimpConnection, usable_by
 from mcbridge.models.groups import Group, Role, RoleType, role_is_active, subtree_ids
 from mcbridge.models.mailing_lists import MailingList, Subscription, subscription_role_types
-from mcbridge.models.people import GENDERS, AdditionalEmail, Person
+from mcbridge.models.people import GENDERS, LANGUAGES, AdditionalEmail, Person
 from mcbridge.models.sync import (
     COUNTERS,
     FINISHED_STATES,
@@ -22,6 +22,7 @@ __all__ = [
     "COUNTERS",
     "FINISHED_STATES",
     "GENDERS",
+    "LANGUAGES",
     "UNFINISHED_STATES",
     "AdditionalEmail",
     "AudienceMember",

@@ -12,6 +12,9 @@ from mcbridge.models.base import Base, ref, table_name
 from mcbridge.models.groups import Role
 
 GENDERS = ("female", "male", "other")
+# The contact languages people may have: the organisation's (Swiss) languages and English,
+# as Mailchimp's member `language` spells them.
+LANGUAGES = ("de", "fr", "it", "en")
 
 
 class Person(Base):
@@ -26,6 +29,7 @@ class Person(Base):
     gender: Mapped[str | None] = mapped_column(String(10))
     birthday: Mapped[date | None]
     company: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(2))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     email_bounced_at: Mapped[datetime | None]
 
@@ -43,6 +47,11 @@ class Person(Base):
         if address != self.email:
             self.email_bounced_at = None
         return address
+
+    @validates("language")
+    def _no_blank_language(self, _key: str, value: str | None) -> str | None:
+        """A form's empty choice means no language: NULL, as people imported without one."""
+        return value or None
 
     @property
     def full_name(self) -> str:

@@ -38,7 +38,7 @@ from mcbridge.mailchimp.audience import (
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import MailchimpError, NotFoundError
 from mcbridge.messages import N_, Message, raw
-from mcbridge.sync.fields import decode
+from mcbridge.sync.fields import member_body
 from mcbridge.sync.plan import Action, Step, joins_other_lists
 
 BATCH_OPERATIONS_LIMIT = 5000
@@ -99,7 +99,7 @@ def subscriber(step: Step, target: Target) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "email_address": step.email,
         "status": "subscribed",
-        "merge_fields": decode(step.wanted.fields, target.field_tags),
+        **member_body(step.wanted.fields, target.field_tags),
     }
     if step.action is Action.ADD:
         entry["tags"] = [target.tag, *sorted(step.add_tags)]
@@ -158,7 +158,7 @@ def patch_one(target: Target, step: Step) -> Written:
             target.client,
             target.list_id,
             step.email,
-            decode(step.wanted.fields, target.field_tags),
+            member_body(step.wanted.fields, target.field_tags),
         )
         written.patched.append(step.email)
     except NotFoundError:
@@ -190,12 +190,11 @@ def operation_of(result: OperationResult) -> tuple[str, str]:
 
 def patch_operation(target: Target, step: Step) -> dict[str, Any]:
     assert step.wanted is not None
-    fields = decode(step.wanted.fields, target.field_tags)
     return {
         "method": "PATCH",
         "path": "/" + member_path(target.list_id, step.email),
         "operation_id": f"{PATCH_OPERATION} {step.email}",
-        "body": json.dumps({"merge_fields": fields}),
+        "body": json.dumps(member_body(step.wanted.fields, target.field_tags)),
     }
 
 

@@ -155,7 +155,7 @@ class Export:
         }
         specs = fields_of(self.mailing_list, existing)
         for spec in specs:
-            if spec.tag not in existing and not self.leaving:
+            if spec.is_merge_field and spec.tag not in existing and not self.leaving:
                 self.create_field(spec)
         return specs
 

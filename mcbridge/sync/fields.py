@@ -5,6 +5,10 @@ and more can be added ("Add attribute"). A value that does not fit its Mailchimp
 (a text in a number field, a value outside a dropdown's choices) is left out for that
 person and reported, never sent.
 
+The contact's own Mailchimp `language` travels as one more value after the list's fields
+(under a key no merge field tag can have), so the diff, the audience copy and the writes
+treat a changed language exactly like a changed field: a PATCH without a status.
+
 Both sides of the diff reduce a member to the same string of these values, in the list's
 field order, so "did anything change?" is usually one string comparison.
 """
@@ -20,7 +24,7 @@ from typing import Any
 from flask_babel import lazy_gettext
 
 from mcbridge.messages import N_, Message
-from mcbridge.models import GENDERS
+from mcbridge.models import GENDERS, LANGUAGES
 from mcbridge.recipients import Recipient
 
 TEXT_LIMIT = 255
@@ -28,6 +32,9 @@ TAG_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")
 # A field the leader chose to empty: every export writes it blank for the list's
 # recipients. Removing a field only stops writing it; emptying is asked for, never implied.
 EMPTIED = "emptied"
+# The key of the contact's language among the values sent: lower case, so never a merge
+# field's tag (TAG_PATTERN), and the name of the member's attribute in Mailchimp.
+CONTACT_LANGUAGE = "language"
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,9 @@ SOURCES: dict[str, Source] = {
     "gender": Source(lazy_gettext("Gender"), "GENDER", "dropdown", lambda r: r.gender, GENDERS),
     "birthday": Source(lazy_gettext("Birthday"), "BIRTHDAY", "birthday", lambda r: r.birthday),
     "company": Source(lazy_gettext("Company"), "COMPANY", "text", lambda r: r.company),
+    "language": Source(
+        lazy_gettext("Language"), "LANGUAGE", "dropdown", lambda r: r.language, LANGUAGES
+    ),
     "groups": Source(
         lazy_gettext("Groups within this list's reach"),
         "GROUPS",
@@ -83,6 +93,11 @@ class FieldSpec:
     def origin(self) -> Source:
         return SOURCES[self.source]
 
+    @property
+    def is_merge_field(self) -> bool:
+        """False for the contact's language, which Mailchimp keeps beside the merge fields."""
+        return self.tag != CONTACT_LANGUAGE
+
     def creation(self) -> dict[str, Any]:
         spec: dict[str, Any] = {
             "tag": self.tag,
@@ -94,9 +109,18 @@ class FieldSpec:
             spec["options"] = {"choices": list(self.choices)}
         return spec
 
-    def format(self, recipient: Recipient) -> str:
-        """The value as Mailchimp wants it for this field's type, or InvalidValueError."""
-        return formatted(self.origin.value(recipient), self.type, self.choices)
+    def format(self, recipient: Recipient) -> str | None:
+        """The value as Mailchimp wants it for this field's type, or InvalidValueError.
+        None leaves it out: a person without a language leaves their contact's language as
+        Mailchimp has it (set by a sign-up form, say) rather than erasing it."""
+        value = self.origin.value(recipient)
+        if not self.is_merge_field:
+            return value or None
+        return formatted(value, self.type, self.choices)
+
+
+# Every export sends the contact's language (the person's, when they have one).
+LANGUAGE_SPEC = FieldSpec(CONTACT_LANGUAGE, "language", "text")
 
 
 def formatted(value: Any, kind: str, choices: tuple[str, ...] = ()) -> str:
@@ -143,9 +167,9 @@ def field_map(mailing_list: Any) -> list[dict[str, str]]:
 def fields_of(
     mailing_list: Any, audience_types: Mapping[str, tuple[str, tuple[str, ...]]] | None = None
 ) -> tuple[FieldSpec, ...]:
-    """The specs of a list's fields; a field that exists in the audience keeps its type.
-    A field to empty that the audience does not have is skipped: nothing to empty, and
-    nothing to create."""
+    """The specs of a list's fields, then the contact's language; a field that exists in
+    the audience keeps its type. A field to empty that the audience does not have is
+    skipped: nothing to empty, and nothing to create."""
     specs = []
     for item in field_map(mailing_list):
         if item["source"] == EMPTIED and item["tag"] not in (audience_types or {}):
@@ -153,7 +177,7 @@ def fields_of(
         source = SOURCES[item["source"]]
         kind, choices = (audience_types or {}).get(item["tag"], (source.type, source.choices))
         specs.append(FieldSpec(item["tag"], item["source"], kind, tuple(choices)))
-    return tuple(specs)
+    return (*specs, LANGUAGE_SPEC)
 
 
 def signature(specs: tuple[FieldSpec, ...]) -> str:
@@ -179,6 +203,17 @@ def decode(fields: str, tags: tuple[str, ...]) -> dict[str, str]:
         return {}
     pairs = zip(tags, fields.split(SEPARATOR), strict=True)
     return {tag: value for tag, value in pairs if value != LEFT_OUT}
+
+
+def member_body(fields: str, tags: tuple[str, ...]) -> dict[str, Any]:
+    """What a write sends of a member's values: the merge fields, and the contact's
+    language beside them when there is one to send."""
+    values = decode(fields, tags)
+    language = values.pop(CONTACT_LANGUAGE, None)
+    body: dict[str, Any] = {"merge_fields": values}
+    if language:
+        body[CONTACT_LANGUAGE] = language
+    return body
 
 
 def clean(value: Any) -> str:
@@ -207,13 +242,14 @@ def wanted_values(
     return values, problems
 
 
-def audience_values(
-    specs: tuple[FieldSpec, ...], merge_fields: Mapping[str, Any]
-) -> list[str | None]:
-    return [
-        "" if merge_fields.get(spec.tag) is None else clean(merge_fields[spec.tag])
+def audience_values(specs: tuple[FieldSpec, ...], member: Mapping[str, Any]) -> list[str | None]:
+    """The values a member of Mailchimp's answer has, in the order of `specs`."""
+    merge_fields = member.get("merge_fields") or {}
+    found = (
+        merge_fields.get(spec.tag) if spec.is_merge_field else member.get(CONTACT_LANGUAGE)
         for spec in specs
-    ]
+    )
+    return ["" if value is None else clean(value) for value in found]
 
 
 def same_fields(wanted: str, known: str) -> bool:

@@ -67,7 +67,7 @@ def mirror_row(member: dict[str, Any], specs: tuple[FieldSpec, ...], tag: str) -
     return {
         "email": str(member.get("email_address", "")).strip().lower(),
         "status": str(member.get("status", "")),
-        "fields": encode(audience_values(specs, member.get("merge_fields") or {})),
+        "fields": encode(audience_values(specs, member)),
         "managed": tag in tags,
         "shared": any(name != tag and name.startswith(LIST_TAG_PREFIX) for name in tags),
         "tags": joined(tags - {tag}),

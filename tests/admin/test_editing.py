@@ -38,6 +38,19 @@ def test_leader_adds_a_person_with_addresses_and_a_first_role(as_leader, org):
     assert "Record was successfully created." in flashes(as_leader.get("/admin/people/"))
 
 
+def test_a_persons_language_is_chosen_among_the_contact_languages(as_admin, org):
+    form = as_admin.get("/admin/people/new/").get_data(as_text=True)
+    assert '<option value="it">Italian</option>' in form
+
+    saved = post_form(as_admin, "/admin/people/new/", {"first_name": "Marco", "language": "it"})
+    refused = post_form(as_admin, "/admin/people/new/", {"first_name": "Ana", "language": "es"})
+
+    assert saved.status_code == 302
+    assert db.session.query(Person).filter_by(first_name="Marco").one().language == "it"
+    assert "Not a valid choice" in flashes(refused)
+    assert db.session.query(Person).filter_by(first_name="Ana").count() == 0
+
+
 def test_a_person_without_a_role_in_scope_is_refused_to_a_leader(as_leader, org):
     response = post_form(
         as_leader, "/admin/people/new/", {"first_name": "Lost", "last_name": "Soul"}
