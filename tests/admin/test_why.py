@@ -51,6 +51,8 @@ def test_excluded_by_name_and_without_address(as_leader, org):
     no_address = why(as_leader, org, person=ghost.id)
 
     assert "Excluded from the list by name: it is never sent to them." in excluded
+    assert "Their role Member in Federation / North / Club A matches the rule" in excluded
+    assert "Brought in" not in excluded
     assert "does not receive this list" in excluded
     assert "No address: the list cannot reach them." in no_address
     assert "does not receive this list" in no_address
