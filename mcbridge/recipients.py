@@ -27,6 +27,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    or_,
     select,
     true,
     union_all,
@@ -46,6 +47,8 @@ from mcbridge.models import (
     subscription_role_types,
     subtree_ids,
 )
+from mcbridge.models.mailing_lists import SubscriptionTag
+from mcbridge.models.people import PersonTag
 from mcbridge.sql import in_binary_order
 
 NAME_SEPARATOR = "\x1f"
@@ -99,6 +102,8 @@ class Recipients:
         self.group_id = mailing_list.group_id
         self.all_delivery_addresses = mailing_list.sync_all_delivery_addresses
         self.today = today or clock.today()
+        self.delivery_labels = [label.casefold() for label in mailing_list.delivery_labels or ()]
+        self.filters = list_filters(mailing_list, self.today)
         self.with_roles = with_roles
         session = object_session(mailing_list)
         assert session is not None, "the mailing list is read through its session"
@@ -133,7 +138,10 @@ class Recipients:
             select(Role.person_id.label("person_id"), rule_groups.c.subscription_id.label("via"))
             .join(rule_groups, Role.group_id == rule_groups.c.group_id)
             .join(subscription_role_types, wanted_type)
-            .where(role_is_active(self.today))
+            .where(
+                role_is_active(self.today),
+                tags_allow(Role.person_id, rule_groups.c.subscription_id),
+            )
         )
 
     def reasons(self, person_ids: list[int]) -> Select:
@@ -172,12 +180,12 @@ class Recipients:
         plans better for a million people but costs a query per rule.
         """
         matches = union_all(self._role_matches(), self._person_rules(excluded=False)).subquery()
-        return (
-            select(matches.c.person_id, func.min(matches.c.via).label("via"))
-            .where(self._not_excluded(matches.c.person_id))
-            .group_by(matches.c.person_id)
-            .cte("recipient_people")
+        people = select(matches.c.person_id, func.min(matches.c.via).label("via")).where(
+            self._not_excluded(matches.c.person_id)
         )
+        if self.filters:
+            people = people.join(Person, Person.id == matches.c.person_id).where(*self.filters)
+        return people.group_by(matches.c.person_id).cte("recipient_people")
 
     def _candidate_addresses(
         self,
@@ -212,13 +220,21 @@ class Recipients:
             )
             .join(AdditionalEmail, AdditionalEmail.person_id == reached.c.person_id)
             .join(Person, Person.id == reached.c.person_id)
-            .where(*conditions, AdditionalEmail.mailings.is_(true()))
+            .where(*conditions, self._is_delivery_address())
         )
         return union_all(primary, delivery)
 
+    def _is_delivery_address(self) -> ColumnElement[bool]:
+        """An additional address this list sends to: marked for mailings and, when the list
+        chose labels, carrying one of them (compared without case: "Work" is "work")."""
+        marked = AdditionalEmail.mailings.is_(true())
+        if not self.delivery_labels:
+            return marked
+        return and_(marked, func.lower(AdditionalEmail.label).in_(self.delivery_labels))
+
     def addresses(self) -> Select:
         """One row per distinct address; a shared address goes to the lowest person id."""
-        candidates = self._candidate_addresses(self.people).subquery()
+        candidates = self._candidate_addresses(self.people, *self.filters).subquery()
         ranked = select(
             candidates,
             func.row_number()
@@ -246,11 +262,16 @@ class Recipients:
         matches = self.matches
         no_address = ~has_primary_email()
         if self.all_delivery_addresses:
-            no_address = and_(no_address, ~has_delivery_address())
+            no_address = and_(
+                no_address,
+                ~exists().where(
+                    AdditionalEmail.person_id == Person.id, self._is_delivery_address()
+                ),
+            )
         return (
             select(Person, func.min(matches.c.via).label("via"))
             .join(matches, Person.id == matches.c.person_id)
-            .where(no_address, self._not_excluded(matches.c.person_id))
+            .where(no_address, self._not_excluded(matches.c.person_id), *self.filters)
             .group_by(Person.id)
             .order_by(Person.last_name, Person.first_name, Person.id)
         )
@@ -302,7 +323,7 @@ class Recipients:
                 Subscription.mailing_list_id == self.mailing_list_id,
                 Subscription.group_id.is_not(None),
             )
-            .options(selectinload(Subscription.role_types))
+            .options(selectinload(Subscription.role_types), selectinload(Subscription.tag_rules))
         )
         scans = []
         for rule in rules:
@@ -311,6 +332,7 @@ class Recipients:
                     Role.group_id.in_(self._subtree(f"rule_{rule.id}_groups", [rule.group_id])),
                     Role.role_type_id.in_([role_type.id for role_type in rule.role_types]),
                     role_is_active(self.today),
+                    *rule_tags_allow(rule, Role.person_id),
                 )
             )
         return scans
@@ -358,7 +380,10 @@ class Recipients:
         """
         matches = self.matches
         candidates = self._candidate_addresses(
-            matches, self._not_excluded(matches.c.person_id), person_columns=PERSON_COLUMNS
+            matches,
+            self._not_excluded(matches.c.person_id),
+            *self.filters,
+            person_columns=PERSON_COLUMNS,
         )
         rows = candidates.subquery("candidates")
         statement = select(*(column for column in rows.c if column.name != "position")).order_by(
@@ -412,10 +437,62 @@ def has_primary_email() -> ColumnElement[bool]:
     return and_(Person.email.is_not(None), Person.email != "")
 
 
-def has_delivery_address() -> ColumnElement[bool]:
-    return exists().where(
-        AdditionalEmail.person_id == Person.id, AdditionalEmail.mailings.is_(true())
-    )
+def tagged(person_id: ColumnElement[int], names: list[str]) -> ColumnElement[bool]:
+    return person_id.in_(select(PersonTag.person_id).where(PersonTag.name.in_(names)))
+
+
+def rule_tags_allow(rule: Subscription, person_id: ColumnElement[int]) -> list[ColumnElement[bool]]:
+    """A rule's tag tests with its tags spelled out (the export's per-rule scans): one of
+    the required tags, none of the excluded ones."""
+    conditions = []
+    if rule.required_tags:
+        conditions.append(tagged(person_id, rule.required_tags))
+    if rule.excluded_tags:
+        conditions.append(~tagged(person_id, rule.excluded_tags))
+    return conditions
+
+
+def tags_allow(person_id: ColumnElement[int], rule_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The same tag tests for any rule, its tags read by the query (the subscriber view's
+    one-statement CTE, where the rules are not read first)."""
+
+    def rule_tags(excluded: bool) -> Select:
+        return select(SubscriptionTag.name).where(
+            SubscriptionTag.subscription_id == rule_id, SubscriptionTag.excluded.is_(excluded)
+        )
+
+    def has_one_of(excluded: bool) -> ColumnElement[bool]:
+        return exists().where(
+            PersonTag.person_id == person_id, PersonTag.name.in_(rule_tags(excluded))
+        )
+
+    requires_none = ~exists(rule_tags(excluded=False))
+    return and_(or_(requires_none, has_one_of(excluded=False)), ~has_one_of(excluded=True))
+
+
+def years_before(today: date, years: int) -> date:
+    """The same day `years` earlier; from a 29 February, the 28th (a birthday on the 29th
+    then counts a year older on 1 March, as age is commonly counted)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def list_filters(mailing_list: MailingList, today: date) -> list[ColumnElement[bool]]:
+    """The list's filters as conditions on the person: a person whose language, gender or
+    birthday is unknown does not pass a filter on it. Ages count from the birthday on
+    `today`: aged 18 to 30 is born after the day 31 years ago, on or before 18 years ago."""
+    conditions: list[ColumnElement[bool]] = []
+    if mailing_list.filter_language:
+        conditions.append(Person.language == mailing_list.filter_language)
+    if mailing_list.filter_gender:
+        conditions.append(Person.gender == mailing_list.filter_gender)
+    if mailing_list.filter_min_age is not None:
+        conditions.append(Person.birthday <= years_before(today, mailing_list.filter_min_age))
+    if mailing_list.filter_max_age is not None:
+        conditions.append(Person.birthday > years_before(today, mailing_list.filter_max_age + 1))
+    return conditions
 
 
 def recipients_of(

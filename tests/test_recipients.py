@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from mcbridge.extensions import db
+from mcbridge.models import AdditionalEmail
 from mcbridge.recipients import Recipient, recipients_of
 from tests import factories as make
 from tests.helpers import sql_statements
@@ -240,3 +241,148 @@ def test_the_exports_address_order_gives_the_same_recipients(org):
     assert [r.email for r in by_address] == sorted(r.email for r in by_address)
     shared = next(r for r in by_address if r.email == "famille.rochat@home-mail.ch")
     assert shared.first_name == "Claire"
+
+
+def receivers(mailing_list, today: date = TODAY) -> list[str]:
+    """The first names of those who receive the list, the same by both ways of reading it
+    (the subscriber view's pages and the export's scan in address order)."""
+    recipients = recipients_of(mailing_list, today)
+    by_person = sorted({r.first_name for r in recipients.stream(db.session)})
+    by_address = {r.first_name for r in recipients.stream(db.session, by_address=True)}
+    assert sorted(by_address) == by_person
+    assert recipients.counts(db.session).people == len(by_person)
+    return by_person
+
+
+def tagged(first_name: str, *tags: str):
+    someone = make.person(first_name)
+    someone.tag_names = list(tags)
+    return someone
+
+
+def test_a_rule_requiring_tags_reaches_people_with_one_of_them(org):
+    for someone in (
+        tagged("Board", "Vorstand"),
+        tagged("Coach", "J+S"),
+        tagged("Both", "Vorstand", "J+S"),
+        tagged("Untagged"),
+        tagged("Other", "Veteran"),
+    ):
+        make.role(someone, org["club"], org["member"])
+    board = make.mailing_list(org["club"])
+    rule = make.role_rule(board, org["club"], org["member"])
+    rule.required_tags = ["Vorstand", "J+S"]
+    db.session.flush()
+
+    assert receivers(board) == ["Board", "Both", "Coach"]
+
+
+def test_a_rule_excluding_tags_keeps_everyone_else_and_beats_a_required_tag(org):
+    for someone in (
+        tagged("Board", "Vorstand"),
+        tagged("Retired", "Vorstand", "Retired"),
+        tagged("Untagged"),
+    ):
+        make.role(someone, org["club"], org["member"])
+    everyone = make.mailing_list(org["club"], "Everyone")
+    make.role_rule(everyone, org["club"], org["member"]).excluded_tags = ["Retired"]
+    board = make.mailing_list(org["club"], "Board")
+    rule = make.role_rule(board, org["club"], org["member"])
+    rule.required_tags, rule.excluded_tags = ["Vorstand"], ["Retired"]
+    db.session.flush()
+
+    assert receivers(everyone) == ["Board", "Untagged"]
+    assert receivers(board) == ["Board"]
+
+
+def test_a_tag_test_belongs_to_its_rule_alone(org):
+    coach = tagged("Coach")
+    make.role(coach, org["club"], org["coach"])
+    board = tagged("Board", "Vorstand")
+    make.role(board, org["club"], org["member"])
+    member = tagged("Member")
+    make.role(member, org["club"], org["member"])
+    added = tagged("Added")
+    mixed = make.mailing_list(org["club"])
+    make.role_rule(mixed, org["club"], org["coach"])
+    make.role_rule(mixed, org["club"], org["member"]).required_tags = ["Vorstand"]
+    make.person_rule(mixed, added)
+    db.session.flush()
+
+    assert receivers(mixed) == ["Added", "Board", "Coach"]
+
+
+def test_list_filters_keep_only_the_language_gender_and_ages_chosen(org):
+    people = {
+        "Fr18": ("fr", "female", date(2008, 6, 15)),
+        "Fr30": ("fr", "female", date(1995, 6, 16)),
+        "Fr31": ("fr", "female", date(1995, 6, 15)),
+        "Fr17": ("fr", "female", date(2008, 6, 16)),
+        "De20": ("de", "female", date(2006, 1, 1)),
+        "FrMale": ("fr", "male", date(2006, 1, 1)),
+        "FrUnknownAge": ("fr", "female", None),
+        "UnknownLanguage": (None, "female", date(2006, 1, 1)),
+    }
+    for name, (language, gender, birthday) in people.items():
+        someone = make.person(name)
+        someone.language, someone.gender, someone.birthday = language, gender, birthday
+        make.role(someone, org["club"], org["member"])
+    young_french_women = make.mailing_list(org["club"])
+    make.role_rule(young_french_women, org["club"], org["member"])
+    young_french_women.filter_language, young_french_women.filter_gender = "fr", "female"
+    young_french_women.filter_min_age, young_french_women.filter_max_age = 18, 30
+    db.session.flush()
+
+    assert receivers(young_french_women) == ["Fr18", "Fr30"]
+    counts = recipients_of(young_french_women, TODAY).counts(db.session)
+    assert counts.skipped == 0
+
+
+def test_list_filters_apply_to_people_added_directly_too(org):
+    adult, child = make.person("Adult"), make.person("Child")
+    adult.birthday, child.birthday = date(1990, 1, 1), date(2015, 1, 1)
+    adults = make.mailing_list(org["club"])
+    make.person_rule(adults, adult)
+    make.person_rule(adults, child)
+    adults.filter_min_age = 18
+    db.session.flush()
+
+    assert receivers(adults) == ["Adult"]
+
+
+def test_an_age_counts_a_29_february_birthday_from_1_march(org):
+    leapling = make.person("Leapling")
+    leapling.birthday = date(2008, 2, 29)
+    make.role(leapling, org["club"], org["member"])
+    adults = make.mailing_list(org["club"])
+    make.role_rule(adults, org["club"], org["member"])
+    adults.filter_min_age = 18
+    db.session.flush()
+
+    assert receivers(adults, date(2026, 2, 28)) == []
+    assert receivers(adults, date(2026, 3, 1)) == ["Leapling"]
+
+
+def test_preferred_labels_send_only_the_delivery_addresses_with_them(org):
+    someone = make.person("Worker", email=None)
+    someone.additional_emails = [
+        AdditionalEmail(email="at.work@firm.ch", label="Work", mailings=True),
+        AdditionalEmail(email="at.home@home-mail.ch", label="home", mailings=True),
+        AdditionalEmail(email="old.work@firm.ch", label="work", mailings=False),
+    ]
+    home_only = make.person("HomeOnly", email=None)
+    home_only.additional_emails = [
+        AdditionalEmail(email="home.only@home-mail.ch", label="home", mailings=True)
+    ]
+    for holder in (someone, home_only):
+        make.role(holder, org["club"], org["member"])
+    work_list = make.mailing_list(org["club"], all_delivery=True)
+    make.role_rule(work_list, org["club"], org["member"])
+    work_list.delivery_labels = ["work"]
+    db.session.flush()
+
+    recipients = recipients_of(work_list, TODAY)
+    assert [r.email for r in recipients.stream(db.session)] == ["at.work@firm.ch"]
+    assert [r.email for r in recipients.stream(db.session, by_address=True)] == ["at.work@firm.ch"]
+    skipped = [person.first_name for person, _via in db.session.execute(recipients.skipped())]
+    assert skipped == ["HomeOnly"]

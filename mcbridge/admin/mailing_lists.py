@@ -10,7 +10,8 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
-from wtforms.validators import ValidationError
+from wtforms import SelectField
+from wtforms.validators import NumberRange, ValidationError
 
 from mcbridge.admin import brake_settings
 from mcbridge.admin.base import (
@@ -21,6 +22,8 @@ from mcbridge.admin.base import (
     require_in_scope,
     scoped_groups,
 )
+from mcbridge.admin.forms import TagsField
+from mcbridge.admin.people import gender_choices, language_choices
 from mcbridge.auth import Scope
 from mcbridge.extensions import db
 from mcbridge.jobs.labels import state_badge
@@ -63,10 +66,60 @@ def check_rule(rule: Subscription) -> None:
         )
     elif rule.role_types:
         raise ValidationError(gettext("Role types only apply to group rules."))
+    elif rule.tag_rules:
+        raise ValidationError(gettext("Tags only apply to group rules."))
+    check_rule_tags(rule)
+
+
+def check_rule_tags(rule: Subscription) -> None:
+    both = set(rule.required_tags) & set(rule.excluded_tags)
+    if both:
+        raise ValidationError(
+            gettext(
+                "A rule cannot both require and exclude the tag %(tags)s.",
+                tags=", ".join(sorted(both)),
+            )
+        )
+
+
+def check_filters(mailing_list: MailingList) -> None:
+    """An age range that nobody can be in is a mistake, not an empty list."""
+    minimum, maximum = mailing_list.filter_min_age, mailing_list.filter_max_age
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise ValidationError(
+            gettext(
+                "The lowest age (%(minimum)d) is above the highest (%(maximum)d).",
+                minimum=minimum,
+                maximum=maximum,
+            )
+        )
+
+
+def none_if_blank(value: Any) -> Any:
+    """The empty choice of a filter stores nothing (no filter), not an empty text."""
+    return value or None
 
 
 class SubscriptionInline(InlineFormAdmin):
-    form_columns = ("id", "group", "role_types", "person", "excluded")
+    form_columns = (
+        "id",
+        "group",
+        "role_types",
+        "required_tags",
+        "excluded_tags",
+        "person",
+        "excluded",
+    )
+    form_extra_fields = {
+        "required_tags": TagsField(
+            lazy_gettext("Only people with one of these tags"),
+            description=lazy_gettext("Tags separated by commas; empty: any tag or none."),
+        ),
+        "excluded_tags": TagsField(
+            lazy_gettext("Never people with one of these tags"),
+            description=lazy_gettext("Tags separated by commas."),
+        ),
+    }
     form_overrides = {"role_types": QuerySelectMultipleField}
     form_args = {
         "group": {
@@ -94,6 +147,11 @@ class MailingListView(ScopedModelView):
         "sync_all_delivery_addresses": lazy_gettext("Send to all delivery addresses"),
         "subscriptions": lazy_gettext("Rules"),
         "mailchimp": lazy_gettext("Mailchimp"),
+        "delivery_labels": lazy_gettext("Only additional addresses with these labels"),
+        "filter_language": lazy_gettext("Only recipients speaking"),
+        "filter_gender": lazy_gettext("Only recipients of gender"),
+        "filter_min_age": lazy_gettext("Only recipients aged at least"),
+        "filter_max_age": lazy_gettext("Only recipients aged at most"),
     }
     column_formatters = {"rules": rules_column, "name": name_column, "mailchimp": mailchimp_column}
     column_searchable_list = ("name", "description")
@@ -107,10 +165,20 @@ class MailingListView(ScopedModelView):
         "name",
         "description",
         "sync_all_delivery_addresses",
+        "delivery_labels",
+        "filter_language",
+        "filter_gender",
+        "filter_min_age",
+        "filter_max_age",
         *brake_settings.COLUMNS,
         "subscriptions",
     )
-    form_overrides = brake_settings.OVERRIDES
+    form_overrides = {
+        "delivery_labels": TagsField,
+        "filter_language": SelectField,
+        "filter_gender": SelectField,
+        **brake_settings.OVERRIDES,
+    }
     edit_template = "mcbridge/admin/mailing_list_edit.html"
     form_args = {
         "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
@@ -122,6 +190,33 @@ class MailingListView(ScopedModelView):
                 "Besides each recipient's primary email, also send to every additional "
                 "address they marked as a delivery address."
             ),
+        },
+        "delivery_labels": {
+            "label": lazy_gettext("Only additional addresses with these labels"),
+            "description": lazy_gettext(
+                "Labels separated by commas (for example: work). Empty: every delivery address."
+            ),
+        },
+        "filter_language": {
+            "label": lazy_gettext("Only recipients speaking"),
+            "choices": language_choices,
+            "coerce": none_if_blank,
+        },
+        "filter_gender": {
+            "label": lazy_gettext("Only recipients of gender"),
+            "choices": gender_choices,
+            "coerce": none_if_blank,
+        },
+        "filter_min_age": {
+            "label": lazy_gettext("Only recipients aged at least"),
+            "description": lazy_gettext(
+                "Years, from the birthday; people without one are left out."
+            ),
+            "validators": [NumberRange(min=0, max=150)],
+        },
+        "filter_max_age": {
+            "label": lazy_gettext("Only recipients aged at most"),
+            "validators": [NumberRange(min=0, max=150)],
         },
         **brake_settings.FORM_ARGS,
     }
@@ -161,5 +256,6 @@ class MailingListView(ScopedModelView):
 
     def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
         require_in_scope(model.group)
+        check_filters(model)
         for rule in model.subscriptions:
             check_rule(rule)

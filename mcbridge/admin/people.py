@@ -25,7 +25,8 @@ from mcbridge.admin.base import (
     scoped_groups,
 )
 from mcbridge.admin.choices import BLANK_CHOICE
-from mcbridge.admin.forms import valid_email
+from mcbridge.admin.forms import TagsField, valid_email
+from mcbridge.admin.person_tags import BulkTagsMixin, tags_column
 from mcbridge.auth import Scope, current_scope
 from mcbridge.explain import list_memberships
 from mcbridge.extensions import db
@@ -115,13 +116,13 @@ class AdditionalEmailInline(InlineFormAdmin):
     }
 
 
-class PersonView(ScopedModelView):
+class PersonView(BulkTagsMixin, ScopedModelView):
     """People in the user's groups; a leader places a new person with a first role."""
 
     scope_rule = Scope.people
     can_view_details = True
     details_template = "mcbridge/admin/person_details.html"
-    column_list = ("last_name", "first_name", "email", "company", "roles")
+    column_list = ("last_name", "first_name", "email", "company", "roles", "tags")
     column_labels = {
         "last_name": lazy_gettext("Last name"),
         "first_name": lazy_gettext("First name"),
@@ -132,10 +133,12 @@ class PersonView(ScopedModelView):
         "language": lazy_gettext("Language"),
         "email": lazy_gettext("Primary email"),
         "roles": lazy_gettext("Roles"),
+        "tags": lazy_gettext("Tags"),
         "additional_emails": lazy_gettext("Additional emails"),
     }
     column_formatters = {
         "roles": roles_column,
+        "tags": tags_column,
         "email": email_column,
         "last_name": details_link,
         "first_name": details_link,
@@ -158,6 +161,7 @@ class PersonView(ScopedModelView):
         "birthday",
         "company",
         "language",
+        "tag_names",
         "email",
         "additional_emails",
     )
@@ -172,10 +176,20 @@ class PersonView(ScopedModelView):
         "language": {"label": lazy_gettext("Language"), "choices": language_choices},
         "email": {"label": lazy_gettext("Primary email"), "validators": [valid_email]},
     }
+    form_extra_fields = {
+        "tag_names": TagsField(
+            lazy_gettext("Tags"),
+            description=lazy_gettext("Free tags separated by commas, e.g. Vorstand, J+S."),
+        )
+    }
     inline_models = (AdditionalEmailInline(AdditionalEmail),)
 
     def get_query(self) -> Any:
-        return super().get_query().options(selectinload(Person.roles).selectinload(Role.group))
+        return (
+            super()
+            .get_query()
+            .options(selectinload(Person.roles).selectinload(Role.group), selectinload(Person.tags))
+        )
 
     @expose("/details/")
     def details_view(self) -> Any:

@@ -41,7 +41,7 @@ from mcbridge.models import (
     Subscription,
 )
 from mcbridge.recipients import recipients_of
-from mcbridge.rules import describe_rule
+from mcbridge.rules import describe_filters, describe_rule
 from mcbridge.schedule import backed_off, next_daily_attempt
 from mcbridge.webhooks.review import profile_values
 
@@ -148,6 +148,7 @@ class SubscribersView(ReachedFromListsMixin, SignedInView):
             pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             term=term,
             rules=rule_texts(mailing_list),
+            list_filters=describe_filters(mailing_list),
             skipped=db.session.execute(recipients.skipped().limit(200)).all(),
             exports=[entry for entry in EXPORT_ENTRIES if entry.available(mailing_list)],
             last_state_badge=state_badge(mailing_list.last_sync_state),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mcbridge.models.base import Base, named, ref, table_name
 from mcbridge.models.connections import MailchimpConnection
 from mcbridge.models.groups import Group, RoleType
-from mcbridge.models.people import Person
+from mcbridge.models.people import TAG_LENGTH, Person
 
 if TYPE_CHECKING:
     from mcbridge.models.users import User
@@ -86,6 +86,13 @@ class MailingList(Base):
     # The reason of the last failure notice mailed to the leaders: not mailed again until
     # the reason changes (mcbridge.notices).
     notified_reason: Mapped[str | None] = mapped_column(String(40))
+    # Filters on the whole list: a recipient must pass every one that is set.
+    filter_language: Mapped[str | None] = mapped_column(String(2))
+    filter_gender: Mapped[str | None] = mapped_column(String(10))
+    filter_min_age: Mapped[int | None]
+    filter_max_age: Mapped[int | None]
+    # With all delivery addresses on: only those with one of these labels (none: all).
+    delivery_labels: Mapped[list[str] | None] = mapped_column(JSON)
 
     group: Mapped[Group] = relationship()
     connection: Mapped[MailchimpConnection | None] = relationship()
@@ -154,7 +161,48 @@ class Subscription(Base):
     role_types: Mapped[list[RoleType]] = relationship(
         secondary=subscription_role_types, order_by=RoleType.name
     )
+    tag_rules: Mapped[list[SubscriptionTag]] = relationship(
+        cascade="all, delete-orphan", order_by="SubscriptionTag.name"
+    )
+
+    @property
+    def required_tags(self) -> list[str]:
+        """A group rule with these reaches only people with at least one of them."""
+        return [tag.name for tag in self.tag_rules if not tag.excluded]
+
+    @required_tags.setter
+    def required_tags(self, names: list[str]) -> None:
+        self._set_tags(names, excluded=False)
+
+    @property
+    def excluded_tags(self) -> list[str]:
+        """A group rule with these never reaches people with any of them."""
+        return [tag.name for tag in self.tag_rules if tag.excluded]
+
+    @excluded_tags.setter
+    def excluded_tags(self, names: list[str]) -> None:
+        self._set_tags(names, excluded=True)
+
+    def _set_tags(self, names: list[str], excluded: bool) -> None:
+        others = [tag for tag in self.tag_rules if tag.excluded != excluded]
+        mine = [SubscriptionTag(name=name, excluded=excluded) for name in dict.fromkeys(names)]
+        self.tag_rules = others + mine
 
     @property
     def is_role_rule(self) -> bool:
         return self.group_id is not None or self.group is not None
+
+
+class SubscriptionTag(Base):
+    """A tag a group rule requires (one of them suffices) or excludes.
+
+    One row per (rule, tag): a tag is either required or excluded by a rule, never both.
+    """
+
+    __tablename__ = table_name("subscription_tags")
+
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("subscriptions"), ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(TAG_LENGTH), primary_key=True)
+    excluded: Mapped[bool] = mapped_column(default=False)

@@ -12,6 +12,7 @@ from mcbridge.models.base import Base, ref, table_name
 from mcbridge.models.groups import Role
 
 GENDERS = ("female", "male", "other")
+TAG_LENGTH = 60
 # The contact languages people may have: the organisation's (Swiss) languages and English,
 # as Mailchimp's member `language` spells them.
 LANGUAGES = ("de", "fr", "it", "en")
@@ -39,6 +40,19 @@ class Person(Base):
     roles: Mapped[list[Role]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by=Role.id
     )
+    tags: Mapped[list[PersonTag]] = relationship(
+        cascade="all, delete-orphan", order_by="PersonTag.name"
+    )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [tag.name for tag in self.tags]
+
+    @tag_names.setter
+    def tag_names(self, names: list[str]) -> None:
+        """Keeps the rows of tags the person still has, so an unchanged tag is no write."""
+        kept = {tag.name: tag for tag in self.tags}
+        self.tags = [kept.get(name) or PersonTag(name=name) for name in dict.fromkeys(names)]
 
     @validates("email")
     def _normalize(self, _key: str, value: str | None) -> str | None:
@@ -87,3 +101,18 @@ class AdditionalEmail(Base):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.label})" if self.label else self.email
+
+
+class PersonTag(Base):
+    """A free tag on a person ("Vorstand", "J+S"): a group rule may require or exclude it.
+
+    A row per (person, tag) rather than a text column, so a rule's tag test is an indexed
+    set-based lookup, the same on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = table_name("person_tags")
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey(ref("people"), ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(TAG_LENGTH), primary_key=True, index=True)
