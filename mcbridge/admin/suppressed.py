@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404, page_number
 from mcbridge.admin.subscribers import load_list_in_scope
-from mcbridge.auth import current_account_id, uses_own_accounts
+from mcbridge.auth import current_account_id, current_actor_label
 from mcbridge.clock import now
 from mcbridge.explain import REFUSAL_CLEARED, suppressed, when_of
 from mcbridge.extensions import db
@@ -76,7 +75,7 @@ def cleared_event(refusal: RefusedAddress) -> MailchimpEvent:
         fired_at=moment.isoformat(sep=" ", timespec="microseconds"),
         source="mcbridge",
         details={
-            "by": acting_user(),
+            "by": current_actor_label(),
             "account_id": current_account_id(),
             "reason": refusal.reason,
             "message": refusal.message,
@@ -85,10 +84,3 @@ def cleared_event(refusal: RefusedAddress) -> MailchimpEvent:
         received_at=moment,
         review=None,
     )
-
-
-def acting_user() -> str:
-    """Who acted, as text: the account's address, or the host user's id."""
-    if uses_own_accounts():
-        return current_user.email
-    return str(current_user.get_id())
