@@ -7,6 +7,62 @@ from typing import Any
 
 STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived")
 WRITABLE_STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
+# A contact's `language`: the codes of Mailchimp's "View and edit contact languages" page.
+LANGUAGE_CODES = frozenset(
+    (
+        "en",
+        "ar",
+        "af",
+        "be",
+        "bg",
+        "ca",
+        "zh",
+        "hr",
+        "cs",
+        "da",
+        "nl",
+        "et",
+        "fa",
+        "fi",
+        "fr",
+        "fr_CA",
+        "de",
+        "el",
+        "he",
+        "hi",
+        "hu",
+        "is",
+        "id",
+        "ga",
+        "it",
+        "ja",
+        "km",
+        "ko",
+        "lv",
+        "lt",
+        "mt",
+        "ms",
+        "mk",
+        "no",
+        "pl",
+        "pt",
+        "pt_PT",
+        "ro",
+        "ru",
+        "sr",
+        "sk",
+        "sl",
+        "es",
+        "es_ES",
+        "sw",
+        "sv",
+        "ta",
+        "th",
+        "tr",
+        "uk",
+        "vi",
+    )
+)
 MERGE_TYPES = (
     "text",
     "number",
@@ -33,6 +89,14 @@ class Account:
 
 
 @dataclass(frozen=True)
+class MarketingPermission:
+    """One of a GDPR audience's marketing permissions ("Email", "Direct Mail"...)."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Audience:
     pk: int
     id: str
@@ -40,6 +104,8 @@ class Audience:
     name: str
     web_id: int
     date_created: str
+    marketing_permissions: tuple[MarketingPermission, ...] = ()
+    """Set only on GDPR-enabled audiences: each contact then has each one on or off."""
 
 
 @dataclass
@@ -66,6 +132,8 @@ class Member:
     compliance: bool = False
     """In a compliance state (unsubscribed themselves, bounced hard, complained of spam):
     Mailchimp refuses to set such a contact to subscribed. Never shown by the API."""
+    marketing_permissions: dict[str, bool] = field(default_factory=dict)
+    """The permissions given, by id; one not named here is off."""
 
 
 @dataclass

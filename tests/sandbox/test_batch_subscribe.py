@@ -169,3 +169,14 @@ def test_exclude_fields_keeps_counts_and_errors_only(api: Api, audience_id: str)
     assert "new_members" not in result
     assert (result["total_created"], result["error_count"]) == (1, 1)
     assert result["errors"][0]["email_address"] == "x@example.com"
+
+
+def test_a_batch_subscribe_sets_known_languages_and_drops_others(
+    api: Api, audience_id: str
+) -> None:
+    members = [entry(1, language="it"), entry(2, language="de-CH")]
+    result = api.post(f"lists/{audience_id}", json={"members": members}).json()
+
+    assert (result["total_created"], result["error_count"]) == (2, 0)
+    languages = [api.get(f"lists/{audience_id}/members/{address(n)}").json() for n in (1, 2)]
+    assert [member["language"] for member in languages] == ["it", ""]

@@ -282,3 +282,20 @@ def test_tags_endpoint_adds_creates_and_removes(mc: MailChimp, api: Api, audienc
 def test_tags_of_unknown_member_is_404(api: Api, audience_id: str) -> None:
     body = {"tags": [{"name": "board", "status": "active"}]}
     assert api.post(member_path(audience_id, ALICE) + "/tags", json=body).status_code == 404
+
+
+def test_a_language_is_one_of_mailchimps_codes_and_another_value_is_dropped(
+    api: Api, audience_id: str
+) -> None:
+    api.subscribe(audience_id, ALICE, language="fr")
+    path = member_path(audience_id, ALICE)
+    assert api.get(path).json()["language"] == "fr"
+
+    assert api.patch(path, json={"language": "pt_PT"}).json()["language"] == "pt_PT"
+    dropped = api.patch(path, json={"language": "German", "merge_fields": {"FNAME": "Alice"}})
+
+    assert dropped.status_code == 200
+    assert (dropped.json()["language"], dropped.json()["merge_fields"]["FNAME"]) == (
+        "pt_PT",
+        "Alice",
+    )

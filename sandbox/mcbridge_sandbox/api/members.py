@@ -10,7 +10,7 @@ from mcbridge_sandbox.api import params, shapes
 from mcbridge_sandbox.api.call import API_ROOT, ApiCall, ApiResult, no_content, ok
 from mcbridge_sandbox.keys import subscriber_hash
 from mcbridge_sandbox.member_writes import MemberInput, MemberWriter, member_writes
-from mcbridge_sandbox.models import STATUSES, WRITABLE_STATUSES, Member
+from mcbridge_sandbox.models import LANGUAGE_CODES, STATUSES, WRITABLE_STATUSES, Member
 from mcbridge_sandbox.store import MemberPage
 
 TEXT_ATTRIBUTES = ("email_type", "language", "ip_signup", "timestamp_signup", "ip_opt")
@@ -22,7 +22,9 @@ BODY_FIELDS: dict[str, tuple[str, type]] = {
     "vip": ("vip", bool),
     **{name: (name, str) for name in TEXT_ATTRIBUTES},
 }
-# Batch subscribe's member schema has no `status_if_new`: it is ignored there.
+# Batch subscribe's member schema has no `status_if_new`: it is ignored there. Nor does it
+# list `marketing_permissions` [UNVERIFIED]: they are ignored too, so a contact added that
+# way has every permission off, which shows an export that relies on them there.
 BATCH_SUBSCRIBE_FIELDS = {k: v for k, v in BODY_FIELDS.items() if k != "status_if_new"}
 
 
@@ -43,9 +45,34 @@ def member_input(
     for name in ("status", "status_if_new"):
         if values.get(name) not in (None, *WRITABLE_STATUSES):
             raise problems.invalid_field(name, f"Must be one of: {', '.join(WRITABLE_STATUSES)}.")
+    if values.get("language") not in (None, *LANGUAGE_CODES):
+        # Another value is dropped without an error [UNVERIFIED: what users report; the
+        # choice that shows an export sending a name ("German") or a regional code
+        # ("de-CH"): the contact keeps no language and every export sends it again].
+        values["language"] = None
     if "tags" in body:
         values["tags"] = _tag_objects(body) if tags_as_objects else params.strings(body, "tags")
+    if "marketing_permissions" in body and fields is BODY_FIELDS:
+        values["marketing_permissions"] = _permission_objects(body)
     return MemberInput(**values)
+
+
+def _permission_objects(body: Mapping[str, Any]) -> dict[str, bool]:
+    """[{"marketing_permission_id": ..., "enabled": true}], as Mailchimp takes them."""
+    given = params.optional(body, "marketing_permissions", list) or []
+    permissions: dict[str, bool] = {}
+    for item in given:
+        if not isinstance(item, dict):
+            raise problems.invalid_field("marketing_permissions", "Each item is an object.")
+        permission_id = item.get("marketing_permission_id")
+        enabled = item.get("enabled")
+        if not isinstance(permission_id, str) or not isinstance(enabled, bool):
+            raise problems.invalid_field(
+                "marketing_permissions",
+                "Each item needs a marketing_permission_id and enabled (true or false).",
+            )
+        permissions[permission_id] = enabled
+    return permissions
 
 
 def _tag_objects(body: Mapping[str, Any]) -> list[str] | None:
