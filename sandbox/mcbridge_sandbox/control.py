@@ -32,16 +32,19 @@ class SandboxControl:
         *,
         default_merge_fields: bool = True,
         merge_fields: Sequence[Mapping[str, Any]] = (),
+        marketing_permissions: Sequence[str] = (),
     ) -> str:
         """A new audience id. Mailchimp's defaults are FNAME, LNAME, ADDRESS, PHONE and
         BIRTHDAY; pass `default_merge_fields=False` for an audience without them and
         `merge_fields` (specs as for POST /merge-fields) for extra ones.
+        `marketing_permissions` (their texts: "Email", "Direct Mail") makes it GDPR-enabled.
         """
         body = {
             "api_key": api_key,
             "name": name,
             "default_merge_fields": default_merge_fields,
             "merge_fields": list(merge_fields),
+            "marketing_permissions": list(marketing_permissions),
         }
         return str(self._post("/audiences", body)["id"])
 

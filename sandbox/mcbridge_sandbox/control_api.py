@@ -5,6 +5,7 @@ authentication: the sandbox is a loopback tool for tests and demos.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -43,6 +44,7 @@ def control_blueprint(runtime: SandboxRuntime) -> Blueprint:
             params.required(body, "api_key", str),
             params.optional(body, "name", str) or "Sandbox audience",
             default_merge_fields=params.optional(body, "default_merge_fields", bool) is not False,
+            permissions=params.strings(body, "marketing_permissions") or (),
         )
         for spec in params.optional(body, "merge_fields", list) or []:
             add_merge_field(store, audience, params.body_object(spec))
@@ -170,14 +172,20 @@ def create_account(runtime: SandboxRuntime, dc: str) -> Account:
 
 
 def create_audience(
-    runtime: SandboxRuntime, api_key: str, name: str, *, default_merge_fields: bool = True
+    runtime: SandboxRuntime,
+    api_key: str,
+    name: str,
+    *,
+    default_merge_fields: bool = True,
+    permissions: Sequence[str] = (),
 ) -> Audience:
     """Also used by the CLI and `SandboxData`; the account is created on first use of a
-    well-formed key."""
+    well-formed key. `permissions` makes a GDPR-enabled audience with these marketing
+    permissions."""
     account = ensure_account(runtime, api_key)
     store = runtime.store
     with store.transaction():
-        audience = store.audiences.create(account.id, name, runtime.clock.iso_now())
+        audience = store.audiences.create(account.id, name, runtime.clock.iso_now(), permissions)
         if default_merge_fields:
             add_default_fields(store, audience)
     return audience

@@ -42,6 +42,7 @@ class MemberInput:
     ip_signup: str | None = None
     timestamp_signup: str | None = None
     ip_opt: str | None = None
+    marketing_permissions: dict[str, bool] | None = None
 
 
 class MemberWriter:
@@ -247,6 +248,7 @@ class MemberWriter:
             given.merge_fields or {}, new_member=True, skip_required=self.skip_required
         )
         member = self._new_member(email, member_hash, status, merges, given)
+        member.marketing_permissions = self._permissions(given)
         self._store_new(member)
         self._known[member_hash] = member
         if given.tags:
@@ -269,11 +271,17 @@ class MemberWriter:
             given.merge_fields or {}, new_member=False, skip_required=self.skip_required
         )
         merged = {**member.merge_fields, **merges}
-        profile_changed = merged != member.merge_fields or _attributes_differ(member, given)
+        permissions = {**member.marketing_permissions, **self._permissions(given)}
+        profile_changed = (
+            merged != member.merge_fields
+            or permissions != member.marketing_permissions
+            or _attributes_differ(member, given)
+        )
         status_changed = status is not None and status != member.status
         if not (profile_changed or status_changed):
             return member
         member.merge_fields = merged
+        member.marketing_permissions = permissions
         _copy_attributes(member, given)
         if status_changed and status is not None:
             self.set_status(member, status, save=False)
@@ -418,6 +426,21 @@ class MemberWriter:
             source="API - Generic" if self.source == "api" else "Hosted Signup Form",
             last_changed=self.now,
         )
+
+    def _permissions(self, given: MemberInput) -> dict[str, bool]:
+        """The permissions a body sets, checked against the audience's: one it does not
+        define, or any on an audience without GDPR fields, is refused [UNVERIFIED: the
+        strict reading, which shows an export sending permissions it never read]."""
+        if given.marketing_permissions is None:
+            return {}
+        defined = {permission.id for permission in self.audience.marketing_permissions}
+        unknown = sorted(set(given.marketing_permissions) - defined)
+        if unknown:
+            raise problems.invalid_field(
+                "marketing_permissions",
+                f"This audience has no marketing permission {', '.join(unknown)}.",
+            )
+        return dict(given.marketing_permissions)
 
     def _record_resubscription(self, member: Member) -> None:
         archived = member.status == "archived"

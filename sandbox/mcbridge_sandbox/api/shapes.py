@@ -13,8 +13,10 @@ from mcbridge_sandbox.store import Store
 Tags = Sequence[tuple[int, str, str]]
 
 
-def member(item: Member, audience_id: str, fields: Sequence[MergeField], tags: Tags) -> dict:
-    """Every merge field of the audience appears, empty ones as "" (as Mailchimp does)."""
+def member(item: Member, audience: Audience, fields: Sequence[MergeField], tags: Tags) -> dict:
+    """Every merge field of the audience appears, empty ones as "" (as Mailchimp does);
+    on a GDPR-enabled audience, every marketing permission, on or off."""
+    audience_id = audience.id
     merges = {f.tag: item.merge_fields.get(f.tag, "") for f in fields}
     full_name = " ".join(str(merges.get(t) or "") for t in ("FNAME", "LNAME")).strip()
     document: dict[str, Any] = {
@@ -46,6 +48,15 @@ def member(item: Member, audience_id: str, fields: Sequence[MergeField], tags: T
     }
     if item.status == "unsubscribed":
         document["unsubscribe_reason"] = item.unsubscribe_reason
+    if audience.marketing_permissions:
+        document["marketing_permissions"] = [
+            {
+                "marketing_permission_id": permission.id,
+                "text": permission.text,
+                "enabled": item.marketing_permissions.get(permission.id, False),
+            }
+            for permission in audience.marketing_permissions
+        ]
     return document
 
 
@@ -65,7 +76,7 @@ def members(
     if fields is None:
         fields = store.merge_fields.of_audience(audience.pk)
     tags = store.segments.tags_of(m.id for m in items)
-    return [member(m, audience.id, fields, tags.get(m.id, [])) for m in items]
+    return [member(m, audience, fields, tags.get(m.id, [])) for m in items]
 
 
 def one_member(

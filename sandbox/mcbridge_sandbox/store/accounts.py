@@ -5,10 +5,12 @@ Nothing here is cached: the CLI may add either from another process while the se
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
 
 from mcbridge_sandbox.keys import data_centre, new_id, new_web_id
-from mcbridge_sandbox.models import Account, Audience
+from mcbridge_sandbox.models import Account, Audience, MarketingPermission
 from mcbridge_sandbox.store.database import Database, record
 
 
@@ -39,12 +41,17 @@ class Audiences:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, account_id: int, name: str, date_created: str) -> Audience:
+    def create(
+        self, account_id: int, name: str, date_created: str, permissions: Sequence[str] = ()
+    ) -> Audience:
+        """`permissions`: the texts of a GDPR audience's marketing permissions."""
         audience_id = new_id()
+        defined = [{"id": new_id(), "text": text} for text in permissions]
         cursor = self.db.run(
-            "INSERT INTO audiences (id, account_id, name, web_id, date_created)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (audience_id, account_id, name, new_web_id(), date_created),
+            "INSERT INTO audiences"
+            " (id, account_id, name, web_id, date_created, marketing_permissions)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (audience_id, account_id, name, new_web_id(), date_created, json.dumps(defined)),
         )
         return self.by_pk(int(cursor.lastrowid or 0))
 
@@ -85,4 +92,6 @@ def _account(row: sqlite3.Row) -> Account:
 
 
 def _audience(row: sqlite3.Row) -> Audience:
-    return record(Audience, row)
+    defined = json.loads(row["marketing_permissions"])
+    permissions = tuple(MarketingPermission(item["id"], item["text"]) for item in defined)
+    return record(Audience, row, marketing_permissions=permissions)

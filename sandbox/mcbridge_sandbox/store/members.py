@@ -35,6 +35,7 @@ COLUMNS = (
     "source",
     "last_changed",
     "compliance",
+    "marketing_permissions",
 )
 INSERT_SQL = f"INSERT INTO members (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 UPDATE_SQL = f"UPDATE members SET {', '.join(f'{c} = ?' for c in COLUMNS)} WHERE id = ?"
@@ -43,9 +44,10 @@ MEMBER_VALUES = attrgetter("audience_pk", *COLUMNS[1:])
 MERGE_FIELDS_AT = COLUMNS.index("merge_fields")
 VIP_AT = COLUMNS.index("vip")
 COMPLIANCE_AT = COLUMNS.index("compliance")
+PERMISSIONS_AT = COLUMNS.index("marketing_permissions")
 # The same columns in a selected row, which starts with the id.
-ROW_MERGE_FIELDS, ROW_VIP, ROW_COMPLIANCE = (
-    1 + at for at in (MERGE_FIELDS_AT, VIP_AT, COMPLIANCE_AT)
+ROW_MERGE_FIELDS, ROW_VIP, ROW_COMPLIANCE, ROW_PERMISSIONS = (
+    1 + at for at in (MERGE_FIELDS_AT, VIP_AT, COMPLIANCE_AT, PERMISSIONS_AT)
 )
 SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM members"
 
@@ -376,6 +378,7 @@ def _values(member: Member) -> list[Any]:
     values[MERGE_FIELDS_AT] = ENCODE_JSON(member.merge_fields)
     values[VIP_AT] = int(member.vip)
     values[COMPLIANCE_AT] = int(member.compliance)
+    values[PERMISSIONS_AT] = ENCODE_JSON(member.marketing_permissions)
     return values
 
 
@@ -385,4 +388,5 @@ def _member(row: sqlite3.Row) -> Member:
     member.merge_fields = json.loads(row[ROW_MERGE_FIELDS])
     member.vip = bool(row[ROW_VIP])
     member.compliance = bool(row[ROW_COMPLIANCE])
+    member.marketing_permissions = json.loads(row[ROW_PERMISSIONS])
     return member

@@ -48,6 +48,8 @@ ADDED_COLUMNS = (
     ("faults", "min_count", "INTEGER", ""),
     ("faults", "shift", "INTEGER NOT NULL DEFAULT 0", ""),
     ("faults", "served", "INTEGER NOT NULL DEFAULT 0", ""),
+    ("audiences", "marketing_permissions", "TEXT NOT NULL DEFAULT '[]'", ""),
+    ("members", "marketing_permissions", "TEXT NOT NULL DEFAULT '{}'", ""),
 )
 
 SCHEMA = (
@@ -65,7 +67,8 @@ CREATE TABLE IF NOT EXISTS audiences (
     name TEXT NOT NULL,
     web_id INTEGER NOT NULL,
     date_created TEXT NOT NULL,
-    next_merge_id INTEGER NOT NULL DEFAULT 1
+    next_merge_id INTEGER NOT NULL DEFAULT 1,
+    marketing_permissions TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS audiences_account ON audiences (account_id);
 CREATE TABLE IF NOT EXISTS members (
@@ -88,7 +91,8 @@ CREATE TABLE IF NOT EXISTS members (
     unsubscribe_reason TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT 'API - Generic',
     last_changed TEXT NOT NULL,
-    compliance INTEGER NOT NULL DEFAULT 0
+    compliance INTEGER NOT NULL DEFAULT 0,
+    marketing_permissions TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS member_blocks (
     audience INTEGER NOT NULL,
