@@ -53,6 +53,14 @@ def quiet_client_logging() -> None:
     logging.getLogger("mailchimp3.client").setLevel(logging.WARNING)
 
 
+def short_description(error: Exception) -> str:
+    """The error's class and the first line of the driver's message: SQLAlchemy's own text
+    adds the statement and its parameters, which hold names and addresses."""
+    original = getattr(error, "orig", None) or error
+    first_line = (str(original).splitlines() or [""])[0][:200]
+    return f"{type(error).__name__} ({type(original).__name__}: {first_line})"
+
+
 def register_error_pages(app: Flask) -> None:
     """Plain-language pages for every error; never a traceback or a bare server page."""
 
@@ -60,7 +68,7 @@ def register_error_pages(app: Flask) -> None:
         """A page that needs no database: in the browser's language (the account's choice is
         stored there), without the app's template context, where Flask-Login asks the
         database who is signed in."""
-        app.logger.error("The database cannot be reached: %s", error)
+        app.logger.error("The database cannot be reached: %s", short_description(error))
         language = request.accept_languages.best_match(LANGUAGES) or "en"
         with force_locale(language):
             page = app.jinja_env.get_template("mcbridge/error.html").render(

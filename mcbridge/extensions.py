@@ -56,19 +56,20 @@ class Database:
         return self.sqlalchemy.engines[self.bind_key]
 
 
-class CurrentDatabase:
+class CurrentDatabase(Database):
     """The current app's `Database`, looked up on each use. Flask-Admin views hold it
     from registration on and ask for `.session` only while answering a request."""
 
-    metadata: MetaData = Base.metadata
+    def __init__(self) -> None:
+        """Nothing to hold: each use asks the current app."""
 
-    @property
-    def session(self) -> scoped_session:
-        return current_database().session
+    @property  # type: ignore[override]
+    def sqlalchemy(self) -> SQLAlchemy:
+        return current_database().sqlalchemy
 
-    @property
-    def engine(self) -> Engine:
-        return current_database().engine
+    @property  # type: ignore[override]
+    def bind_key(self) -> str | None:
+        return current_database().bind_key
 
 
 def current_database() -> Database:

@@ -143,7 +143,14 @@ def template_context() -> dict[str, object]:
 
 
 def init_i18n(app: Flask) -> None:
-    """Register mcbridge's catalogs, next to the host's own when it already uses Babel."""
+    """Register mcbridge's catalogs, next to the host's own when it already uses Babel.
+
+    A host with Flask-Babel (initialised before mcbridge) keeps its own locale and time zone
+    selectors; mcbridge's pages then speak the host's choice. A host without Babel gets
+    Flask-Babel initialised by mcbridge, with mcbridge's selectors (saved preference, menu
+    choice, browser, English; BABEL_DEFAULT_TIMEZONE) for the whole app: Babel has one
+    selector per app, and the host had none to keep. README's "Add mcbridge to your Flask
+    application" says so."""
     app.context_processor(template_context)
     app.add_template_filter(render_messages, "messages")
     app.add_template_filter(when, "when")

@@ -12,15 +12,18 @@ A host application passes what it already has::
 
 - `db`: mcbridge's tables join the host's database, on its default engine, or on the
   engine of the bind named by the setting MCBRIDGE_BIND_KEY (one of SQLALCHEMY_BINDS).
-  Without `db`, mcbridge makes its own instance from DATABASE_URL.
+  Without `db`, mcbridge makes its own instance from DATABASE_URL. The bind key is kept on
+  the metadata of mcbridge's models, which is one per process (Flask-SQLAlchemy routes the
+  models by it): every app of one process must use the same MCBRIDGE_BIND_KEY.
 - Table names: every table (and index and constraint) of mcbridge starts with the
   environment variable MCBRIDGE_TABLE_PREFIX, read when mcbridge's models are first
   imported (default `mcbridge_`), so a host's own `users`, `groups` or `people` stay its
   own. Set it in the environment of every process, never only in the app's config.
-- `identity`: an object with three methods (see `mcbridge.auth.Identity`), asked during
-  each request: `is_signed_in()`, `is_admin()` (sees and changes everything in mcbridge)
-  and `person_id()` (the id of the user's row in mcbridge's people table: the user leads
-  the groups where that person holds a managing role). Strangers are sent to the host's
+- `identity`: an object with four methods (see `mcbridge.auth.Identity`), asked during
+  each request: `is_signed_in()`, `is_admin()` (sees and changes everything in mcbridge),
+  `person_id()` (the id of the user's row in mcbridge's people table: the user leads
+  the groups where that person holds a managing role) and `label()` (how records of who
+  gave consent or started an export name the user). Strangers are sent to the host's
   login view. Without `identity`, mcbridge signs users in itself, with its own accounts
   and sign-in page; a host with its own Flask-Login must pass one.
 - `admin`: mcbridge's views join the host's admin under an "mcbridge" menu, at
@@ -31,6 +34,11 @@ A host application passes what it already has::
   mcbridge@head`; its `flask db migrate` leaves mcbridge's tables out (with two heads it
   needs `--head <its branch>@head`). A host without Flask-Migrate runs `flask mcbridge db
   upgrade`, which keeps mcbridge's version in its own table, `<prefix>alembic_version`.
+  With MCBRIDGE_BIND_KEY, mcbridge's versions stay out of the host's Flask-Migrate and
+  `flask mcbridge db upgrade` migrates the bind.
+- CSRF: mcbridge's own views refuse a POST without the CSRF token; the host's views keep
+  the host's choice. A host's CSRFProtect (initialised before mcbridge) exempts mcbridge's
+  webhook.
 - SQLite: on mcbridge's own engine (its instance or its bind) mcbridge switches foreign
   keys, WAL and a busy timeout on and creates the file 0600; a host's engine it shares
   keeps the host's settings, and mcbridge needs foreign keys on there.

@@ -27,8 +27,10 @@ def connect_webhook(client: Client, mailing_list: MailingList) -> None:
     """Register (again) the list's webhook; a failure is noted, not fatal: each export
     reads unsubscribes and bounces from the audience anyway.
 
-    The secret's hash is committed first: Mailchimp checks the URL with a GET before it
-    answers, and that GET must find it.
+    The secret's hash is committed here, although callers own commits elsewhere: Mailchimp
+    checks the URL with a GET (answered by another request, in another session) before it
+    answers the registration, and that GET must find the hash. The caller commits the
+    webhook's id or error afterwards.
     """
     forget_webhook(client, mailing_list)
     secret = secrets.token_urlsafe(32)
