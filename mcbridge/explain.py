@@ -307,9 +307,10 @@ def address_fates(
     mailing_list: MailingList, person: Person, recipients: Recipients
 ) -> list[AddressFate]:
     """The person's addresses, each with who the list sends it to and what suppresses it."""
+    delivery = delivery_addresses(person.id, recipients)
     fates = [AddressFate(person.email, True, True)] if person.email else []
     fates += [
-        AddressFate(extra.email, False, mailing_list.sync_all_delivery_addresses and extra.mailings)
+        AddressFate(extra.email, False, extra.email in delivery)
         for extra in person.additional_emails
     ]
     by_email = {fate.email: fate for fate in fates}
@@ -332,6 +333,17 @@ def address_fates(
     for event in db.session.scalars(history(mailing_list.id, list(by_email))):
         by_email[event.email].events.append(event)
     return fates
+
+
+def delivery_addresses(person_id: int, recipients: Recipients) -> set[str]:
+    """The person's additional addresses the list sends to, as the recipients query
+    decides (marked for mailings, with one of the list's labels when it chose some)."""
+    if not recipients.all_delivery_addresses:
+        return set()
+    statement = select(AdditionalEmail.email).where(
+        AdditionalEmail.person_id == person_id, recipients.is_delivery_address()
+    )
+    return set(db.session.scalars(statement))
 
 
 def suppressions_of(mailing_list_id: int, emails: list[str]) -> Select:

@@ -220,11 +220,11 @@ class Recipients:
             )
             .join(AdditionalEmail, AdditionalEmail.person_id == reached.c.person_id)
             .join(Person, Person.id == reached.c.person_id)
-            .where(*conditions, self._is_delivery_address())
+            .where(*conditions, self.is_delivery_address())
         )
         return union_all(primary, delivery)
 
-    def _is_delivery_address(self) -> ColumnElement[bool]:
+    def is_delivery_address(self) -> ColumnElement[bool]:
         """An additional address this list sends to: marked for mailings and, when the list
         chose labels, carrying one of them (compared without case: "Work" is "work")."""
         marked = AdditionalEmail.mailings.is_(true())
@@ -265,7 +265,7 @@ class Recipients:
             no_address = and_(
                 no_address,
                 ~exists().where(
-                    AdditionalEmail.person_id == Person.id, self._is_delivery_address()
+                    AdditionalEmail.person_id == Person.id, self.is_delivery_address()
                 ),
             )
         return (

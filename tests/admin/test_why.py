@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from mcbridge.extensions import db
-from mcbridge.models import MailchimpEvent
+from mcbridge.models import AdditionalEmail, MailchimpEvent
 from tests import factories as make
 from tests.admin.conftest import Organisation
 from tests.admin.test_suppressed import in_audience, refuse
@@ -67,6 +67,25 @@ def test_a_shared_address_goes_to_its_first_holder_and_other_addresses_are_named
 
     assert "shared: sent once, to the first person holding it" in page
     assert "not used by this list" in page
+    assert "does not receive this list" in page
+
+
+def test_the_lists_filters_and_delivery_labels_say_what_leaves_someone_out(as_leader, org):
+    org.north_list.filter_gender = "female"
+    org.north_list.sync_all_delivery_addresses = True
+    org.north_list.delivery_labels = ["work"]
+    org.alice.additional_emails.append(
+        AdditionalEmail(email="alice.home@club-mail.ch", label="home", mailings=True)
+    )
+    db.session.commit()
+
+    page = why(as_leader, org, person=org.alice.id)
+
+    assert "A rule reaches them, but the list’s conditions leave them out." in page
+    assert "Only recipients of gender female." in page
+    assert "Their role Member in Federation / North / Club A matches the rule" in page
+    home = page.split("alice.home@club-mail.ch</td>")[1].split("</tr>")[0]
+    assert "not used by this list" in home
     assert "does not receive this list" in page
 
 
