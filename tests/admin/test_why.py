@@ -89,6 +89,19 @@ def test_the_lists_filters_and_delivery_labels_say_what_leaves_someone_out(as_le
     assert "does not receive this list" in page
 
 
+def test_a_tag_the_rule_excludes_leaves_someone_out(as_leader, org):
+    rule = org.north_list.subscriptions[0]
+    rule.excluded_tags = ["Alumni"]
+    org.alice.tag_names = ["Alumni"]
+    db.session.commit()
+
+    page = why(as_leader, org, person=org.alice.id)
+
+    assert "A rule reaches them, but the list’s conditions leave them out." in page
+    assert "without the tags Alumni" in page
+    assert "does not receive this list" in page
+
+
 def test_no_rule_reaches_someone_outside_the_rules(as_leader, org):
     page = why(as_leader, org, person=org.north_leader.id)
 
