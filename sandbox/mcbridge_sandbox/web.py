@@ -210,4 +210,6 @@ def _account_summary(store: Store, account: Account) -> AccountSummary:
 
 
 def _when(timestamp: str) -> str:
-    return format_datetime(parse_iso(timestamp), "medium") if timestamp else ""
+    """In the page's language with the zone named (CLDR's long format, "… 07:05:00 UTC"):
+    the sandbox keeps UTC, and a time without its zone reads as local, hours off."""
+    return format_datetime(parse_iso(timestamp), "long") if timestamp else ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from html.parser import HTMLParser
 
 from tests.helpers import post_form
 
@@ -48,3 +50,38 @@ def test_no_account_page_is_titled_account_view(client, org):
         {"email": "nobody@club-mail.ch", "password": "wrong password"},
     )
     assert "Account View" not in wrong.get_data(as_text=True)
+
+
+class LegendParents(HTMLParser):
+    """The element each <legend> of a page sits in (inline templates read as markup too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.parents: list[str] = []
+
+    def handle_starttag(self, tag: str, _attrs: object) -> None:
+        if tag == "legend":
+            self.parents.append(self.open[-1])
+        if tag not in VOID_ELEMENTS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag) :]
+
+
+VOID_ELEMENTS = {"input", "br", "img", "meta", "link", "hr", "source", "col", "area", "wbr"}
+
+
+def test_every_legend_of_an_inline_list_captions_a_fieldset(as_admin, org):
+    for url in (
+        f"/admin/people/edit/?id={org.alice.id}",
+        f"/admin/mailing-lists/edit/?id={org.north_list.id}",
+    ):
+        edit = page(as_admin, url)
+        parser = LegendParents()
+        parser.feed(edit)
+        parser.feed(html.unescape(edit.split('class="inline-field-template', 1)[1]))
+        assert parser.parents
+        assert set(parser.parents) == {"fieldset"}, url

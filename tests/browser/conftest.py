@@ -9,7 +9,7 @@ a browser suite that skips itself would pass while testing nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from mcbridge_sandbox import SandboxControl
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from mcbridge.connections import add_connection, read_audiences
 from mcbridge.extensions import db
@@ -25,7 +25,7 @@ from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import ConnectionAudience, Group, MailingList, Person, SyncRun, User
 from tests import factories as make
 from tests.browser import axe
-from tests.browser.helpers import LANGUAGES, watch
+from tests.browser.helpers import LANGUAGES, Watcher, watch
 from tests.helpers import LiveServer, post_form
 from tests.helpers import sign_in as sign_in_client
 
@@ -87,36 +87,58 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     return report
 
 
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
 @pytest.fixture
-def page(
+def page(open_page: Callable[..., Page]) -> Page:
+    """A fresh browser profile speaking `language`, its pages watched: every document it
+    loads must go through axe (see helpers.check) and none may break the page's policy."""
+    return open_page(DESKTOP)
+
+
+@pytest.fixture
+def phone(open_page: Callable[..., Page]) -> Page:
+    """The same, on a phone's screen (375 CSS pixels wide, touch): what a leader on the
+    way sees."""
+    return open_page(PHONE, is_mobile=True, has_touch=True)
+
+
+@pytest.fixture
+def open_page(
     request: pytest.FixtureRequest,
     chromium: Browser,
     live: LiveServer,
     language: str,
     tmp_path: Path,
-) -> Iterator[Page]:
-    """A fresh browser profile speaking `language`, its pages watched: every document it
-    loads must go through axe (see helpers.check) and none may break the page's policy."""
-    context = chromium.new_context(
-        base_url=live.url,
-        locale=BROWSER_LOCALES[language],
-        viewport={"width": 1280, "height": 900},
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    axe.install(context)
-    opened = context.new_page()
-    watcher = watch(opened)
-    yield opened
+) -> Iterator[Callable[..., Page]]:
+    """Opens watched pages of a given screen size; at the end, each is closed and must have
+    had every document it loaded checked (a failed test leaves a screenshot instead)."""
+    opened: list[tuple[BrowserContext, Page, Watcher]] = []
+
+    def open_one(viewport: dict[str, int], **device: bool) -> Page:
+        context = chromium.new_context(
+            base_url=live.url, locale=BROWSER_LOCALES[language], viewport=viewport, **device
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        axe.install(context)
+        one = context.new_page()
+        opened.append((context, one, watch(one)))
+        return one
+
+    yield open_one
     failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        # What the browser showed when the test failed, for whoever reads the report.
-        shot = tmp_path / "failure.png"
-        opened.screenshot(path=shot, full_page=True)
-        print(f"screenshot of {opened.url}: {shot}")
+    for context, one, watcher in opened:
+        if failed is not None and failed.failed:
+            # What the browser showed when the test failed, for whoever reads the report.
+            shot = tmp_path / f"failure-{id(one)}.png"
+            one.screenshot(path=shot, full_page=True)
+            print(f"screenshot of {one.url}: {shot}")
+            context.close()
+            continue
         context.close()
-        return
-    context.close()
-    watcher.assert_all_checked()
+        watcher.assert_all_checked()
 
 
 @dataclass

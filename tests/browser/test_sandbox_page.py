@@ -4,9 +4,12 @@ The page is the sandbox's (its own server and catalogs), in each language, throu
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import requests
+from babel.dates import format_datetime
 from babel.support import Translations
 from mcbridge_sandbox import SandboxControl, SandboxServer
 from mcbridge_sandbox.web import TRANSLATIONS
@@ -97,3 +100,28 @@ def test_a_contact_changes_address_and_profile(page, language, sandbox):
     moved.get_by_label(s(language, "New value")).fill("Keller")
     follow(page, moved.get_by_role("button", name=s(language, "Change the profile")))
     expect(page.get_by_role("row").filter(has_text="anna.keller@")).to_contain_text("Keller")
+
+
+def test_the_index_shows_accounts_audiences_and_the_consent_ledger(page, language, sandbox, live):
+    key = sandbox.add_account()
+    audience_id = sandbox.add_audience(key, "Rowing news")
+    sandbox.simulate_signup(audience_id, address("Anna"), {"FNAME": "Anna"})
+    sandbox.simulate_admin_unsubscribe(audience_id, address("Anna"))
+    resubscribed = requests.patch(
+        live.api_base_url.format(dc="us1") + f"lists/{audience_id}/members/{address('Anna')}",
+        json={"status": "subscribed"},
+        auth=("mcbridge", key),
+        timeout=10,
+    )
+    assert resubscribed.ok, resubscribed.text
+    (entry,) = sandbox.consent_ledger(audience_id)
+
+    visit(page, "/")
+
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.get_by_role("heading", level=1)).to_have_text(s(language, "Accounts and audiences"))
+    ledger = page.get_by_role("row").filter(has_text=audience_id).filter(has_text=address("Anna"))
+    at = datetime.fromisoformat(entry["at"])
+    expect(ledger).to_contain_text(format_datetime(at, "long", tzinfo=UTC, locale=language))
+    follow(page, page.locator(f'a[href="/audiences/{audience_id}"]', has_text="Rowing news"))
+    expect(contact(page, "Anna")).to_have_count(1)

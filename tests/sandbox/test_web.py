@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+import pytest
 import requests
+from babel.dates import format_datetime, format_time
 
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.helpers import Api, address
@@ -71,6 +74,25 @@ def test_language_follows_the_browser_among_en_fr_de(sandbox: Sandbox, audience_
         )
         assert response.status_code == 200
         assert f'<html lang="{chosen}">' in response.text
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+def test_times_name_their_zone_in_the_pages_language(
+    sandbox: Sandbox, api: Api, audience_id: str, language: str
+) -> None:
+    api.subscribe(audience_id, address(1))
+    changed = api.get(f"lists/{audience_id}/members/{address(1)}").json()["last_changed"]
+    moment = datetime.fromisoformat(changed)
+
+    html = requests.get(
+        f"{sandbox.url}/audiences/{audience_id}",
+        headers={"Accept-Language": language},
+        timeout=10,
+    ).text
+
+    shown = format_datetime(moment, "long", tzinfo=UTC, locale=language)
+    assert f'<td class="muted">{shown}</td>' in html
+    assert shown.endswith(" " + format_time(moment, "z", tzinfo=UTC, locale=language))
 
 
 def test_unknown_audience_page_is_404(sandbox: Sandbox) -> None:
