@@ -85,3 +85,12 @@ def test_every_legend_of_an_inline_list_captions_a_fieldset(as_admin, org):
         parser.feed(html.unescape(edit.split('class="inline-field-template', 1)[1]))
         assert parser.parents
         assert set(parser.parents) == {"fieldset"}, url
+
+
+def test_pages_reached_from_a_list_send_their_bare_address_to_the_lists(as_leader, org):
+    menu = page(as_leader, "/admin/")
+    for bare in ("/admin/subscribers/", "/admin/exports/", "/admin/mailchimp/"):
+        response = as_leader.get(bare)
+        assert response.status_code == 302, bare
+        assert response.location.endswith("/admin/mailing-lists/"), bare
+        assert f'href="{bare}"' not in menu
