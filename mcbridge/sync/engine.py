@@ -186,7 +186,8 @@ class Export:
         self.progress("comparing", 0, 0)
         exceptions = Exceptions(
             refused=self.refused_addresses(),
-            held=held_addresses(self.mailing_list.id),
+            # Unlinking archives every contact the list manages: one under review too.
+            held=set() if self.leaving else held_addresses(self.mailing_list.id),
             bring_back=self.bring_back_requests(),
         )
         if not self.result.dry_run and self.held_by_brake(exceptions):

@@ -3,13 +3,15 @@ the ones it manages are archived by an export on the queue (and only those), on 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rq import Worker
 
 from mcbridge.connections import unlink_keeping_contacts
 from mcbridge.extensions import db
 from mcbridge.jobs import state as queue_state
 from mcbridge.jobs.export import enqueue_unlink
-from mcbridge.models import AudienceMember, MailingList, SyncRun
+from mcbridge.models import AudienceMember, MailchimpEvent, MailingList, SyncRun
 from tests import factories as make
 from tests.sync.conftest import link
 
@@ -85,6 +87,29 @@ def test_an_unlink_whose_archiving_fails_leaves_the_list_linked(club):
     assert db.session.get(SyncRun, run.id).state == "failed"
     assert reloaded(club).is_linked
     assert club.member(ben.email)["status"] == "subscribed"
+
+
+def test_archiving_on_unlink_also_archives_a_contact_whose_change_awaits_review(club):
+    ben = club.join("Ben")
+    club.export()
+    db.session.add(
+        MailchimpEvent(
+            mailing_list_id=club.newsletter.id,
+            kind="profile",
+            email=ben.email,
+            fired_at="2026-12-01 07:00:00",
+            source="admin",
+            received_at=datetime(2026, 12, 1, 7, 0),
+            review="open",
+        )
+    )
+    db.session.commit()
+
+    enqueue_unlink(club.newsletter, user_id=None)
+    work()
+
+    assert club.member(ben.email)["status"] == "archived"
+    assert not reloaded(club).is_linked
 
 
 def test_leaving_the_contacts_unlinks_at_once_and_records_the_choice(club):
