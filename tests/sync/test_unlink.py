@@ -74,6 +74,21 @@ def test_archiving_on_unlink_creates_no_field_and_adds_nobody(club):
     assert db.session.get(SyncRun, run.id).unlink_choice == "archive"
 
 
+def test_archiving_on_unlink_is_not_held_by_the_brake(club):
+    people = [club.join(name) for name in ("Anna", "Ben", "Carla")]
+    club.export()
+    club.newsletter.brake_archive_share, club.newsletter.brake_archive_min = 0.1, 1
+    db.session.commit()
+
+    run = enqueue_unlink(club.newsletter, user_id=None)
+    work()
+
+    db.session.expire_all()
+    assert db.session.get(SyncRun, run.id).archived == 3
+    assert {club.member(person.email)["status"] for person in people} == {"archived"}
+    assert not reloaded(club).is_linked
+
+
 def test_an_unlink_whose_archiving_fails_leaves_the_list_linked(club):
     ben = club.join("Ben")
     club.export()
