@@ -18,7 +18,9 @@ from tests.sync.test_export_views import leader_of
 
 
 def work() -> None:
-    """Run every queued job in a real (forking) RQ worker, then return."""
+    """Run every queued job in a real (forking) RQ worker, then return. The test's session
+    gives its connection back first: the forked worker must not share it (PostgreSQL)."""
+    db.session.commit()
     Worker([queue_state().queue], connection=queue_state().redis).work(burst=True)
 
 
