@@ -24,6 +24,7 @@ from pathlib import Path
 from mcbridge_sandbox import SandboxControl
 from sqlalchemy import func, select, text
 
+from bench import filters
 from bench.audience import STATES, prefill
 from bench.organisation import build, build_regional_lists
 from bench.processes import ROOT, Usage, free_port, measured
@@ -45,6 +46,7 @@ LISTS = 50
 LIST_WORKERS = (1, 3)
 ALL_SCENARIOS = (
     "resolve",
+    "resolve-filtered",
     "initial",
     "unchanged",
     "changed",
@@ -170,9 +172,19 @@ class Bench:
         reads, writes = calls["read"], calls["write"]
         return Measure(scenario, usage.wall, usage.cpu, usage.rss_mb, reads, writes, state, note)
 
-    def resolve(self) -> Measure:
+    def resolve(self, scenario: str = "resolve") -> Measure:
         usage = measured([[*FLASK, "recipients", str(self.list_id), "--count"]], self.env())
-        return Measure("resolve", usage.wall, usage.cpu, usage.rss_mb, note=usage.output.strip())
+        return Measure(scenario, usage.wall, usage.cpu, usage.rss_mb, note=usage.output.strip())
+
+    def resolve_filtered(self) -> Measure:
+        """Resolve with a tag requirement, filters and a preferred label on; then off."""
+        with self.app.app_context():
+            filters.switch_on(self.list_id)
+        try:
+            return self.resolve("resolve, tags and filters on")
+        finally:
+            with self.app.app_context():
+                filters.switch_off(self.list_id)
 
     def change_people(self, how_many: int) -> None:
         with self.app.app_context():
@@ -284,6 +296,7 @@ def run(bench: Bench, scenarios: tuple[str, ...], report: Callable[[Measure], No
     first = "initial" if bench.audience_state == "empty" else "first, audience pre-filled"
     steps: dict[str, Callable[[], list[Measure]]] = {
         "resolve": lambda: [bench.resolve()],
+        "resolve-filtered": lambda: [bench.resolve_filtered()],
         "initial": lambda: [bench.sync(first)],
         "unchanged": lambda: [bench.sync("unchanged")],
         "changed": lambda: (bench.change_people(1000), [bench.sync("1000 changed")])[1],
