@@ -10,6 +10,7 @@ from flask_admin.actions import action
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from wtforms import PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from mcbridge.admin.base import ScopedModelView, ScopedPeopleLoader, id_or_none
@@ -24,10 +25,12 @@ from mcbridge.password_links import INVITATION, send_password_link
 MINIMUM_PASSWORD_LENGTH = 10
 
 
-def locale_choices() -> list[tuple[str, str]]:
+def locale_choices() -> list[SelectChoice]:
+    """Each language by its own name, marked as that language (screen readers then read
+    "Deutsch" in German on a French page)."""
     return [
-        ("", gettext("Browser language")),
-        *((code, LANGUAGE_NAMES[code]) for code in LANGUAGES),
+        SelectChoice("", gettext("Browser language")),
+        *(SelectChoice(code, LANGUAGE_NAMES[code], {"lang": code}) for code in LANGUAGES),
     ]
 
 

@@ -32,9 +32,11 @@ OUT_OF_RANGE = (
 )
 MODEL_VIEWS = ("groups", "people", "roles", "mailing-lists", "role-types", "users")
 PLACEHOLDER = re.compile(r"<[^>]+>")
-# Values of routes that name no database row: Flask-Admin's (disabled) export format and an
-# RQ job's id. Given a number, those answer as they do to any unknown value.
-NOT_ROWS = {"export_type", "job_id"}
+# Values of routes that name no database row: Flask-Admin's (disabled) export format, an RQ
+# job's id and a mailed password link's token (kept in the session, then sent on to the
+# token-free page that says whether it is usable). Given a number, those answer as they do
+# to any unknown value.
+NOT_ROWS = {"export_type", "job_id", "token"}
 
 
 def routes_with_arguments(app: Flask) -> list[tuple[str, set[str], bool]]:

@@ -177,7 +177,11 @@ TEXT_AND_NAMES = """() => {
   const found = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.parentElement.closest('script, style, noscript, .inline-field-template')) {
+    const element = node.parentElement;
+    // Text marked as another language (the language menu's own names) is meant as it is.
+    const marked = element.closest('[lang]');
+    const ownLanguage = !marked || marked === document.documentElement;
+    if (ownLanguage && !element.closest('script, style, noscript, .inline-field-template')) {
       found.push(node.textContent);
     }
   }

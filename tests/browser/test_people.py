@@ -48,7 +48,7 @@ def test_a_leader_reads_a_persons_roles_lists_and_addresses(page, club, language
     addresses = page.get_by_role("region", name=t(language, "Addresses"))
     expect(addresses).to_contain_text(anna.email)
     lists = page.get_by_role("region", name=t(language, "Mailing lists"))
-    expect(lists.get_by_role("link", name="Club news")).to_be_visible()
+    expect(lists.get_by_role("link", name="Club news", exact=True)).to_be_visible()
     reason = t(
         language,
         "as %(role_types)s in %(group)s or below",
