@@ -264,9 +264,7 @@ class Recipients:
         if self.all_delivery_addresses:
             no_address = and_(
                 no_address,
-                ~exists().where(
-                    AdditionalEmail.person_id == Person.id, self.is_delivery_address()
-                ),
+                ~exists().where(AdditionalEmail.person_id == Person.id, self.is_delivery_address()),
             )
         return (
             select(Person, func.min(matches.c.via).label("via"))
