@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from flask_babel import force_locale, gettext
+from markupsafe import escape
 
 from mcbridge.extensions import db
 from mcbridge.models import Person, SyncRun
@@ -45,14 +47,24 @@ def test_french_slashes_are_read_day_first(as_admin, org):
 
 
 @pytest.mark.parametrize(
-    ("typed", "problem"),
+    ("typed", "problem", "variables"),
     [
-        ("31.02.1990", "“31.02.1990” is not a day of the calendar."),
-        ("15.03.90", "“15.03.90”: write the year with its four digits, for example 15.03.1990."),
-        ("March 15", "“March 15” is not a date: write it as DD.MM.YYYY, for example 15.03.1990."),
+        ("31.02.1990", "“%(value)s” is not a day of the calendar.", {}),
+        (
+            "15.03.90",
+            "“%(value)s”: write the year with its four digits, for example %(example)s.",
+            {"example": "15.03.1990"},
+        ),
+        (
+            "March 15",
+            "“%(value)s” is not a date: write it as %(format)s, for example %(example)s.",
+            {"format": "TT.MM.JJJJ", "example": "15.03.1990"},
+        ),
     ],
 )
-def test_a_date_that_cannot_be_read_is_explained_and_nothing_is_lost(as_admin, org, typed, problem):
+def test_a_date_that_cannot_be_read_is_explained_and_nothing_is_lost(
+    as_admin, org, typed, problem, variables
+):
     org.alice.birthday = date(1980, 1, 2)
     db.session.commit()
 
@@ -60,7 +72,10 @@ def test_a_date_that_cannot_be_read_is_explained_and_nothing_is_lost(as_admin, o
 
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert problem in page
+    with force_locale("de"):
+        explained = gettext(problem, value=typed, **variables)
+    assert explained != problem % {"value": typed, **variables}  # said in German
+    assert escape(explained) in page
     assert f'value="{typed}"' in page
     assert birthday_of(org.alice) == date(1980, 1, 2)
 
@@ -72,7 +87,7 @@ def test_the_date_field_shows_the_expected_form_and_the_picker_writes_it(as_admi
     page = speaking(as_admin, org.admin, "fr").get(f"/admin/people/edit/?id={org.alice.id}")
 
     html = page.get_data(as_text=True)
-    shown = ('value="15.03.1990"', 'data-date-format="DD.MM.YYYY"', 'placeholder="DD.MM.YYYY"')
+    shown = ('value="15.03.1990"', 'data-date-format="DD.MM.YYYY"', 'placeholder="JJ.MM.AAAA"')
     assert all(text in html for text in shown)
     assert "janvier" in html  # the picker's month names, from the server (date-locale.js)
 

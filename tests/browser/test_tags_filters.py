@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from mcbridge.extensions import db
-from tests.browser.helpers import check, follow, sign_in, t, ta, visit
+from tests.browser.helpers import check, follow, sign_in, t, ta, tn, visit
 
 
 def test_a_leader_tags_people_in_bulk_requires_the_tag_and_filters_the_list(page, club, language):
@@ -26,7 +26,13 @@ def test_a_leader_tags_people_in_bulk_requires_the_tag_and_filters_the_list(page
     page.get_by_label(t(language, "Tag"), exact=True).fill("Vorstand")
     follow(page, page.get_by_role("button", name=t(language, "Add this tag")))
     expect(page.locator(".alert-success")).to_contain_text(
-        t(language, "“%(tag)s” added to %(num)d people.", tag="Vorstand", num=2)
+        tn(
+            language,
+            "“%(tag)s” added to %(num)d person.",
+            "“%(tag)s” added to %(num)d people.",
+            2,
+            tag="Vorstand",
+        )
     )
 
     visit(page, "/admin/")
