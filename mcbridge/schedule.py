@@ -114,6 +114,9 @@ def dispatch_daily_exports() -> list[int]:
             queued.append(enqueue_sync(mailing_list, trigger="daily").id)
         except AlreadyRunningError:
             log.info("Daily export of list %s skipped: one is already running", mailing_list.id)
+    # The job owns its transaction and ends it: a process that forks work horses after a
+    # tick (RQ's worker, the tests) must not hand them a connection still checked out.
+    db.session.commit()
     return queued
 
 
