@@ -93,6 +93,18 @@ class MailingList(Base):
     filter_max_age: Mapped[int | None]
     # With all delivery addresses on: only those with one of these labels (none: all).
     delivery_labels: Mapped[list[str] | None] = mapped_column(JSON)
+    # One condition on any person field (mcbridge.recipients): field, condition, value.
+    filter_field: Mapped[str | None] = mapped_column(String(20))
+    filter_condition: Mapped[str | None] = mapped_column(String(12))
+    filter_value: Mapped[str | None] = mapped_column(String(200))
+    # The contacts an audience already held when the list was linked: "adopt" (the next
+    # export tags them as managed), "leave", or empty while undecided; who and when.
+    adoption: Mapped[str | None] = mapped_column(String(10))
+    adoption_by_label: Mapped[str | None] = mapped_column(String(255))
+    adoption_at: Mapped[datetime | None]
+    # On a GDPR audience, the permissions each contact the list adds gets:
+    # [{"id": ..., "text": ..., "enabled": bool}].
+    marketing_permissions: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
 
     group: Mapped[Group] = relationship()
     connection: Mapped[MailchimpConnection | None] = relationship()
