@@ -84,3 +84,9 @@ def test_batch_subscribe_adds_contacts_with_every_permission_off(mc, gdpr_audien
 
     alice = mc.lists.members.get(gdpr_audience, subscriber_hash(ALICE))
     assert permissions(alice) == {"Email": False, "Direct Mail": False}
+
+
+def test_the_audience_says_whether_it_has_marketing_permissions(mc, gdpr_audience, audience_id):
+    """Mailchimp: "Whether or not the list has marketing permissions (eg. GDPR) enabled"."""
+    assert mc.lists.get(gdpr_audience)["marketing_permissions"] is True
+    assert mc.lists.get(audience_id)["marketing_permissions"] is False

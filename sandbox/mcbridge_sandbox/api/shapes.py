@@ -122,7 +122,8 @@ def audience(store: Store, item: Audience) -> dict[str, Any]:
         "visibility": "prv",
         "double_optin": False,
         "has_welcome": False,
-        "marketing_permissions": False,
+        # "Whether or not the list has marketing permissions (eg. GDPR) enabled" [DOC].
+        "marketing_permissions": bool(item.marketing_permissions),
         "modules": [],
         "stats": {
             "member_count": counts.get("subscribed", 0),
