@@ -42,6 +42,14 @@ class AudienceInfo:
     id: str
     name: str
     member_count: int
+    marketing_permissions: bool = False
+    """GDPR-enabled: each contact has the audience's marketing permissions, on or off."""
+
+
+@dataclass(frozen=True)
+class MarketingPermission:
+    id: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -82,12 +90,28 @@ def check_audience(client: Client, list_id: str) -> AudienceInfo:
     """Read the audience, which also checks the key: Mailchimp answers a refused key with
     the same 401 here as on /ping, so a ping first would only cost a round trip."""
     with about_the_audience():
-        audience = client.lists.get(list_id, fields="id,name,stats.member_count")
+        audience = client.lists.get(
+            list_id, fields="id,name,stats.member_count,marketing_permissions"
+        )
     return AudienceInfo(
         id=audience["id"],
         name=audience.get("name", ""),
         member_count=int(audience.get("stats", {}).get("member_count", 0)),
+        marketing_permissions=bool(audience.get("marketing_permissions")),
     )
+
+
+def marketing_permissions(client: Client, list_id: str) -> list[MarketingPermission]:
+    """A GDPR audience's marketing permissions, read from one of its contacts: Mailchimp
+    shows them only on members (each carries all of them, on or off), so an audience
+    without contacts shows none yet."""
+    with about_the_audience():
+        answer = client.lists.members.all(list_id, count=1, fields="members.marketing_permissions")
+    members = answer.get("members") or [{}]
+    return [
+        MarketingPermission(id=str(item["marketing_permission_id"]), text=str(item.get("text")))
+        for item in members[0].get("marketing_permissions") or []
+    ]
 
 
 def audiences(client: Client) -> list[AudienceInfo]:
@@ -296,6 +320,32 @@ def batch_subscribe(
     written = [*answer.get("new_members", []), *answer.get("updated_members", [])]
     errors = [member_error(item) for item in answer.get("errors", [])]
     return SubscribeOutcome(written=written, errors=errors)
+
+
+MEMBER_ANSWER = "email_address,status,last_changed"
+
+
+def create_member(client: Client, list_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Add one contact, and only a new one: an address the audience holds, archived ones
+    included, is refused ("Member Exists") and left as it is. Unlike batch subscribe, this
+    write takes `marketing_permissions`. Answers (address, status, last change)."""
+    return client.post(f"lists/{list_id}/members?fields={MEMBER_ANSWER}", body)
+
+
+def refusal(email: str, problem: dict[str, Any]) -> MemberError:
+    """A single write's problem document read as batch subscribe reports a refused member,
+    so both are judged alike ("Member Exists" is batch subscribe's ERROR_CONTACT_EXISTS)."""
+    title = str(problem.get("title") or "")
+    first = (problem.get("errors") or [{}])[0]
+    return member_error(
+        {
+            "email_address": email,
+            "error": problem.get("detail") or title,
+            "error_code": "ERROR_CONTACT_EXISTS" if title == "Member Exists" else title,
+            "field": first.get("field", ""),
+            "field_message": first.get("message", ""),
+        }
+    )
 
 
 def member_error(item: dict[str, Any]) -> MemberError:

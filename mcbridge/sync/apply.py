@@ -6,6 +6,17 @@ archived itself come back by batch subscribe with it. Every other change leaves 
 alone: fields by PATCH (one by one when few, through /batches when many), tags through
 their static segment, 500 members a call. Archives go like field changes. What Mailchimp
 refuses is classified per address and never stops the rest.
+
+A list with marketing permissions (a GDPR audience) adds its new contacts by member
+creates instead (POST /lists/{id}/members, like field changes: one by one when few,
+through /batches when many), because batch subscribe ignores `marketing_permissions`.
+The other way, batch subscribe and then a PATCH with the permissions, costs a call per
+contact on top of the subscribes, leaves each contact subscribed without its consent
+until the PATCH lands (for good if it fails), and the PATCH could reach someone who
+already held the address. A create carries the permissions in the same write that makes
+the contact, and like batch subscribe without `update_existing` it refuses ("Member
+Exists") an address the audience holds, archived ones too: existing contacts keep their
+status and their own permissions.
 """
 
 from __future__ import annotations
@@ -29,8 +40,10 @@ from mcbridge.mailchimp.audience import (
     archive,
     batch_subscribe,
     change_tag,
+    create_member,
     create_tag,
     member_path,
+    refusal,
     run_batch,
     tag_segment_ids,
     update_fields,
@@ -47,7 +60,7 @@ PERMANENT_REFUSALS = (
     ("forgotten email", "deleted"),
     ("looks fake or invalid", "invalid"),
 )
-ARCHIVE_OPERATION, PATCH_OPERATION = "archive", "patch"
+ARCHIVE_OPERATION, PATCH_OPERATION, ADD_OPERATION = "archive", "patch", "add"
 NOT_IN_AUDIENCE = Message(N_("This contact is no longer in the audience."))
 
 
@@ -84,6 +97,8 @@ class Target:
     batch_poll: float
     batch_timeout: float
     known_batches: set[str] = field(default_factory=set)
+    permissions: tuple[str, ...] = ()
+    """Marketing permissions (ids) on for every contact the list adds (GDPR audiences)."""
 
 
 def moment(at: datetime | None) -> str | None:
@@ -121,6 +136,25 @@ def classify(error: MemberError) -> tuple[str, str]:
     return "error", "error"
 
 
+def new_contact(step: Step, target: Target) -> dict[str, Any]:
+    """A contact the list adds, as one member write: the batch-subscribe entry with the
+    list's marketing permissions, which batch subscribe does not take."""
+    permissions = [{"marketing_permission_id": id_, "enabled": True} for id_ in target.permissions]
+    return {**subscriber(step, target), "marketing_permissions": permissions}
+
+
+def sort_refusal(written: Written, member_error: MemberError) -> None:
+    kind, reason = classify(member_error)
+    if kind == "exists":
+        written.existing.append(member_error.email)
+    elif kind == "refused":
+        written.refused.append((member_error.email, reason, member_error.message))
+    elif kind == "unsubscribed":
+        written.unsubscribed.append(member_error.email)
+    else:
+        written.failed.append((member_error.email, raw(member_error.message)))
+
+
 def subscribe_chunk(target: Target, steps: list[Step], *, update_existing: bool) -> Written:
     written = Written()
     try:
@@ -138,15 +172,27 @@ def subscribe_chunk(target: Target, steps: list[Step], *, update_existing: bool)
         for m in outcome.written
     )
     for member_error in outcome.errors:
-        kind, reason = classify(member_error)
-        if kind == "exists":
-            written.existing.append(member_error.email)
-        elif kind == "refused":
-            written.refused.append((member_error.email, reason, member_error.message))
-        elif kind == "unsubscribed":
-            written.unsubscribed.append(member_error.email)
-        else:
-            written.failed.append((member_error.email, raw(member_error.message)))
+        sort_refusal(written, member_error)
+    return written
+
+
+def added(written: Written, member: dict[str, Any]) -> None:
+    email = str(member.get("email_address", "")).lower()
+    written.members.append((email, str(member.get("status", "")), member.get("last_changed")))
+
+
+def add_one(target: Target, step: Step) -> Written:
+    """A refusal (400) is judged as batch subscribe's: one that exists after all is left
+    alone; anything else (Mailchimp unreachable) is an error tried again next run."""
+    written = Written()
+    try:
+        added(written, create_member(target.client, target.list_id, new_contact(step, target)))
+    except MailchimpError as error:
+        if error.status != 400:
+            written.failed.append((step.email, error.user_message()))
+            return written
+        problem = {"title": error.title, "detail": error.detail, "errors": error.errors}
+        sort_refusal(written, refusal(step.email, problem))
     return written
 
 
@@ -198,6 +244,15 @@ def patch_operation(target: Target, step: Step) -> dict[str, Any]:
     }
 
 
+def add_operation(target: Target, step: Step) -> dict[str, Any]:
+    return {
+        "method": "POST",
+        "path": f"/lists/{target.list_id}/members",
+        "operation_id": f"{ADD_OPERATION} {step.email}",
+        "body": json.dumps(new_contact(step, target)),
+    }
+
+
 def archive_operation(target: Target, step: Step) -> dict[str, Any]:
     return {
         "method": "DELETE",
@@ -206,19 +261,35 @@ def archive_operation(target: Target, step: Step) -> dict[str, Any]:
     }
 
 
-def patched_in(written: Written, email: str, status: int, _outcome: BatchOutcome) -> bool:
-    if status < 400:
+def patched_in(
+    written: Written, email: str, result: OperationResult, _outcome: BatchOutcome
+) -> bool:
+    if result.status_code < 400:
         written.patched.append(email)
         return True
     return False
 
 
-def archived_in(written: Written, email: str, status: int, outcome: BatchOutcome) -> bool:
+def archived_in(
+    written: Written, email: str, result: OperationResult, outcome: BatchOutcome
+) -> bool:
+    status = result.status_code
     if status < 400 or status == 404:
         by_us = moment(outcome.completed_at) if status < 400 else None
         written.archived.append((email, by_us))
         return True
     return False
+
+
+def added_in(written: Written, email: str, result: OperationResult, _outcome: BatchOutcome) -> bool:
+    """Every answer is the add's outcome: the member written, or a refusal to sort."""
+    if result.status_code < 400:
+        added(written, result.body)
+    elif result.status_code == 400:
+        sort_refusal(written, refusal(email, result.body))
+    else:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -227,11 +298,12 @@ class Bulk:
 
     one: Callable[[Target, Step], Written]
     operation: Callable[[Target, Step], dict[str, Any]]
-    done: Callable[[Written, str, int, BatchOutcome], bool]
+    done: Callable[[Written, str, OperationResult, BatchOutcome], bool]
 
 
 PATCHES = Bulk(patch_one, patch_operation, patched_in)
 ARCHIVES = Bulk(archive_one, archive_operation, archived_in)
+ADDS = Bulk(add_one, add_operation, added_in)
 
 
 def in_batch(target: Target, bulk: Bulk, steps: list[Step]) -> Written:
@@ -256,7 +328,7 @@ def in_batch(target: Target, bulk: Bulk, steps: list[Step]) -> Written:
         return written
     for result in outcome.results:
         _kind, email = operation_of(result)
-        if not bulk.done(written, email, result.status_code, outcome):
+        if not bulk.done(written, email, result, outcome):
             body = result.body
             message = str(body.get("detail") or body.get("title") or result.status_code)
             written.failed.append((email, raw(message)))
@@ -278,12 +350,12 @@ def tag_chunk(target: Target, segment_id: int, tag: str, emails: list[str], add:
 
 def added_tags(step: Step, list_tag: str) -> set[str]:
     """Tags put on an existing contact through the segments: role tags it gains, and the
-    list's tag for a contact this list takes on (brought back, or another list's)."""
+    list's tag for a contact this list takes on (brought back, adopted, or another list's)."""
     if step.action is Action.ADD or step.wanted is None:
         return set()
     names = set(step.add_tags)
     known = step.known
-    takes_on = step.action is Action.RESUBSCRIBE or joins_other_lists(known)
+    takes_on = step.action in (Action.RESUBSCRIBE, Action.ADOPT) or joins_other_lists(known)
     if known is not None and not known.managed and takes_on:
         names.add(list_tag)
     return names
@@ -299,9 +371,7 @@ def removed_tags(step: Step, list_tag: str) -> set[str]:
 
 def call_count(step: Step, list_tag: str) -> int:
     """How many calls write this member; with more than one, they may finish in any order."""
-    main = step.action in (Action.ADD, Action.RESUBSCRIBE, Action.ARCHIVE) or (
-        step.action is Action.UPDATE and step.fields_changed
-    )
+    main = step.action in (Action.ADD, Action.RESUBSCRIBE, Action.ARCHIVE) or step.writes_fields
     return int(main) + len(added_tags(step, list_tag)) + len(removed_tags(step, list_tag))
 
 
@@ -358,14 +428,17 @@ class Writer:
         self.subscribes: dict[bool, list[Step]] = {False: [], True: []}
         self.patches = BulkQueue(self, PATCHES)
         self.archives = BulkQueue(self, ARCHIVES)
+        self.adds = BulkQueue(self, ADDS)
         self.tag_changes: dict[tuple[str, bool], list[Step]] = defaultdict(list)
         self.after_subscribes: list[Step] = []
         self.segment_ids: dict[str, int] | None = None
 
     def add(self, step: Step) -> None:
-        if step.action in (Action.ADD, Action.RESUBSCRIBE):
+        if step.action is Action.ADD and self.target.permissions:
+            self.adds.add(step)
+        elif step.action in (Action.ADD, Action.RESUBSCRIBE):
             self._subscribe(step, update_existing=step.action is Action.RESUBSCRIBE)
-        elif step.action is Action.UPDATE and step.fields_changed:
+        elif step.writes_fields:
             self.patches.add(step)
         elif step.action is Action.ARCHIVE:
             self.archives.add(step)
@@ -379,6 +452,7 @@ class Writer:
         for update_existing, steps in self.subscribes.items():
             if steps:
                 self._send_subscribes(update_existing)
+        self.adds.finish()
         self.patches.finish()
         self.archives.finish()
         self._drain(until=0)
