@@ -80,11 +80,14 @@ db = CurrentDatabase()
 
 
 def prepare_engine(engine: Engine, *, owned: bool) -> None:
-    """Make an engine mcbridge uses safe for its worker processes; if mcbridge owns it (its
-    own instance, or the host's bind for mcbridge), also set SQLite up as mcbridge needs.
-    A host's default engine keeps the host's own connection settings."""
+    """Make an engine mcbridge uses safe for its worker processes and give SQLite the
+    Unicode lower() mcbridge's queries call; if mcbridge owns it (its own instance, or the
+    host's bind for mcbridge), also set SQLite up as mcbridge needs. A host's default
+    engine keeps the host's own connection settings."""
     _register_fork_hook()
     _FORK_SAFE.add(engine)
+    if not event.contains(engine, "checkout", _unicode_lower_function):
+        event.listen(engine, "checkout", _unicode_lower_function)
     if owned and not event.contains(engine, "connect", _sqlite_pragmas):
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "do_connect", _private_sqlite_file)
@@ -100,6 +103,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+# The SQL name of Python's `str.lower` on SQLite connections (see mcbridge.sql.UnicodeLower).
+SQLITE_LOWER = "mcbridge_lower"
+
+
+def _unicode_lower_function(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Give a SQLite connection a lower() by Unicode's rules: SQLite's own lowers A-Z only,
+    so "ÉCOLE" would never match "école" there while it does on PostgreSQL.
+
+    Added on checkout rather than on connect: mcbridge may join a host's engine whose pool
+    already holds connections. A function only adds a name, so a host's engine gets it too;
+    the record's info remembers it for the life of the connection."""
+    if not isinstance(dbapi_connection, sqlite3.Connection) or record.info.get(SQLITE_LOWER):
+        return
+    dbapi_connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
+    record.info[SQLITE_LOWER] = True
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _private_sqlite_file(dialect: Any, _record: Any, arguments: list[Any], _params: Any) -> None:

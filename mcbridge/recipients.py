@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from mcbridge import clock
+from mcbridge.field_condition import field_condition
 from mcbridge.models import (
     AdditionalEmail,
     Group,
@@ -480,7 +481,8 @@ def years_before(today: date, years: int) -> date:
 def list_filters(mailing_list: MailingList, today: date) -> list[ColumnElement[bool]]:
     """The list's filters as conditions on the person: a person whose language, gender or
     birthday is unknown does not pass a filter on it. Ages count from the birthday on
-    `today`: aged 18 to 30 is born after the day 31 years ago, on or before 18 years ago."""
+    `today`: aged 18 to 30 is born after the day 31 years ago, on or before 18 years ago.
+    The condition on a person field comes last (`mcbridge.field_condition`)."""
     conditions: list[ColumnElement[bool]] = []
     if mailing_list.filter_language:
         conditions.append(Person.language == mailing_list.filter_language)
@@ -490,6 +492,9 @@ def list_filters(mailing_list: MailingList, today: date) -> list[ColumnElement[b
         conditions.append(Person.birthday <= years_before(today, mailing_list.filter_min_age))
     if mailing_list.filter_max_age is not None:
         conditions.append(Person.birthday > years_before(today, mailing_list.filter_max_age + 1))
+    on_field = field_condition(mailing_list)
+    if on_field is not None:
+        conditions.append(on_field)
     return conditions
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, String
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-from mcbridge.extensions import db
+from mcbridge.extensions import SQLITE_LOWER, db
 
 
 def in_binary_order(column: ColumnElement[str]) -> ColumnElement[str]:
@@ -49,3 +52,23 @@ def upsert(model: Any, keys: list[str], columns: tuple[str, ...]) -> Any:
         index_elements=keys,
         set_={name: getattr(statement.excluded, name) for name in columns},
     )
+
+
+class UnicodeLower(FunctionElement[str]):
+    """A text in lower case by Unicode's rules (É to é, Ü to ü, ẞ to ß), the same on both
+    databases: PostgreSQL's lower() is Unicode-aware, SQLite's lowers A-Z only, so there it
+    is Python's `str.lower`, registered on each connection (`mcbridge.extensions`)."""
+
+    type = String()
+    name = "unicode_lower"
+    inherit_cache = True
+
+
+@compiles(UnicodeLower)
+def _lower(element: UnicodeLower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(UnicodeLower, "sqlite")
+def _sqlite_lower(element: UnicodeLower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"

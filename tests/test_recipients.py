@@ -363,6 +363,104 @@ def test_an_age_counts_a_29_february_birthday_from_1_march(org):
     assert receivers(adults, date(2026, 3, 1)) == ["Leapling"]
 
 
+COMPANIES = {
+    "Upper": "ÉCOLE MÜLLER",
+    "Lower": "école müller",
+    "Street": "STRAẞE 5",
+    "Percent": "100% Sport_Club",
+    "Plain": "1000 SportXClub",
+    "Blank": "",
+    "Unknown": None,
+}
+EVERY_COMPANY = sorted(COMPANIES)
+
+
+@pytest.mark.parametrize(
+    ("condition", "value", "expected"),
+    [
+        ("is", "École Müller", ["Lower", "Upper"]),
+        ("is", "straße 5", ["Street"]),
+        ("is_not", "école MÜLLER", ["Blank", "Percent", "Plain", "Street", "Unknown"]),
+        ("contains", "CoLe mü", ["Lower", "Upper"]),
+        ("not_contains", "ÜLL", ["Blank", "Percent", "Plain", "Street", "Unknown"]),
+        ("starts_with", "éc", ["Lower", "Upper"]),
+        ("starts_with", "cole", []),
+        ("contains", "0% sport_", ["Percent"]),
+        ("contains", "_", ["Percent"]),
+        ("starts_with", "100%", ["Percent"]),
+        ("not_contains", "%", sorted(set(EVERY_COMPANY) - {"Percent"})),
+        ("empty", None, ["Blank", "Unknown"]),
+        ("not_empty", None, ["Lower", "Percent", "Plain", "Street", "Upper"]),
+    ],
+)
+def test_a_condition_on_a_text_field_ignores_case_in_every_language(
+    org, condition, value, expected
+):
+    chosen = members_with_condition(org, "company", COMPANIES, condition, value)
+
+    assert receivers(chosen) == expected
+
+
+def members_with_condition(org, field: str, values: dict, condition: str, value: str | None):
+    """The club's members, named by `values`' keys, each with that `field`; their list has
+    one condition on it."""
+    for first_name, field_value in values.items():
+        someone = make.person(first_name)
+        setattr(someone, field, field_value)
+        make.role(someone, org["club"], org["member"])
+    chosen = make.mailing_list(org["club"])
+    make.role_rule(chosen, org["club"], org["member"])
+    chosen.filter_field, chosen.filter_condition, chosen.filter_value = field, condition, value
+    db.session.flush()
+    return chosen
+
+
+@pytest.mark.parametrize(
+    ("condition", "value", "expected"),
+    [
+        ("before", "2000-01-01", ["Older"]),
+        ("after", "2000-01-01", ["Younger"]),
+        ("empty", None, ["Unknown"]),
+        ("not_empty", None, ["Older", "OnTheDay", "Younger"]),
+    ],
+)
+def test_a_condition_on_the_birthday(org, condition, value, expected):
+    born = {
+        "Older": date(1999, 12, 31),
+        "OnTheDay": date(2000, 1, 1),
+        "Younger": date(2000, 1, 2),
+        "Unknown": None,
+    }
+    chosen = members_with_condition(org, "birthday", born, condition, value)
+
+    assert receivers(chosen) == expected
+
+
+def test_a_field_condition_joins_the_other_filters_and_the_skipped(org):
+    people = {
+        "Match": ("fr", "Martin", "martin@club-mail.ch"),
+        "OtherLanguage": ("de", "Martin", "de.martin@club-mail.ch"),
+        "OtherName": ("fr", "Meier", "meier@club-mail.ch"),
+        "NoAddress": ("fr", "MARTIN", None),
+        "OtherNoAddress": ("fr", "Meier", None),
+    }
+    for first_name, (language, last_name, email) in people.items():
+        someone = make.person(first_name, last_name, email=email)
+        someone.language = language
+        make.role(someone, org["club"], org["member"])
+    chosen = make.mailing_list(org["club"])
+    make.role_rule(chosen, org["club"], org["member"])
+    chosen.filter_language = "fr"
+    chosen.filter_field, chosen.filter_condition, chosen.filter_value = "last_name", "is", "martin"
+    db.session.flush()
+
+    recipients = recipients_of(chosen, TODAY)
+    assert emails(chosen) == ["martin@club-mail.ch"]
+    skipped = db.session.execute(recipients.skipped())
+    assert [person.first_name for person, _via in skipped] == ["NoAddress"]
+    assert recipients.counts(db.session).people == 2
+
+
 def test_preferred_labels_send_only_the_delivery_addresses_with_them(org):
     someone = make.person("Worker", email=None)
     someone.additional_emails = [
