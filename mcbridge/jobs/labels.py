@@ -43,6 +43,7 @@ def counter_labels() -> dict[str, str]:
         "added": gettext("added"),
         "resubscribed": gettext("brought back"),
         "updated": gettext("updated"),
+        "adopted": gettext("adopted"),
         "archived": gettext("archived"),
         "untagged": gettext("left to another list"),
         "kept_unsubscribed": gettext("kept unsubscribed"),
@@ -64,6 +65,7 @@ def preview_counter_labels() -> dict[str, str]:
         "added": gettext("would be added"),
         "resubscribed": gettext("would be brought back"),
         "updated": gettext("would be updated"),
+        "adopted": gettext("would be adopted"),
         "archived": gettext("would be archived"),
         "untagged": gettext("would be left to another list"),
     }

@@ -27,6 +27,10 @@ from mcbridge.models.people import TAG_LENGTH, Person
 if TYPE_CHECKING:
     from mcbridge.models.users import User
 
+# A leader's decision on the contacts an audience already held (MailingList.adoption):
+# adopt them at the next export, which then records ADOPTED; or leave them alone.
+ADOPT, ADOPTED, LEAVE = "adopt", "adopted", "leave"
+
 subscription_role_types = Table(
     table_name("subscription_role_types"),
     Base.metadata,

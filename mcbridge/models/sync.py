@@ -35,6 +35,10 @@ COUNTERS = (
     "errors",
     "unchanged_members",
 )
+# Counters without a column of their own, kept in the run's `preview` (the same JSON as
+# who each kind of change concerned); and every counter in the order pages show them.
+PREVIEW_COUNTERS = ("adopted",)
+SHOWN_COUNTERS = (*COUNTERS[:3], *PREVIEW_COUNTERS, *COUNTERS[3:])
 
 
 class SyncRun(Base):
@@ -97,6 +101,11 @@ class SyncRun(Base):
     @property
     def finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    @property
+    def adopted(self) -> int:
+        """Contacts already in the audience that the run adopted (a preview: would adopt)."""
+        return int(((self.preview or {}).get("counts") or {}).get("adopted", 0))
 
     @property
     def archives_on_unlink(self) -> bool:

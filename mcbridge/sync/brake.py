@@ -28,7 +28,8 @@ DEFAULT_ARCHIVE_SHARE = 0.10
 DEFAULT_ARCHIVE_MIN = 10
 DEFAULT_CHANGE_SHARE = 0.50
 
-# The run counters that archive a contact, and those that change one in place.
+# The run counters that archive a contact, and those that change one in place. Adopting
+# contacts ("adopted") is neither: a leader asked for it explicitly, on record.
 ARCHIVING = ("archived",)
 CHANGING = ("updated", "untagged")
 

@@ -31,6 +31,7 @@ from mcbridge.mailchimp.errors import (
 )
 from mcbridge.messages import N_, Message, raw
 from mcbridge.models import BringBackRequest, MailingList, PendingBatch, RefusedAddress
+from mcbridge.models.mailing_lists import ADOPT, ADOPTED
 from mcbridge.recipients import Recipient, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
@@ -48,6 +49,12 @@ Progress = Callable[[str, int, int], None]
 STILL_RUNNING = N_(
     "Mailchimp had not finished the batch %(batch)s in time; it goes on there and the next "
     "export reads what it did."
+)
+NOT_ADOPTED_YET = Message(
+    N_(
+        "Contacts already in the audience are adopted only once a leader chooses so on the "
+        "list's Mailchimp page; until then exports leave them untagged."
+    )
 )
 NO_CONSENT = Message(
     N_(
@@ -98,6 +105,17 @@ def permissions_on(mailing_list: MailingList) -> tuple[str, ...]:
     return tuple(str(item["id"]) for item in chosen if item.get("enabled"))
 
 
+def adopting(mailing_list: MailingList, *, dry_run: bool, leaving: bool) -> bool:
+    """Whether this run adopts the audience's subscribed recipients nobody tagged: an
+    export once a leader chose to, a preview also while undecided (to show whom the
+    choice concerns). Undecided exports leave them alone, as "leave" does."""
+    if leaving:
+        return False
+    if dry_run:
+        return mailing_list.adoption in (None, ADOPT)
+    return mailing_list.adoption == ADOPT
+
+
 def failure_kind(error: MailchimpError) -> str:
     if isinstance(error, KeyRefusedError):
         return "key"
@@ -128,6 +146,7 @@ class Export:
         self.result = result
         self.progress = progress
         self.audience_id = mailing_list.mailchimp_list_id or ""
+        self.adopting = adopting(mailing_list, dry_run=result.dry_run, leaving=leaving)
         self.specs: tuple[FieldSpec, ...] = ()
         self.mirror = Mirror(mailing_list, self.specs)
         self.config = current_app.config
@@ -196,6 +215,7 @@ class Export:
             # Unlinking archives every contact the list manages: one under review too.
             held=set() if self.leaving else held_addresses(self.mailing_list.id),
             bring_back=self.bring_back_requests(),
+            adopt=self.adopting,
         )
         if not self.result.dry_run and self.held_by_brake(exceptions):
             return
@@ -203,6 +223,8 @@ class Export:
         if self.result.dry_run:
             for step in steps:
                 self.result.planned(step)
+            if self.result.counts["adopted"] and self.mailing_list.adoption is None:
+                self.result.notes.append(NOT_ADOPTED_YET)
             return
         updates = MirrorUpdates(self.mirror)
         try:
@@ -318,7 +340,10 @@ class Export:
 
     def after_writes(self) -> None:
         """Batches Mailchimp goes on with are read first by the next export; a leader's
-        request to bring a contact back is done once it is subscribed."""
+        request to bring a contact back is done once it is subscribed; a decision to
+        adopt is done once, so contacts someone signs up later are never taken over."""
+        if self.adopting:
+            self.mailing_list.adoption = ADOPTED
         for batch_id in self.running_batches:
             db.session.add(
                 PendingBatch(

@@ -21,6 +21,7 @@ class Action(StrEnum):
     ADD = "added"
     RESUBSCRIBE = "resubscribed"
     UPDATE = "updated"
+    ADOPT = "adopted"
     RETAG = "retagged"
     ARCHIVE = "archived"
     UNTAG = "untagged"
@@ -41,8 +42,19 @@ class Action(StrEnum):
 
 COUNTER_OF = {Action.RETAG: "updated", Action.HELD: "pending"}
 WRITES = frozenset(
-    {Action.ADD, Action.RESUBSCRIBE, Action.UPDATE, Action.RETAG, Action.ARCHIVE, Action.UNTAG}
+    {
+        Action.ADD,
+        Action.RESUBSCRIBE,
+        Action.UPDATE,
+        Action.ADOPT,
+        Action.RETAG,
+        Action.ARCHIVE,
+        Action.UNTAG,
+    }
 )
+# The writes that send a contact's fields when they differ (the others send them with a
+# status, or not at all).
+FIELD_WRITES = frozenset({Action.UPDATE, Action.ADOPT})
 # The only writes that carry a status: an address Mailchimp does not hold, and a contact
 # mcbridge itself archived while it was subscribed (or a leader asked, on record, to
 # bring back). Every other write leaves the status alone.
@@ -78,12 +90,15 @@ class Known:
 @dataclass(frozen=True)
 class Exceptions:
     """Addresses an export treats apart: `refused` by Mailchimp for good before, `held`
-    while a leader reviews a change made in Mailchimp (an address or a profile), and
-    `bring_back`: archived by someone else, which a leader asked to subscribe again."""
+    while a leader reviews a change made in Mailchimp (an address or a profile),
+    `bring_back`: archived by someone else, which a leader asked to subscribe again; and
+    `adopt`: a leader chose to adopt the subscribed recipients nobody tagged (see
+    `adoptable`), one decision for the whole audience."""
 
     refused: Container[str] = ()
     held: Container[str] = ()
     bring_back: Container[str] = ()
+    adopt: bool = False
 
 
 NO_EXCEPTIONS = Exceptions()
@@ -111,6 +126,11 @@ class Step:
         )
 
     @property
+    def writes_fields(self) -> bool:
+        """The contact's fields go to Mailchimp (by PATCH, which leaves the status alone)."""
+        return self.action in FIELD_WRITES and self.fields_changed
+
+    @property
     def remove_tags(self) -> frozenset[str]:
         """Role tags mcbridge added that no longer apply; tags others added stay."""
         if self.known is None:
@@ -125,6 +145,7 @@ def decide(
     refused: bool = False,
     held: bool = False,
     bring_back: bool = False,
+    adopt: bool = False,
 ) -> Action | None:
     """The rules of an export for one address; None means "not mcbridge's business".
 
@@ -151,7 +172,16 @@ def decide(
             return Action.BOUNCED
         case "pending":
             return Action.PENDING
+    if adopt and adoptable(known):
+        return Action.ADOPT
     return staying(wanted, known)
+
+
+def adoptable(known: Known) -> bool:
+    """A subscribed contact no mcbridge list tagged (someone else signed it up): a leader
+    may have this list take it on. A contact of another mcbridge list needs no adopting
+    (`joins_other_lists` tags it anyway); any other status keeps its own rule."""
+    return known.status == "subscribed" and not known.managed and not known.shared
 
 
 def staying(wanted: Wanted, known: Known) -> Action:
@@ -225,6 +255,7 @@ def plan(
             email in exceptions.refused,
             email in exceptions.held,
             email in exceptions.bring_back,
+            exceptions.adopt,
         )
         if action is not None:
             yield Step(action, email, pair[0], pair[1])  # type: ignore[arg-type]

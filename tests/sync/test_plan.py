@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mcbridge.sync.apply import added_tags, removed_tags
 from mcbridge.sync.plan import Action, Exceptions, Known, UnsortedInputError, Wanted, plan
 
 F = '{"FNAME":"Anna"}'
@@ -85,3 +86,39 @@ def test_an_unsorted_stream_stops_the_diff():
     wanted = [Wanted("b@x.ch", F), Wanted("a@x.ch", F)]
     with pytest.raises(UnsortedInputError):
         steps(wanted, [])
+
+
+@pytest.mark.parametrize(
+    ("status", "managed", "shared", "fields", "expected"),
+    [
+        ("subscribed", False, False, F, Action.ADOPT),
+        ("subscribed", False, False, "{}", Action.ADOPT),
+        ("subscribed", True, False, F, Action.UNCHANGED),
+        ("subscribed", False, True, F, Action.UPDATE),
+        ("unsubscribed", False, False, F, Action.KEEP_UNSUBSCRIBED),
+        ("cleaned", False, False, F, Action.BOUNCED),
+        ("pending", False, False, F, Action.PENDING),
+        ("archived", False, False, F, Action.ARCHIVED_ELSEWHERE),
+    ],
+)
+def test_adopting_takes_on_only_subscribed_recipients_nobody_tagged(
+    status, managed, shared, fields, expected
+):
+    known = [Known("a@x.ch", status, fields, managed, shared)]
+    (step,) = plan([Wanted("a@x.ch", F)], known, Exceptions(adopt=True))
+    assert step.action is expected
+    assert step.writes_fields == (expected is Action.ADOPT and fields != F)
+
+
+def test_without_the_decision_nobody_is_adopted_and_non_recipients_never_are():
+    known = [Known(e, "subscribed", F, False) for e in ("a@x.ch", "b@x.ch")]
+    assert steps([Wanted("a@x.ch", F)], known) == [(Action.UNCHANGED, "a@x.ch")]
+    adopting = plan([Wanted("a@x.ch", F)], known, Exceptions(adopt=True))
+    assert [(step.action, step.email) for step in adopting] == [(Action.ADOPT, "a@x.ch")]
+
+
+def test_an_adopted_contact_gets_the_lists_tag_and_its_role_tags():
+    known = Known("a@x.ch", "subscribed", F, False, tags=frozenset({"Newsletter"}))
+    (step,) = plan([Wanted("a@x.ch", F, frozenset({"Coach"}))], [known], Exceptions(adopt=True))
+    assert added_tags(step, "mcbridge: News") == {"mcbridge: News", "Coach"}
+    assert removed_tags(step, "mcbridge: News") == set()
