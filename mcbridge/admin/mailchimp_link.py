@@ -30,9 +30,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from mcbridge.admin.adoption import adoption_state, record_decision
 from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404
 from mcbridge.admin.exports import run_link
+from mcbridge.admin.marketing_permissions import choose, read_permissions, section
 from mcbridge.admin.subscribers import load_list_in_scope
 from mcbridge.auth import current_account_id, current_actor_label
 from mcbridge.clock import now
@@ -48,6 +48,7 @@ from mcbridge.jobs.export import enqueue_unlink
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import (
     AudienceInfo,
+    MarketingPermission,
     MergeField,
     check_audience,
     merge_fields,
@@ -65,7 +66,6 @@ from mcbridge.models import (
     MailingList,
     usable_by,
 )
-from mcbridge.models.mailing_lists import ADOPT, ADOPTED, LEAVE
 from mcbridge.models.sync import UNLINK_ARCHIVE, UNLINK_KEEP
 from mcbridge.sync.fields import EMPTIED, SOURCES, TAG_PATTERN, field_map
 from mcbridge.sync.mirror import LIST_TAG_PREFIX
@@ -289,12 +289,14 @@ class LinkCheck:
         self.client: Client | None = None
         self.audience: AudienceInfo | None = None
         self.fields: list[MergeField] = []
+        self.permissions: list[MarketingPermission] | None = None
 
     def run(self) -> bool:
         self.client = connect(self.chosen.connection.api_key)
         try:
             self.audience = check_audience(self.client, self.chosen.audience_id)
             self.fields = merge_fields(self.client, self.chosen.audience_id)
+            self.permissions = read_permissions(self.client, self.audience)
         except KeyRefusedError:
             self.form.audience.errors.append(
                 gettext(
@@ -338,7 +340,7 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
             errors=error_summary(form),
             masked_key=masked(mailing_list.mailchimp_api_key),
             unlink_form=UnlinkForm(),
-            adoption=adoption_state(mailing_list),
+            permissions=section(mailing_list),
         )
 
     def save(
@@ -415,12 +417,12 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
         if moved:
             forget_webhook(check.client, mailing_list)
             forget_audience_copy(mailing_list)
-            record_decision(mailing_list, None)
         stopped = [] if moved else no_longer_sent(field_map(mailing_list), chosen)
         mailing_list.mailchimp_tag = form.managed_tag.data or mailing_list.managed_tag
         link(mailing_list, check.chosen)
         mailing_list.merge_field_map = chosen
         mailing_list.role_tags = form.role_tags.data
+        dropped = choose(mailing_list, check.permissions, moved=moved)
         mailing_list.failure_streak = 0
         if not mailing_list.has_consent:
             mailing_list.consent_by_id, mailing_list.consent_at = current_account_id(), now()
@@ -444,6 +446,15 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
                     tags=", ".join(stopped),
                 ),
                 "info",
+            )
+        if dropped:
+            flash(
+                gettext(
+                    "No longer in the audience, so no longer turned on for the contacts this "
+                    "list adds: %(permissions)s.",
+                    permissions=", ".join(dropped),
+                ),
+                "warning",
             )
 
     @expose("/<list_id>/address-change/<event_id>/<decision>", methods=("POST",))
@@ -469,27 +480,6 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
         event.review = "applied" if decision == "apply" else "dismissed"
         db.session.commit()
         return redirect(url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id))
-
-    @expose("/<list_id>/adoption/<decision>", methods=("POST",))
-    def adoption(self, list_id: str, decision: str) -> Response:
-        """A leader decides, on record, what exports do with the contacts the audience
-        already held: adopt them at the next export, or leave them. Once they were
-        adopted the choice is over (a later sign-up is never adopted)."""
-        mailing_list = load_list_in_scope(list_id)
-        if decision not in (ADOPT, LEAVE):
-            abort(404)
-        back = redirect(url_for(".edit", list_id=mailing_list.id))
-        if not mailing_list.is_linked or mailing_list.adoption == ADOPTED:
-            flash(gettext("This choice is no longer open."), "warning")
-            return back
-        record_decision(mailing_list, decision)
-        db.session.commit()
-        if decision == ADOPT:
-            done = gettext("The next export adopts the contacts already in the audience.")
-        else:
-            done = gettext("Exports leave the contacts already in the audience alone.")
-        flash(done, "success")
-        return back
 
     @expose("/<list_id>/bring-back", methods=("POST",))
     def bring_back(self, list_id: str) -> Response:
