@@ -30,6 +30,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from mcbridge.admin.adoption import adoption_state, record_decision
 from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404
 from mcbridge.admin.exports import run_link
 from mcbridge.admin.marketing_permissions import choose, read_permissions, section
@@ -66,6 +67,7 @@ from mcbridge.models import (
     MailingList,
     usable_by,
 )
+from mcbridge.models.mailing_lists import ADOPT, ADOPTED, LEAVE
 from mcbridge.models.sync import UNLINK_ARCHIVE, UNLINK_KEEP
 from mcbridge.sync.fields import EMPTIED, SOURCES, TAG_PATTERN, field_map
 from mcbridge.sync.mirror import LIST_TAG_PREFIX
@@ -341,6 +343,7 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
             masked_key=masked(mailing_list.mailchimp_api_key),
             unlink_form=UnlinkForm(),
             permissions=section(mailing_list),
+            adoption=adoption_state(mailing_list),
         )
 
     def save(
@@ -417,6 +420,7 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
         if moved:
             forget_webhook(check.client, mailing_list)
             forget_audience_copy(mailing_list)
+            record_decision(mailing_list, None)
         stopped = [] if moved else no_longer_sent(field_map(mailing_list), chosen)
         mailing_list.mailchimp_tag = form.managed_tag.data or mailing_list.managed_tag
         link(mailing_list, check.chosen)
@@ -480,6 +484,27 @@ class MailchimpLinkView(ReachedFromListsMixin, SignedInView):
         event.review = "applied" if decision == "apply" else "dismissed"
         db.session.commit()
         return redirect(url_for("mcbridge_subscribers.recipients", list_id=mailing_list.id))
+
+    @expose("/<list_id>/adoption/<decision>", methods=("POST",))
+    def adoption(self, list_id: str, decision: str) -> Response:
+        """A leader decides, on record, what exports do with the contacts the audience
+        already held: adopt them at the next export, or leave them. Once they were
+        adopted the choice is over (a later sign-up is never adopted)."""
+        mailing_list = load_list_in_scope(list_id)
+        if decision not in (ADOPT, LEAVE):
+            abort(404)
+        back = redirect(url_for(".edit", list_id=mailing_list.id))
+        if not mailing_list.is_linked or mailing_list.adoption == ADOPTED:
+            flash(gettext("This choice is no longer open."), "warning")
+            return back
+        record_decision(mailing_list, decision)
+        db.session.commit()
+        if decision == ADOPT:
+            done = gettext("The next export adopts the contacts already in the audience.")
+        else:
+            done = gettext("Exports leave the contacts already in the audience alone.")
+        flash(done, "success")
+        return back
 
     @expose("/<list_id>/bring-back", methods=("POST",))
     def bring_back(self, list_id: str) -> Response:
