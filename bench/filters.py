@@ -1,5 +1,6 @@
-"""The big list with a tag requirement, list filters and a preferred label switched on,
-for the "resolve-filtered" scenario, and off again so later scenarios export as before.
+"""The big list with a tag requirement, list filters (a condition on the last name among
+them) and a preferred label switched on, for the "resolve-filtered" scenario, and off
+again so later scenarios export as before.
 
 Everything is one set-based statement per step (SQLite and PostgreSQL alike): a third of
 the people get the tag, half are women, birthdays spread over five years' ages.
@@ -37,6 +38,8 @@ def switch_on(list_id: int) -> None:
         rule.required_tags, rule.excluded_tags = [TAG, "J+S"], ["Retired"]
     mailing_list.filter_gender, mailing_list.filter_min_age = "female", 18
     mailing_list.filter_max_age, mailing_list.delivery_labels = 60, ["work"]
+    mailing_list.filter_field, mailing_list.filter_condition = "last_name", "not_contains"
+    mailing_list.filter_value = "zz"
     db.session.commit()
 
 
@@ -48,6 +51,14 @@ def switch_off(list_id: int) -> None:
     db.session.execute(
         update(MailingList)
         .where(MailingList.id == list_id)
-        .values(filter_gender=None, filter_min_age=None, filter_max_age=None, delivery_labels=None)
+        .values(
+            filter_gender=None,
+            filter_min_age=None,
+            filter_max_age=None,
+            delivery_labels=None,
+            filter_field=None,
+            filter_condition=None,
+            filter_value=None,
+        )
     )
     db.session.commit()

@@ -34,6 +34,7 @@ from sqlalchemy.orm import selectinload
 
 from mcbridge.auth import current_scope
 from mcbridge.extensions import db
+from mcbridge.field_condition import field_condition
 from mcbridge.models import (
     AdditionalEmail,
     AudienceMember,
@@ -238,6 +239,7 @@ class Explanation:
     excluded: bool
     reached: bool
     addresses: list[AddressFate]
+    fails_field_condition: bool
 
     @property
     def matched(self) -> bool:
@@ -249,6 +251,11 @@ class Explanation:
         """Matched and not excluded, yet not a recipient: the list's further conditions
         (filters, tags) leave them out."""
         return self.matched and not self.excluded and not self.reached
+
+    @property
+    def kept_out_by_field_condition(self) -> bool:
+        """Kept out by the conditions, the list's condition on a person field among them."""
+        return self.kept_out_by_conditions and self.fails_field_condition
 
     @property
     def sent(self) -> list[AddressFate]:
@@ -273,7 +280,18 @@ def explain(mailing_list: MailingList, person: Person, today: date) -> Explanati
         excluded=named_rule(mailing_list.id, person.id, excluded=True),
         reached=bool(reached),
         addresses=address_fates(mailing_list, person, recipients),
+        fails_field_condition=fails_field_condition(mailing_list, person.id),
     )
+
+
+def fails_field_condition(mailing_list: MailingList, person_id: int) -> bool:
+    """Whether the list's condition on a person field leaves the person out, asked of the
+    database with the recipients' own condition, so the two never disagree."""
+    condition = field_condition(mailing_list)
+    if condition is None:
+        return False
+    passes = db.session.scalar(select(exists().where(Person.id == person_id, condition)))
+    return not passes
 
 
 def named_rule(mailing_list_id: int, person_id: int, *, excluded: bool) -> bool:

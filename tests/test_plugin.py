@@ -24,6 +24,7 @@ from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import AudienceMember, Group, MailingList, SyncRun
 from mcbridge.models.base import TABLE_PREFIX, Base, table_name
+from mcbridge.recipients import recipients_of
 from mcbridge.schema import alembic_config
 from tests import factories as make
 from tests.conftest import base_config
@@ -217,6 +218,24 @@ def test_a_host_user_reaches_mcbridge_through_the_hosts_sign_in_with_their_scope
     assert host_db.session.scalars(select(HostGroup.title)).all() == ["Host's own group"]
     assert db.session.scalars(select(Group.name).order_by(Group.id)).all() == ["Federation", "Club"]
     assert host_db.session.scalars(select(HostPerson.nickname)).all() == ["Host's own person"]
+
+
+def test_on_the_hosts_engine_a_list_condition_ignores_case_beyond_ascii(host):
+    club, member = make.group("Club"), make.role_type("Member")
+    school = make.person("School")
+    school.company = "ÉCOLE DU SPORT"
+    make.role(school, club, member)
+    make.role(make.person("Other"), club, member)
+    pupils = make.mailing_list(club)
+    make.role_rule(pupils, club, member)
+    pupils.filter_field, pupils.filter_condition, pupils.filter_value = (
+        "company",
+        "is",
+        "école du sport",
+    )
+    db.session.commit()
+
+    assert [r.first_name for r in recipients_of(pupils).stream(db.session)] == ["School"]
 
 
 def test_mounting_mcbridge_leaves_the_hosts_json_api_alone_and_guards_its_own_forms(host):

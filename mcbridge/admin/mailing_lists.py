@@ -8,10 +8,10 @@ from flask import url_for
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_admin.model.form import InlineFormAdmin
 from flask_admin.model.template import EndpointLinkRowAction
-from flask_babel import gettext, lazy_gettext
+from flask_babel import LazyString, gettext, lazy_gettext
 from markupsafe import Markup, escape
 from wtforms import SelectField
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import NumberRange, StopValidation, ValidationError
 
 from mcbridge.admin import brake_settings
 from mcbridge.admin.base import (
@@ -22,10 +22,18 @@ from mcbridge.admin.base import (
     require_in_scope,
     scoped_groups,
 )
+from mcbridge.admin.dates import example, parse_date
 from mcbridge.admin.forms import TagsField
 from mcbridge.admin.people import gender_choices, language_choices
 from mcbridge.auth import Scope
 from mcbridge.extensions import db
+from mcbridge.field_condition import (
+    BIRTHDAY,
+    CONDITION_NAMES,
+    FIELD_NAMES,
+    WITHOUT_VALUE,
+    conditions_for,
+)
 from mcbridge.jobs.labels import state_badge
 from mcbridge.models import MailingList, Subscription
 from mcbridge.rules import describe_rule
@@ -100,6 +108,80 @@ def none_if_blank(value: Any) -> Any:
     return value or None
 
 
+def stripped(value: str | None) -> str | None:
+    """A value typed with spaces around it means the value: "Migros " is "Migros"."""
+    return none_if_blank(value.strip()) if value else None
+
+
+def field_choices() -> list[tuple[str, Any]]:
+    return [("", "—"), *FIELD_NAMES.items()]
+
+
+def condition_choices() -> list[tuple[str, Any]]:
+    return [("", "—"), *CONDITION_NAMES.items()]
+
+
+def value_hint() -> str:
+    return gettext(
+        "Compared without regard to capitals. For the birthday, a day (for example "
+        "%(example)s). Nothing for “is empty” and “is not empty”.",
+        example=example(),
+    )
+
+
+def check_field_condition(form: Any, field: Any) -> None:
+    """The condition on a person field is complete and makes sense, or is refused with a
+    message naming what is wrong; the form keeps what was typed to be corrected.
+
+    A refusal stops the field's validation: the Optional() Flask-Admin adds after this
+    check (the column may be empty) would otherwise erase it when no value was typed."""
+    problem = field_condition_problem(
+        form.filter_field.data, form.filter_condition.data, field.data
+    )
+    if problem:
+        raise StopValidation(problem)
+
+
+def field_condition_problem(
+    chosen: str | None, condition: str | None, value: str | None
+) -> str | None:
+    """What is wrong with a field, condition and value typed together; None if nothing."""
+    if not chosen and not condition:
+        return (
+            gettext("Choose a field and a condition for the value, or clear the value.")
+            if value
+            else None
+        )
+    if not chosen or not condition:
+        return gettext("A condition on a person field needs both the field and the condition.")
+    words = {"field": FIELD_NAMES[chosen], "condition": CONDITION_NAMES[condition]}
+    if condition not in conditions_for(chosen):
+        return gettext("“%(condition)s” does not apply to the %(field)s.", **words)
+    if condition in WITHOUT_VALUE:
+        return (
+            gettext("“%(condition)s” takes no value: clear the value.", **words) if value else None
+        )
+    if not value:
+        return gettext("“%(field)s %(condition)s” needs a value.", **words)
+    if chosen == BIRTHDAY:
+        return date_problem(value)
+    return None
+
+
+def date_problem(value: str) -> str | None:
+    try:
+        parse_date(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def store_field_condition(mailing_list: MailingList) -> None:
+    """A birthday's day is kept as ISO text (2000-01-31), whatever form it was typed in."""
+    if mailing_list.filter_field == BIRTHDAY and mailing_list.filter_value:
+        mailing_list.filter_value = parse_date(mailing_list.filter_value).isoformat()
+
+
 class SubscriptionInline(InlineFormAdmin):
     form_columns = (
         "id",
@@ -152,6 +234,9 @@ class MailingListView(ScopedModelView):
         "filter_gender": lazy_gettext("Only recipients of gender"),
         "filter_min_age": lazy_gettext("Only recipients aged at least"),
         "filter_max_age": lazy_gettext("Only recipients aged at most"),
+        "filter_field": lazy_gettext("Only recipients whose"),
+        "filter_condition": lazy_gettext("Condition"),
+        "filter_value": lazy_gettext("Value"),
     }
     column_formatters = {"rules": rules_column, "name": name_column, "mailchimp": mailchimp_column}
     column_searchable_list = ("name", "description")
@@ -170,6 +255,9 @@ class MailingListView(ScopedModelView):
         "filter_gender",
         "filter_min_age",
         "filter_max_age",
+        "filter_field",
+        "filter_condition",
+        "filter_value",
         *brake_settings.COLUMNS,
         "subscriptions",
     )
@@ -177,6 +265,8 @@ class MailingListView(ScopedModelView):
         "delivery_labels": TagsField,
         "filter_language": SelectField,
         "filter_gender": SelectField,
+        "filter_field": SelectField,
+        "filter_condition": SelectField,
         **brake_settings.OVERRIDES,
     }
     edit_template = "mcbridge/admin/mailing_list_edit.html"
@@ -218,6 +308,22 @@ class MailingListView(ScopedModelView):
             "label": lazy_gettext("Only recipients aged at most"),
             "validators": [NumberRange(min=0, max=150)],
         },
+        "filter_field": {
+            "label": lazy_gettext("Only recipients whose"),
+            "choices": field_choices,
+            "coerce": none_if_blank,
+        },
+        "filter_condition": {
+            "label": lazy_gettext("Condition"),
+            "choices": condition_choices,
+            "coerce": none_if_blank,
+        },
+        "filter_value": {
+            "label": lazy_gettext("Value"),
+            "description": LazyString(value_hint),
+            "filters": [stripped],
+            "validators": [check_field_condition],
+        },
         **brake_settings.FORM_ARGS,
     }
     inline_models = (SubscriptionInline(Subscription),)
@@ -257,5 +363,6 @@ class MailingListView(ScopedModelView):
     def on_model_change(self, form: Any, model: MailingList, is_created: bool) -> None:
         require_in_scope(model.group)
         check_filters(model)
+        store_field_condition(model)
         for rule in model.subscriptions:
             check_rule(rule)

@@ -17,7 +17,7 @@ from mcbridge.emails import normalize_email
 from mcbridge.explain import explain, holders, suppressions_of, when_of
 from mcbridge.extensions import db
 from mcbridge.models import Person
-from mcbridge.rules import describe_filters, describe_rule
+from mcbridge.rules import describe_filters, describe_rule, field_clause
 
 SHOWN_HOLDERS = 20
 
@@ -45,6 +45,7 @@ class WhyView(ReachedFromListsMixin, SignedInView):
             address_suppressions=unheld_suppressions(mailing_list.id, email, people),
             rules={rule.id: describe_rule(rule) for rule in mailing_list.subscriptions},
             list_filters=describe_filters(mailing_list),
+            field_clause=field_clause(mailing_list),
             today=day,
             when_of=when_of,
         )

@@ -86,6 +86,13 @@ def list_form(org, **fields: str) -> dict[str, str]:
     }
 
 
+def new_list(client, org, **fields: str) -> MailingList:
+    """The list the leader's form creates (it must be accepted)."""
+    response = post_form(client, "/admin/mailing-lists/new/", list_form(org, **fields))
+    assert response.status_code == 302, page(response)
+    return db.session.query(MailingList).filter_by(name="Young board").one()
+
+
 def test_a_rule_requiring_a_tag_and_filters_read_in_plain_words(as_leader, org):
     org.alice.tag_names = ["Vorstand"]
     org.alice.language, org.alice.birthday = "fr", date(2000, 1, 1)
@@ -145,3 +152,94 @@ def test_preferred_labels_are_kept_and_named_on_the_subscriber_view(as_leader, o
     assert board.delivery_labels == ["work", "club"]
     view = page(as_leader.get(f"/admin/subscribers/{board.id}/"))
     assert "Additional addresses only with the label work, club." in view
+
+
+def test_a_condition_on_a_person_field_is_set_and_read_in_plain_words(as_leader, org):
+    org.alice.company, org.alice.language = "ÉCOLE Migros-Klubschule", "fr"
+    elsewhere = make.person("Elsewhere")
+    elsewhere.company, elsewhere.language = "Coop", "fr"
+    make.role(elsewhere, org.club_a, org.member_type)
+    db.session.commit()
+
+    board = new_list(
+        as_leader,
+        org,
+        filter_language="fr",
+        filter_field="company",
+        filter_condition="contains",
+        filter_value=" migros ",
+    )
+
+    assert (board.filter_field, board.filter_condition, board.filter_value) == (
+        "company",
+        "contains",
+        "migros",
+    )
+    view = page(as_leader.get(f"/admin/subscribers/{board.id}/"))
+    assert "Only recipients speaking French, whose company contains “migros”." in view
+    assert org.alice.email in view
+    assert elsewhere.email not in view
+
+
+def test_a_birthday_condition_keeps_the_day_typed_and_says_it(as_leader, org):
+    board = new_list(
+        as_leader,
+        org,
+        filter_field="birthday",
+        filter_condition="before",
+        filter_value="31.12.1999",
+    )
+
+    assert board.filter_value == "1999-12-31"
+    view = page(as_leader.get(f"/admin/subscribers/{board.id}/"))
+    assert "Only recipients born before Dec 31, 1999." in view
+
+
+def test_a_negated_condition_says_that_an_empty_field_passes(as_leader, org):
+    org.north_list.filter_field = "last_name"
+    org.north_list.filter_condition, org.north_list.filter_value = "not_contains", "zz"
+    db.session.commit()
+
+    view = page(as_leader.get(f"/admin/subscribers/{org.north_list.id}/"))
+
+    assert "Only recipients whose last name does not contain “zz” or is empty." in view
+
+
+def test_a_condition_on_a_person_field_that_makes_no_sense_is_explained(as_leader, org):
+    cases = [
+        (
+            {"filter_field": "company", "filter_condition": "contains"},
+            "“company contains” needs a value.",
+        ),
+        (
+            {"filter_field": "birthday", "filter_condition": "after", "filter_value": "soon"},
+            "“soon” is not a date",
+        ),
+        (
+            {"filter_field": "birthday", "filter_condition": "after", "filter_value": "31.2.2000"},
+            "“31.2.2000” is not a day of the calendar.",
+        ),
+        (
+            {"filter_field": "nickname", "filter_condition": "empty", "filter_value": "Max"},
+            "“is empty” takes no value: clear the value.",
+        ),
+        (
+            {"filter_field": "company", "filter_condition": "before", "filter_value": "Coop"},
+            "“before” does not apply to the company.",
+        ),
+        (
+            {"filter_field": "company", "filter_value": "Coop"},
+            "A condition on a person field needs both the field and the condition.",
+        ),
+        (
+            {"filter_value": "Coop"},
+            "Choose a field and a condition for the value, or clear the value.",
+        ),
+    ]
+    for fields, message in cases:
+        response = post_form(as_leader, "/admin/mailing-lists/new/", list_form(org, **fields))
+        html = page(response)
+        assert message in html
+        typed = fields.get("filter_value")
+        assert typed is None or f'value="{typed}"' in html
+    assert db.session.query(MailingList).filter_by(name="Young board").count() == 0

@@ -12,6 +12,8 @@ from tests.admin.test_suppressed import in_audience, refuse
 from tests.helpers import wait_for
 from tests.test_webhooks import events, linked, live  # noqa: F401  (a list Mailchimp reports to)
 
+LEFT_OUT_BY_FIELD = "Left out by the condition on a person field"
+
 
 def why(client, org: Organisation, **args) -> str:
     response = client.get(f"/admin/why/{org.north_list.id}/", query_string=args)
@@ -87,6 +89,32 @@ def test_the_lists_filters_and_delivery_labels_say_what_leaves_someone_out(as_le
     home = page.split("alice.home@club-mail.ch</td>")[1].split("</tr>")[0]
     assert "not used by this list" in home
     assert "does not receive this list" in page
+
+
+def test_the_condition_on_a_person_field_says_it_leaves_someone_out(as_leader, org):
+    org.north_list.filter_field = "company"
+    org.north_list.filter_condition, org.north_list.filter_value = "contains", "Migros"
+    org.alice.company = "Coop"
+    db.session.commit()
+
+    page = why(as_leader, org, person=org.alice.id)
+
+    assert "A rule reaches them, but the list’s conditions leave them out." in page
+    assert f"{LEFT_OUT_BY_FIELD}: only recipients whose company contains “Migros”." in page
+    assert "does not receive this list" in page
+
+
+def test_another_filter_leaves_out_someone_who_meets_the_condition_on_a_field(as_leader, org):
+    org.north_list.filter_gender = "male"
+    org.north_list.filter_field = "company"
+    org.north_list.filter_condition, org.north_list.filter_value = "contains", "migros"
+    org.alice.company, org.alice.gender = "MIGROS Zürich", "female"
+    db.session.commit()
+
+    page = why(as_leader, org, person=org.alice.id)
+
+    assert "A rule reaches them, but the list’s conditions leave them out." in page
+    assert LEFT_OUT_BY_FIELD not in page
 
 
 def test_a_tag_the_rule_excludes_leaves_someone_out(as_leader, org):
