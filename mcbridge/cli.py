@@ -27,8 +27,7 @@ from mcbridge.jobs.queue import state as jobs_state
 from mcbridge.jobs.reservations import AlreadyRunningError, reserve
 from mcbridge.jobs.runs import ignore_progress
 from mcbridge.messages import render
-from mcbridge.models import MailchimpConnection, MailingList, SyncRun, User
-from mcbridge.models.sync import SHOWN_COUNTERS
+from mcbridge.models import COUNTERS, MailchimpConnection, MailingList, SyncRun, User
 from mcbridge.recipients import recipients_of
 from mcbridge.rules import describe_rule
 from mcbridge.schedule import create_scheduler
@@ -175,7 +174,7 @@ def run_summary(run: SyncRun) -> dict[str, object]:
         "state": run.state,
         "dry_run": run.dry_run,
         "message": render(run.message) or None,
-        "counts": {name: getattr(run, name) for name in SHOWN_COUNTERS},
+        "counts": {name: getattr(run, name) for name in COUNTERS},
         "calls": {"read": run.read_calls, "write": run.write_calls},
         "issues": [
             {"email": i.email, "kind": i.kind, "message": render(i.message)} for i in run.issues
@@ -185,8 +184,7 @@ def run_summary(run: SyncRun) -> dict[str, object]:
 
 
 def describe_run(run: SyncRun) -> str:
-    shown = [(name, getattr(run, name)) for name in SHOWN_COUNTERS]
-    counts = ", ".join(f"{name}={count}" for name, count in shown if count)
+    counts = ", ".join(f"{name}={getattr(run, name)}" for name in COUNTERS if getattr(run, name))
     lines = [f"{run.mailing_list.name}: {run.state}" + (f" ({counts})" if counts else "")]
     if run.message:
         lines.append(render(run.message))

@@ -24,8 +24,7 @@ from mcbridge.jobs.labels import (
     preview_counter_labels,
     state_badge,
 )
-from mcbridge.models import MailingList, RefusedAddress, SyncIssue, SyncRun
-from mcbridge.models.sync import SHOWN_COUNTERS
+from mcbridge.models import COUNTERS, MailingList, RefusedAddress, SyncIssue, SyncRun
 from mcbridge.sync.result import LISTED_PER_KIND
 
 HISTORY_PAGE = 25
@@ -109,7 +108,7 @@ class ExportsView(ReachedFromListsMixin, SignedInView):
             counter_labels=preview_counter_labels() if would_be else counter_labels(),
             would_be=would_be,
             awaits_confirmation=awaits_confirmation(run),
-            counter_order=SHOWN_COUNTERS,
+            counter_order=COUNTERS,
             phases=phase_labels(),
             people=people_pages(run),
             listed_per_kind=LISTED_PER_KIND,
@@ -199,7 +198,7 @@ def people_pages(run: SyncRun) -> list[Section]:
     """Each kind of change's people, as recorded on the run, a page each."""
     recorded = (run.preview or {}).get("samples", {})
     sections = []
-    for kind in SHOWN_COUNTERS:
+    for kind in COUNTERS:
         people = recorded.get(kind) or []
         if people:
             page, pages = paged(kind, len(people), PEOPLE_PAGE)

@@ -23,6 +23,7 @@ COUNTERS = (
     "added",
     "resubscribed",
     "updated",
+    "adopted",
     "archived",
     "untagged",
     "kept_unsubscribed",
@@ -35,10 +36,6 @@ COUNTERS = (
     "errors",
     "unchanged_members",
 )
-# Counters without a column of their own, kept in the run's `preview` (the same JSON as
-# who each kind of change concerned); and every counter in the order pages show them.
-PREVIEW_COUNTERS = ("adopted",)
-SHOWN_COUNTERS = (*COUNTERS[:3], *PREVIEW_COUNTERS, *COUNTERS[3:])
 
 
 class SyncRun(Base):
@@ -70,6 +67,8 @@ class SyncRun(Base):
     added: Mapped[int] = mapped_column(default=0)
     resubscribed: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
+    # Contacts already in the audience that the run tagged as the list's (see `adoption`).
+    adopted: Mapped[int] = mapped_column(default=0, server_default="0")
     archived: Mapped[int] = mapped_column(default=0)
     untagged: Mapped[int] = mapped_column(default=0)
     kept_unsubscribed: Mapped[int] = mapped_column(default=0)
@@ -101,11 +100,6 @@ class SyncRun(Base):
     @property
     def finished(self) -> bool:
         return self.state in FINISHED_STATES
-
-    @property
-    def adopted(self) -> int:
-        """Contacts already in the audience that the run adopted (a preview: would adopt)."""
-        return int(((self.preview or {}).get("counts") or {}).get("adopted", 0))
 
     @property
     def archives_on_unlink(self) -> bool:

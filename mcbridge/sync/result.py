@@ -17,7 +17,6 @@ from mcbridge.clock import now
 from mcbridge.extensions import db
 from mcbridge.messages import N_, Message, dumps
 from mcbridge.models import COUNTERS, RefusedAddress, SyncIssue, SyncRun
-from mcbridge.models.sync import PREVIEW_COUNTERS
 from mcbridge.sync.brake import Hold
 from mcbridge.sync.plan import WRITES, Action, Step
 
@@ -110,12 +109,8 @@ class SyncResult:
         return "success"
 
     def people(self) -> dict[str, Any]:
-        """Who each kind of change concerned, for the run's page (a preview's would-be),
-        with the counts that have no column of their own (see SyncRun.adopted)."""
-        return {
-            "samples": {kind: people for kind, people in self.samples.items() if people},
-            "counts": {name: max(self.counts.get(name, 0), 0) for name in PREVIEW_COUNTERS},
-        }
+        """Who each kind of change concerned, for the run's page (a preview's would-be)."""
+        return {"samples": {kind: people for kind, people in self.samples.items() if people}}
 
 
 def record(run: SyncRun, result: SyncResult) -> None:

@@ -7,6 +7,7 @@
   gets ([{"id", "text", "enabled"}]).
 - `filter_field`, `filter_condition`, `filter_value`: one condition on any person field
   that every recipient must pass.
+- `sync_runs.adopted`: the contacts a run adopted (a preview: would adopt).
 
 Revision ID: c5d6e7f8a9b0
 Revises: b0c1d2e3f4a5
@@ -40,9 +41,15 @@ def upgrade():
     with op.batch_alter_table(f'{P}mailing_lists') as batch_op:
         for name, kind in COLUMNS:
             batch_op.add_column(sa.Column(name, kind, nullable=True))
+    with op.batch_alter_table(f'{P}sync_runs') as batch_op:
+        batch_op.add_column(
+            sa.Column('adopted', sa.Integer(), server_default='0', nullable=False)
+        )
 
 
 def downgrade():
+    with op.batch_alter_table(f'{P}sync_runs') as batch_op:
+        batch_op.drop_column('adopted')
     with op.batch_alter_table(f'{P}mailing_lists') as batch_op:
         for name, _kind in reversed(COLUMNS):
             batch_op.drop_column(name)
