@@ -1,9 +1,10 @@
 """Who receives a mailing list: its rules turned into addresses, in a few set-based queries.
 
-Everything here is SQLAlchemy Core over whole sets (recursive CTE for the group tree,
-window function for shared addresses), so a list of a million people resolves inside the
-database, identically on SQLite and PostgreSQL, and callers can page (subscriber view),
-stream (CSV, sync) or count the same statement.
+Everything here is SQLAlchemy Core over whole sets (one scan of roles per rule, its group
+tree read first; a window function for shared addresses), so a list of a million people
+resolves inside the database, identically on SQLite and PostgreSQL. There is one
+resolution, `Recipients.matches`: the export streams it by address, the subscriber view
+counts and pages it, the downloads and the CLI stream it.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    or_,
     select,
     true,
+    union,
     union_all,
 )
 from sqlalchemy.orm import Session, object_session, selectinload
@@ -45,10 +46,8 @@ from mcbridge.models import (
     RoleType,
     Subscription,
     role_is_active,
-    subscription_role_types,
     subtree_ids,
 )
-from mcbridge.models.mailing_lists import SubscriptionTag
 from mcbridge.models.people import PersonTag
 from mcbridge.sql import in_binary_order
 
@@ -109,60 +108,17 @@ class Recipients:
         session = object_session(mailing_list)
         assert session is not None, "the mailing list is read through its session"
         self.session = session
-        self.people = self._people()
-
-    def _rule_groups(self) -> CTE:
-        """(rule, group) pairs for each role rule's group and every group below it."""
-        rules = (
-            select(
-                Subscription.id.label("subscription_id"),
-                Subscription.group_id.label("group_id"),
-            )
-            .where(
-                Subscription.mailing_list_id == self.mailing_list_id,
-                Subscription.group_id.is_not(None),
-            )
-            .cte("rule_groups", recursive=True)
-        )
-        below = select(rules.c.subscription_id, Group.id).join(
-            rules, Group.parent_id == rules.c.group_id
-        )
-        return rules.union(below)
-
-    def _role_matches(self) -> Select:
-        rule_groups = self._rule_groups()
-        wanted_type = and_(
-            subscription_role_types.c.subscription_id == rule_groups.c.subscription_id,
-            subscription_role_types.c.role_type_id == Role.role_type_id,
-        )
-        return (
-            select(Role.person_id.label("person_id"), rule_groups.c.subscription_id.label("via"))
-            .join(rule_groups, Role.group_id == rule_groups.c.group_id)
-            .join(subscription_role_types, wanted_type)
-            .where(
-                role_is_active(self.today),
-                tags_allow(Role.person_id, rule_groups.c.subscription_id),
-            )
-        )
 
     def reasons(self, person_ids: list[int]) -> Select:
         """Each active role by which the rules reach these people (a page of the subscriber
         view): (person_id, role type, group), one row each. People a rule names directly
-        have none. Bounded by the ids given, so a page costs one query whatever the list's
-        size."""
-        return (
-            self._role_matches()
-            .with_only_columns(
-                Role.person_id.label("person_id"),
-                RoleType.name.label("role_type"),
-                Group.name.label("group"),
-            )
-            .join(RoleType, RoleType.id == Role.role_type_id)
-            .join(Group, Group.id == Role.group_id)
-            .where(Role.person_id.in_(person_ids))
-            .distinct()
-            .order_by(Role.person_id, RoleType.name, Group.name)
-        )
+        have none. The rules' own scans, bounded by the ids given, so a page costs one query
+        whatever the list's size."""
+        scans = [
+            reason_rows(scan).where(Role.person_id.in_(person_ids)) for scan in self.rule_scans
+        ]
+        found = union(*scans).subquery() if scans else reason_rows(select()).where(false())
+        return select(found).order_by(found.c.person_id, found.c.role_type, found.c.group)
 
     def _person_rules(self, excluded: bool) -> Select:
         return select(
@@ -173,14 +129,12 @@ class Recipients:
             Subscription.excluded.is_(true() if excluded else false()),
         )
 
-    def _people(self) -> CTE:
-        """Distinct people reached by a rule and not excluded, with the first rule reaching them.
-
-        One statement with the group tree as a recursive CTE, for the pages, searches and
-        counts of the subscriber view; the export reads the tree first (`matches`), which
-        plans better for a million people but costs a query per rule.
-        """
-        matches = union_all(self._role_matches(), self._person_rules(excluded=False)).subquery()
+    @cached_property
+    def people(self) -> CTE:
+        """Distinct people reached by a rule, not excluded and passing the list's filters,
+        with the first rule reaching them: the export's resolution (`matches`), counted and
+        paged by the subscriber view."""
+        matches = self.matches
         people = select(matches.c.person_id, func.min(matches.c.via).label("via")).where(
             self._not_excluded(matches.c.person_id)
         )
@@ -276,10 +230,19 @@ class Recipients:
         )
 
     def counts(self, session: Session) -> Counts:
-        people = session.scalar(select(func.count()).select_from(self.people))
-        addresses = session.scalar(select(func.count()).select_from(self.addresses().subquery()))
-        skipped = session.scalar(select(func.count()).select_from(self.skipped().subquery()))
-        return Counts(people=people or 0, addresses=addresses or 0, skipped=skipped or 0)
+        """People, addresses and people without one, in a single statement."""
+
+        def count_of(statement: Any) -> Any:
+            return select(func.count()).select_from(statement).scalar_subquery()
+
+        row = session.execute(
+            select(
+                count_of(self.people),
+                count_of(self.addresses().subquery()),
+                count_of(self.skipped().subquery()),
+            )
+        ).one()
+        return Counts(people=row[0] or 0, addresses=row[1] or 0, skipped=row[2] or 0)
 
     def _names_in_tree(
         self, tree: ColumnElement[Any], reached: Subquery, column: ColumnElement[str], label: str
@@ -307,7 +270,8 @@ class Recipients:
             .subquery()
         )
 
-    def _rule_scans(self) -> list[Select]:
+    @cached_property
+    def rule_scans(self) -> list[Select]:
         """Per role rule, the roles it matches, as a scan of its own with the rule's groups
         written into the query as numbers.
 
@@ -360,8 +324,7 @@ class Recipients:
         """Every (person, rule) pair the rules reach, before exclusions; a person appears
         once per rule (and role) that reaches them. The rules and their groups are read
         once, on first use: an export asks for the skipped people, then for the addresses."""
-        scans = self._rule_scans()
-        return union_all(*scans, self._person_rules(excluded=False)).subquery("matches")
+        return union_all(*self.rule_scans, self._person_rules(excluded=False)).subquery("matches")
 
     def _not_excluded(self, person_id: ColumnElement[int]) -> ColumnElement[bool]:
         excluded = self._person_rules(excluded=True).with_only_columns(Subscription.person_id)
@@ -419,6 +382,19 @@ class Recipients:
                 yield Recipient(*row)
 
 
+def reason_rows(scan: Select) -> Select:
+    """A rule's scan of roles as (person, role type, group) rows."""
+    return (
+        scan.with_only_columns(
+            Role.person_id.label("person_id"),
+            RoleType.name.label("role_type"),
+            Group.name.label("group"),
+        )
+        .join_from(Role, RoleType, RoleType.id == Role.role_type_id)
+        .join_from(Role, Group, Group.id == Role.group_id)
+    )
+
+
 def first_per_address(rows: Iterator[Any]) -> Iterator[Any]:
     """Rows sorted by address: the first of each address (its lowest person id)."""
     previous = None
@@ -449,24 +425,6 @@ def rule_tags_allow(rule: Subscription, person_id: ColumnElement[int]) -> list[C
     if rule.excluded_tags:
         conditions.append(~tagged(person_id, rule.excluded_tags))
     return conditions
-
-
-def tags_allow(person_id: ColumnElement[int], rule_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """The same tag tests for any rule, its tags read by the query (the subscriber view's
-    one-statement CTE, where the rules are not read first)."""
-
-    def rule_tags(excluded: bool) -> Select:
-        return select(SubscriptionTag.name).where(
-            SubscriptionTag.subscription_id == rule_id, SubscriptionTag.excluded.is_(excluded)
-        )
-
-    def has_one_of(excluded: bool) -> ColumnElement[bool]:
-        return exists().where(
-            PersonTag.person_id == person_id, PersonTag.name.in_(rule_tags(excluded))
-        )
-
-    requires_none = ~exists(rule_tags(excluded=False))
-    return and_(or_(requires_none, has_one_of(excluded=False)), ~has_one_of(excluded=True))
 
 
 def years_before(today: date, years: int) -> date:

@@ -108,7 +108,18 @@ def search_filter(statement: Any, term: str) -> Any:
     """Recipients matching every typed word, in any order, like the person picker: the full
     name the table shows ("Marie Baumann") finds its person, and `%` or `_` are letters."""
     address = statement.selected_columns.email
-    return statement.where(*(person_matches(word, address) for word in term.split()))
+    return statement.where(*person_search(term, address))
+
+
+def page_with_total(statement: Any, page: int) -> tuple[list[Any], int]:
+    """One page of the recipients and how many there are, in one statement: the count is
+    a window over the rows the page is cut from, so the list is resolved once for both. A
+    page past the end has no row to carry it: then it is counted on its own."""
+    counted = statement.add_columns(func.count().over().label("total"))
+    rows = db.session.execute(counted.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    if rows:
+        return rows, rows[0].total
+    return rows, db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
 
 
 def rule_texts(mailing_list: MailingList) -> dict[int, str]:
@@ -127,9 +138,7 @@ class SubscribersView(ReachedFromListsMixin, SignedInView):
         page = page_number()
         sort = Sort.from_request(request.args.get("sort", ""))
         searched = search_filter(recipients.addresses(), term) if term else recipients.addresses()
-        statement = sort.apply(searched)
-        total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        rows, total = page_with_total(sort.apply(searched), page)
         queue_reachable = show_interrupted_runs(mailing_list.id)
         running = latest_unfinished(mailing_list.id)
         failed_run = failed_export(mailing_list)
