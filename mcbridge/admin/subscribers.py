@@ -108,7 +108,7 @@ def search_filter(statement: Any, term: str) -> Any:
     """Recipients matching every typed word, in any order, like the person picker: the full
     name the table shows ("Marie Baumann") finds its person, and `%` or `_` are letters."""
     address = statement.selected_columns.email
-    return statement.where(*person_search(term, address))
+    return statement.where(*(person_matches(word, address) for word in term.split()))
 
 
 def page_with_total(statement: Any, page: int) -> tuple[list[Any], int]:
