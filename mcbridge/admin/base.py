@@ -12,7 +12,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext, lazy_gettext, ngettext
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
@@ -23,6 +23,7 @@ from mcbridge.auth import Scope, current_scope, sign_in_redirect
 from mcbridge.extensions import db
 from mcbridge.i18n import ADMIN_TYPE_FORMATTERS
 from mcbridge.models import Group, Person, RoleType, subtree_ids
+from mcbridge.search import SEARCHED, person_search
 from mcbridge.sql import LARGEST_ID
 
 # The buttons and headings of inline lists, by field: Flask-Admin glues "Add"/"New" to the
@@ -202,7 +203,6 @@ def all_role_types() -> Any:
 
 
 PEOPLE_PER_SEARCH = 10  # what Flask-Admin's search field asks for
-PERSON_SEARCH_COLUMNS = (Person.first_name, Person.last_name, Person.nickname, Person.email)
 
 
 class ScopedPeopleLoader(QueryAjaxModelLoader):
@@ -214,7 +214,7 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
             name,
             LocalProxy(lambda: db.session),
             Person,
-            fields=list(PERSON_SEARCH_COLUMNS),
+            fields=list(SEARCHED),
             placeholder=lazy_gettext("Type a name or an address"),
             minimum_input_length=1,
         )
@@ -238,21 +238,12 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
         bounded = min(int_or_404(limit), PEOPLE_PER_SEARCH)
         return (
             self.get_query()
-            .filter(*(person_matches(word) for word in term.split()))
+            .filter(*person_search(term))
             .order_by(Person.last_name, Person.first_name, Person.id)
             .offset(int_or_404(offset or 0))
             .limit(bounded)
             .all()
         )
-
-
-def person_matches(word: str, *also: Any) -> ColumnElement[bool]:
-    """One typed word found in any part of a person's name or address (or in the `also`
-    columns, such as the address a list writes to), as typed: `%` and `_` are letters here,
-    not wildcards."""
-    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    columns = (*PERSON_SEARCH_COLUMNS, *also)
-    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
 class SubtreeFilter(BaseSQLAFilter):

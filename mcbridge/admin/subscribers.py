@@ -18,7 +18,6 @@ from mcbridge.admin.base import (
     SignedInView,
     int_or_404,
     page_number,
-    person_matches,
 )
 from mcbridge.admin.subscriber_view import (
     Sort,
@@ -43,6 +42,7 @@ from mcbridge.models import (
 from mcbridge.recipients import recipients_of
 from mcbridge.rules import describe_filters, describe_rule
 from mcbridge.schedule import backed_off, next_daily_attempt
+from mcbridge.search import person_search
 from mcbridge.webhooks.review import profile_values
 
 PAGE_SIZE = 50
@@ -108,7 +108,7 @@ def search_filter(statement: Any, term: str) -> Any:
     """Recipients matching every typed word, in any order, like the person picker: the full
     name the table shows ("Marie Baumann") finds its person, and `%` or `_` are letters."""
     address = statement.selected_columns.email
-    return statement.where(*(person_matches(word, address) for word in term.split()))
+    return statement.where(*person_search(term, address))
 
 
 def page_with_total(statement: Any, page: int) -> tuple[list[Any], int]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from mcbridge.emails import normalize_email
 from mcbridge.models.base import Base, ref, table_name
 from mcbridge.models.groups import Role
+from mcbridge.models.search_index import install_with_table
 
 GENDERS = ("female", "male", "other")
 TAG_LENGTH = 60
@@ -74,6 +75,9 @@ class Person(Base):
     def __str__(self) -> str:
         label = self.full_name or self.nickname or f"#{self.id}"
         return f"{label} <{self.email}>" if self.email else label
+
+
+install_with_table(Person.__table__)
 
 
 class AdditionalEmail(Base):

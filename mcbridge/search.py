@@ -1,0 +1,72 @@
+"""People search, the one definition behind the People list, the person picker and a
+list's subscriber view: every typed word, in any order, found in the person's first name,
+last name, nickname, main address or company, without case as the database lowers it
+(accents stay: "müller" finds "Müller", not "Muller"); `%` and `_` are letters.
+
+So the full name a page shows ("Marie Baumann", "baumann mar") finds its person. The
+database's own index makes it fast among a million people (mcbridge.models.search_index):
+PostgreSQL's trigram index serves the LIKE on `search_document` directly; SQLite's FTS5
+trigram table answers the words of three letters or more, and shorter words, which no
+trigram can hold, are looked for by the same LIKE, row by row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, literal_column, or_, select, table, text
+
+from mcbridge.extensions import db
+from mcbridge.models import Person
+from mcbridge.models.search_index import FTS_TABLE, SEARCHED_COLUMNS, search_document
+
+SEARCHED = tuple(getattr(Person, name) for name in SEARCHED_COLUMNS)
+TRIGRAM = 3
+
+
+def person_search(term: str, *also: Any) -> list[ColumnElement[bool]]:
+    """The conditions a person (row) meets when found by `term`: one per word, or one for
+    all the words an FTS5 table answers together. `also`: more columns a word may be found
+    in (the address a list writes to)."""
+    words = term.split()
+    indexed = [word for word in words if len(word) >= TRIGRAM] if not also and fts_ready() else []
+    found = [Person.id.in_(fts_rows(indexed))] if indexed else []
+    return found + [word_found(word, *also) for word in words if word not in indexed]
+
+
+def word_found(word: str, *also: Any) -> ColumnElement[bool]:
+    """One word in the person's searched columns (or in `also`), both sides lowered by the
+    database."""
+    pattern = func.lower(literal(like_pattern(word)))
+    return or_(
+        search_document(SEARCHED).like(pattern, escape="\\"),
+        *(func.lower(column).like(pattern, escape="\\") for column in also),
+    )
+
+
+def like_pattern(word: str) -> str:
+    """The word anywhere, as typed: its `%`, `_` and `\\` escaped."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def fts_ready() -> bool:
+    """SQLite with the FTS5 table (its migration skips it where SQLite cannot have one)."""
+    if db.engine.dialect.name != "sqlite":
+        return False
+    found = db.session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
+        {"name": FTS_TABLE},
+    )
+    return found.first() is not None
+
+
+def fts_rows(words: list[str]) -> Any:
+    """Ids of the people holding every word in one column or another: each word a quoted
+    phrase, so FTS5 reads its characters (`"`, `*`, `-`…) as letters, trigram by trigram."""
+    phrases = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    fts = table(FTS_TABLE)
+    return (
+        select(literal_column("rowid"))
+        .select_from(fts)
+        .where(literal_column(FTS_TABLE).op("MATCH")(phrases))
+    )
