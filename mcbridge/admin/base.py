@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext, lazy_gettext, ngettext
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
@@ -23,6 +23,7 @@ from mcbridge.auth import Scope, current_scope, sign_in_redirect
 from mcbridge.extensions import db
 from mcbridge.i18n import ADMIN_TYPE_FORMATTERS
 from mcbridge.models import Group, Person, RoleType, subtree_ids
+from mcbridge.models.groups import PATH_SEPARATOR
 from mcbridge.search import SEARCHED, person_search
 from mcbridge.sql import LARGEST_ID
 
@@ -147,10 +148,33 @@ class ScopedModelView(SignedInMixin, ModelView):
         return super()._get_list_extra_args()
 
     def _get_filter_groups(self) -> Any:
-        """Filter choices (groups) depend on who is signed in; Flask-Admin caches them at
-        start-up, so they are rebuilt for each list page."""
+        """Flask-Admin caches its filters' operations at start-up, outside any request: they
+        are named again for each list page, in its user's language."""
         self._refresh_filters_cache()
         return super()._get_filter_groups()
+
+    def _process_ajax_references(self) -> Any:
+        """The searches of the group filters, served by Flask-Admin's own `ajax/lookup/`
+        beside those of the form's fields."""
+        filters = [flt for flt in self.column_filters or () if isinstance(flt, SubtreeFilter)]
+        return {**super()._process_ajax_references(), **{f.loader.name: f.loader for f in filters}}
+
+    def filter_searches(self, active_filters: list[Any]) -> dict[str, dict[str, Any]]:
+        """What static/filter-search.js gives each group filter's field, by the filter's
+        argument: where to search, and the path of the group chosen in the URL (the one
+        choice a page carries; none for a group out of the user's scope)."""
+        searches = {}
+        for index, flt in enumerate(self._filters or ()):
+            if isinstance(flt, SubtreeFilter):
+                values = [value for active, _name, value in active_filters if active == index]
+                groups = [group for value in values if (group := flt.loader.get_one(value))]
+                searches[self.get_filter_arg(index, flt)] = {
+                    "url": self.get_url(".ajax_lookup", name=flt.loader.name),
+                    "placeholder": str(flt.loader.options["placeholder"]),
+                    "label": str(flt.name),
+                    "chosen": {str(group.id): group.path for group in groups},
+                }
+        return searches
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, IntegrityError):
@@ -246,22 +270,80 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
         )
 
 
+GROUPS_PER_SEARCH = 20  # at most, whatever a request asks: Select2 asks for pages of 10
+GROUP_FILTER = "group_filter"  # the name the group filters' searches go by
+
+
+def group_paths() -> Any:
+    """Every group with its path from the root, walked in the database: typed text then
+    matches any part of the path a choice shows, and only the matches come back. A group
+    caught in a cycle has no root to start from and is left out, so the walk always ends."""
+    roots = select(Group.id.label("id"), cast(Group.name, Text).label("path")).where(
+        Group.parent_id.is_(None)
+    )
+    tree = roots.cte("group_paths", recursive=True, nesting=True)
+    below = select(Group.id, tree.c.path + PATH_SEPARATOR + Group.name).join(
+        tree, Group.parent_id == tree.c.id
+    )
+    return tree.union_all(below)
+
+
+class ScopedGroupLoader(QueryAjaxModelLoader):
+    """Group search for the group filters and group fields: a page ships the one chosen
+    group, not all of them (5,000 paths weighed ~400 KB a page); the choices come as the
+    user types, only groups in their scope, found by words of their path in any order."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            name,
+            LocalProxy(lambda: db.session),
+            Group,
+            fields=[Group.name],
+            placeholder=lazy_gettext("Type part of the group's path"),
+            minimum_input_length=0,
+        )
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(current_scope().groups())
+
+    def get_one(self, pk: Any) -> Any:
+        """The group a form or a filter names, if the user may use it; read while a form's
+        changes are pending, so without flushing them half-done."""
+        number = id_or_none(pk)
+        if number is None:
+            return None
+        with db.session.no_autoflush:
+            return self.get_query().filter(Group.id == number).one_or_none()
+
+    def get_list(self, term: str, offset: int = 0, limit: int = GROUPS_PER_SEARCH) -> Any:
+        """Groups whose path holds every word typed (none typed: all of them, a page at a
+        time), by path. `offset` and `limit` come from the URL as any integer: bounded."""
+        paths = group_paths()
+        return (
+            self.get_query()
+            .join(paths, paths.c.id == Group.id)
+            .filter(
+                *(paths.c.path.icontains(word, autoescape=True) for word in (term or "").split())
+            )
+            .order_by(func.lower(paths.c.path), Group.id)
+            .offset(int_or_404(offset or 0))
+            .limit(min(int_or_404(limit), GROUPS_PER_SEARCH))
+            .all()
+        )
+
+
 class SubtreeFilter(BaseSQLAFilter):
-    """ "In group, including the groups below it", for any model with a group column."""
+    """ "In group, including the groups below it", for any model with a group column. Its
+    choices load as the user types (`loader`, a search the view serves, see
+    `ScopedModelView.filter_searches`), so a page weighs the same with 10 or 5,000 groups."""
 
     def __init__(self, column: Any, name: str, condition: Callable[[Any], Any]) -> None:
-        super().__init__(column, name, options=group_options)
+        super().__init__(column, name, data_type="select2-ajax")
         self.condition = condition
+        self.loader = ScopedGroupLoader(GROUP_FILTER)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         return query.filter(self.condition(subtree_ids([int_or_404(value)])))
 
     def operation(self) -> str:
         return gettext("is or is below")
-
-
-def group_options() -> list[tuple[str, str]]:
-    """Groups to filter by; none while Flask-Admin builds its views, outside any request."""
-    if not has_request_context():
-        return []
-    return [(str(group.id), group.path) for group in scoped_groups()]

@@ -13,10 +13,10 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from mcbridge.admin.base import ScopedModelView, SubtreeFilter, id_or_none, scoped_groups
+from mcbridge.admin.base import ScopedGroupLoader, ScopedModelView, SubtreeFilter, id_or_none
 from mcbridge.auth import Scope, current_scope
 from mcbridge.extensions import db
-from mcbridge.models import Group, Role
+from mcbridge.models import Group, Role, subtree_ids
 
 
 def role_counts(group_ids: list[int]) -> dict[int, int]:
@@ -35,13 +35,25 @@ def role_count(_view: Any, _context: Any, group: Group, _name: str) -> int:
     return g.group_role_counts.get(group.id, 0)
 
 
+# Groups drawn on one tree page: ~650 bytes each keep it under 100 KB however large the
+# organisation; the groups below the last level drawn are a link to their own tree.
+TREE_PAGE_GROUPS = 100
+
+
 @dataclass
 class GroupNode:
-    """A group in the tree, with its number of roles and the groups right below it."""
+    """A group in the tree: the groups right below it (`below` of them), those drawn on
+    this page (`children`: none when they did not fit), and its number of roles."""
 
     group: Group
-    roles: int
     children: list[GroupNode] = field(default_factory=list)
+    below: int = 0
+    roles: int = 0
+
+    @property
+    def own_tree(self) -> bool:
+        """The groups below it fit on a tree page under it; if not, the table lists them."""
+        return self.below < TREE_PAGE_GROUPS
 
 
 def name_order(group: Group) -> str:
@@ -50,18 +62,32 @@ def name_order(group: Group) -> str:
     return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
 
 
-def group_tree(groups: list[Group], role_counts: dict[int, int]) -> list[GroupNode]:
+def group_tree(groups: list[Group]) -> list[GroupNode]:
     """The groups as a forest: a group whose parent is not among them (the group a leader
-    leads) is a root. Built in memory from one read: an organisation's tree is small."""
+    leads) is a root. Built in memory from one read of the groups alone."""
     present = {group.id for group in groups}
     below: dict[int | None, list[Group]] = defaultdict(list)
     for group in sorted(groups, key=name_order):
         below[group.parent_id if group.parent_id in present else None].append(group)
 
     def node(group: Group) -> GroupNode:
-        return GroupNode(group, role_counts.get(group.id, 0), [node(c) for c in below[group.id]])
+        children = [node(child) for child in below[group.id]]
+        return GroupNode(group, children, len(children))
 
     return [node(root) for root in below[None]]
+
+
+def drawn_levels(roots: list[GroupNode], most: int = TREE_PAGE_GROUPS) -> list[GroupNode]:
+    """The forest cut to `most` groups, level by level from the roots: a group's children
+    are drawn all together or not at all (then the tree says how many are below and links
+    to them). Returns the groups drawn, whose roles are then counted in one query."""
+    drawn = roots[:most]
+    for node in drawn:  # grows as levels are added: breadth first
+        if len(drawn) + len(node.children) <= most:
+            drawn.extend(node.children)
+        else:
+            node.children = []
+    return drawn
 
 
 # Flask-Admin's list arguments: with any of them the groups are a table (search, filters,
@@ -96,9 +122,10 @@ class GroupView(ScopedModelView):
     form_columns = ("name", "parent", "description")
     form_args = {
         "name": {"label": lazy_gettext("Name")},
-        "parent": {"label": lazy_gettext("Parent group"), "query_factory": scoped_groups},
+        "parent": {"label": lazy_gettext("Parent group")},
         "description": {"label": lazy_gettext("Description")},
     }
+    form_ajax_refs = {"parent": ScopedGroupLoader("parent")}
 
     @property
     def extra_js(self) -> list[str]:  # type: ignore[override]
@@ -108,12 +135,29 @@ class GroupView(ScopedModelView):
     def index_view(self) -> Any:
         if wants_table():
             return super().index_view()
-        groups = db.session.scalars(select(Group).where(self.scope_filter())).all()
+        top = self.tree_top()
+        query = select(Group).where(self.scope_filter())
+        if top is not None:
+            query = query.where(Group.id.in_(subtree_ids([top.id])))
+        roots = group_tree(list(db.session.scalars(query)))
+        drawn = drawn_levels(roots)
+        counts = role_counts([node.group.id for node in drawn])
+        for node in drawn:
+            node.roles = counts.get(node.group.id, 0)
         return self.render(
             "mcbridge/admin/group_tree.html",
-            tree=group_tree(list(groups), role_counts([group.id for group in groups])),
+            tree=roots[:TREE_PAGE_GROUPS],
+            undrawn_roots=len(roots) - TREE_PAGE_GROUPS,
+            top=top,
             return_url=request.full_path,
         )
+
+    def tree_top(self) -> Group | None:
+        """The group whose subtree the tree shows (`below=`, the link of a group whose
+        groups below did not fit on its page): one in the user's scope, or a 404."""
+        if "below" not in request.args:
+            return None
+        return self.get_one(request.args["below"])
 
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
         """The table's page, with the role counts of its groups read in one query."""

@@ -15,12 +15,12 @@ from wtforms.validators import NumberRange, StopValidation, ValidationError
 
 from mcbridge.admin import brake_settings
 from mcbridge.admin.base import (
+    ScopedGroupLoader,
     ScopedModelView,
     ScopedPeopleLoader,
     SubtreeFilter,
     all_role_types,
     require_in_scope,
-    scoped_groups,
 )
 from mcbridge.admin.dates import example, parse_date
 from mcbridge.admin.forms import TagsField
@@ -204,10 +204,7 @@ class SubscriptionInline(InlineFormAdmin):
     }
     form_overrides = {"role_types": QuerySelectMultipleField}
     form_args = {
-        "group": {
-            "label": lazy_gettext("Group (and the groups below)"),
-            "query_factory": scoped_groups,
-        },
+        "group": {"label": lazy_gettext("Group (and the groups below)")},
         "role_types": {"label": lazy_gettext("Role types"), "query_factory": all_role_types},
         "person": {"label": lazy_gettext("Person")},
         "excluded": {
@@ -215,7 +212,7 @@ class SubscriptionInline(InlineFormAdmin):
             "description": lazy_gettext("An excluded person never receives the list."),
         },
     }
-    form_ajax_refs = {"person": ScopedPeopleLoader("person")}
+    form_ajax_refs = {"person": ScopedPeopleLoader("person"), "group": ScopedGroupLoader("group")}
 
 
 class MailingListView(ScopedModelView):
@@ -271,7 +268,7 @@ class MailingListView(ScopedModelView):
     }
     edit_template = "mcbridge/admin/mailing_list_edit.html"
     form_args = {
-        "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
+        "group": {"label": lazy_gettext("Group")},
         "name": {"label": lazy_gettext("Name")},
         "description": {"label": lazy_gettext("Description")},
         "sync_all_delivery_addresses": {
@@ -326,6 +323,7 @@ class MailingListView(ScopedModelView):
         },
         **brake_settings.FORM_ARGS,
     }
+    form_ajax_refs = {"group": ScopedGroupLoader("group")}
     inline_models = (SubscriptionInline(Subscription),)
     column_extra_row_actions = [  # Flask-Admin concatenates it to a list
         EndpointLinkRowAction(

@@ -8,6 +8,7 @@ from flask import g, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model.fields import AjaxSelectField
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
@@ -19,10 +20,10 @@ from wtforms.validators import ValidationError
 
 from mcbridge import clock
 from mcbridge.admin.base import (
+    ScopedGroupLoader,
     ScopedModelView,
     SubtreeFilter,
     all_role_types,
-    scoped_groups,
 )
 from mcbridge.admin.choices import BLANK_CHOICE
 from mcbridge.admin.forms import TagsField, valid_email
@@ -185,6 +186,7 @@ class PersonView(BulkTagsMixin, ScopedModelView):
         )
     }
     inline_models = (AdditionalEmailInline(AdditionalEmail),)
+    form_ajax_refs = {"first_role_group": ScopedGroupLoader("first_role_group")}
 
     def get_query(self) -> Any:
         return (
@@ -226,16 +228,15 @@ class PersonView(BulkTagsMixin, ScopedModelView):
     def create_form(self, obj: Any = None) -> Any:
         """New people come with a first role, or a leader would lose sight of them at once."""
         form = super().create_form(obj)
-        form.first_role_group.query_factory = scoped_groups
         form.first_role_type.query_factory = all_role_types
         return form
 
     def get_create_form(self) -> Any:
         form_class = super().get_create_form()
-        form_class.first_role_group = QuerySelectField(
+        form_class.first_role_group = AjaxSelectField(
+            self._form_ajax_refs["first_role_group"],
             lazy_gettext("First role: group"),
             allow_blank=True,
-            blank_text=BLANK_CHOICE,
             validators=[OptionalValidator()],
         )
         form_class.first_role_type = QuerySelectField(

@@ -11,12 +11,12 @@ from sqlalchemy import not_
 from sqlalchemy.orm import joinedload
 
 from mcbridge.admin.base import (
+    ScopedGroupLoader,
     ScopedModelView,
     ScopedPeopleLoader,
     SubtreeFilter,
     all_role_types,
     require_in_scope,
-    scoped_groups,
 )
 from mcbridge.admin.forms import dates_in_order
 from mcbridge.auth import Scope
@@ -82,12 +82,12 @@ class RoleView(ScopedModelView):
     form_columns = ("person", "group", "role_type", "start_on", "end_on")
     form_args = {
         "person": {"label": lazy_gettext("Person")},
-        "group": {"label": lazy_gettext("Group"), "query_factory": scoped_groups},
+        "group": {"label": lazy_gettext("Group")},
         "role_type": {"label": lazy_gettext("Role type"), "query_factory": all_role_types},
         "start_on": {"label": lazy_gettext("From")},
         "end_on": {"label": lazy_gettext("Until"), "validators": [dates_in_order]},
     }
-    form_ajax_refs = {"person": ScopedPeopleLoader("person")}
+    form_ajax_refs = {"person": ScopedPeopleLoader("person"), "group": ScopedGroupLoader("group")}
 
     def get_query(self) -> Any:
         return (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import insert
+
 from mcbridge.extensions import db
 from mcbridge.models import Group
 from tests import factories as make
@@ -76,11 +78,19 @@ def test_the_tree_is_in_the_users_language(as_admin, org):
     assert nested_names(page)[:2] == ["Federation", "  North"]
 
 
+def chosen_parent(form: str) -> str | None:
+    """The group the form's parent field starts with (its id and path), if any."""
+    field = re.search(r'<input[^>]* id="parent"[^>]*>', form)
+    assert field, "no parent field"
+    chosen = re.search(r'data-json="([^"]*)"', field.group(0))
+    return chosen.group(1) if chosen else None
+
+
 def test_add_a_group_below_starts_the_form_with_its_parent(as_leader, org):
     page = tree_of(as_leader)
     assert f"/admin/groups/new/?parent={org.club_a.id}" in page
     form = as_leader.get(f"/admin/groups/new/?parent={org.club_a.id}").get_data(as_text=True)
-    assert re.search(rf'<option selected value="{org.club_a.id}">', form)
+    assert chosen_parent(form) == f"[{org.club_a.id}, &#34;Federation / North / Club A&#34;]"
     response = post_form(
         as_leader,
         "/admin/groups/new/",
@@ -91,7 +101,7 @@ def test_add_a_group_below_starts_the_form_with_its_parent(as_leader, org):
     assert db.session.query(Group).filter_by(name="Juniors").one().parent_id == org.club_a.id
     assert "Juniors" in nested_names(tree_of(as_leader))[-1]
     outside = as_leader.get(f"/admin/groups/new/?parent={org.south.id}").get_data(as_text=True)
-    assert f'<option selected value="{org.south.id}">' not in outside
+    assert chosen_parent(outside) is None
 
 
 def test_the_tree_links_to_the_table_which_still_searches_and_filters(as_leader, org):
@@ -113,3 +123,42 @@ def test_the_table_counts_the_roles_of_a_whole_page_in_one_query(as_admin, org):
     assert "Team 9" in page
     role_reads = [sql for sql in statements if "FROM mcbridge_roles" in sql]
     assert len(role_reads) == 1
+
+
+def add_groups_below(parent: Group, names: list[str]) -> None:
+    db.session.execute(insert(Group), [{"name": name, "parent_id": parent.id} for name in names])
+    db.session.commit()
+
+
+def test_a_large_tree_draws_a_hundred_groups_and_links_to_those_below(as_admin, org):
+    add_groups_below(org.club_a, ["Team 0", "Team 1", "Team 2"])
+    for team in db.session.query(Group).filter(Group.name.like("Team _")):
+        add_groups_below(team, [f"{team.name}.{number:02d}" for number in range(40)])
+    last = db.session.query(Group).filter_by(name="Team 2").one()
+
+    page = tree_of(as_admin)
+
+    assert "      Team 1" in nested_names(page)  # levels are drawn while whole ones fit
+    assert "        Team 1.39" in nested_names(page)
+    assert "Team 2.00" not in page
+    assert f'href="/admin/groups/?below={last.id}">40 groups below' in page
+    below = as_admin.get(f"/admin/groups/?below={last.id}").get_data(as_text=True)
+    assert nested_names(below)[:2] == ["Team 2", "  Team 2.00"]
+    assert len(nested_names(below)) == 41
+    assert "in Federation / North / Club A" in below
+    assert "Back to the whole tree" in below
+
+
+def test_groups_too_many_for_a_tree_page_link_to_the_table(as_admin, org):
+    add_groups_below(org.club_b, [f"Crew {number:03d}" for number in range(150)])
+    page = tree_of(as_admin)
+    assert "Crew 000" not in page
+    assert f'href="/admin/groups/?flt0_0={org.club_b.id}">150 groups below' in page
+    table = as_admin.get(f"/admin/groups/?flt0_0={org.club_b.id}").get_data(as_text=True)
+    assert "Federation / South / Club B / Crew 000" in table
+
+
+def test_a_leader_opens_no_tree_below_a_group_out_of_their_scope(as_leader, org):
+    assert as_leader.get(f"/admin/groups/?below={org.south.id}").status_code == 404
+    assert as_leader.get("/admin/groups/?below=x").status_code == 404
+    assert nested_names(tree_of(as_leader)) == ["North", "  Club A"]
