@@ -71,7 +71,8 @@ class SandboxControl:
         method: str | None = None,
         path_prefix: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The request log: method, path (`/3.0/...`), query, status, duration_ms, masked key.
+        """The request log: method, path (`/3.0/...`), query, status, duration_ms, masked
+        key, and the members in the call (as `add_latency` counts them).
 
         A dropped connection is logged with status 0.
         """
@@ -185,12 +186,22 @@ class SandboxControl:
         self,
         milliseconds: int,
         *,
+        per_member_ms: int = 0,
         api_key: str | None = None,
         method: str | None = None,
         path_prefix: str | None = None,
     ) -> dict[str, Any]:
-        """Every matching request waits this long first, until `clear_faults`."""
-        spec = {"kind": "latency", "latency_ms": milliseconds}
+        """Every matching request waits this long, plus `per_member_ms` for each member in
+        it, until `clear_faults`: a model of Mailchimp, whose time grows with a call's size
+        (e.g. 300 ms + 2 ms a member: a batch subscribe of 500 takes 1.3 s).
+
+        The members in a call: a batch subscribe's `members`, a /batches job's
+        `operations`, a segment call's `members_to_add` plus `members_to_remove`, the
+        members a member listing answers with; any other call counts 1. The request log
+        records that number (`members`). The wait comes after the work, before the answer,
+        on one of the key's 10 connections.
+        """
+        spec = {"kind": "latency", "latency_ms": milliseconds, "per_member_ms": per_member_ms}
         return self._fault(spec, None, api_key, method, path_prefix)
 
     def clear_faults(self) -> None:

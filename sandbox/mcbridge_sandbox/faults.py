@@ -2,19 +2,24 @@
 an error with or without a body, a connection closed without an answer (before or after
 the work was done), a slow reply — or into a member listing whose order shifts between
 pages (played by the listing, see `api.members`).
+
+A slow reply waits `latency_ms`, plus `per_member_ms` for each member in the call
+(`members_in_call`): a model of Mailchimp, whose batch of 500 takes longer than one member.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Response, request
+from werkzeug.exceptions import HTTPException
 
 from mcbridge_sandbox import problems
 from mcbridge_sandbox.api import params
 from mcbridge_sandbox.api.call import API_ROOT
+from mcbridge_sandbox.api.routing import BATCHES, LIST, SEGMENT, URL_MAP
 from mcbridge_sandbox.models import Fault
 from mcbridge_sandbox.responses import problem_response
 from mcbridge_sandbox.store import Store
@@ -22,6 +27,7 @@ from mcbridge_sandbox.store.faults import SHIFT
 
 ERROR, DROP, DROP_AFTER, LATENCY = "error", "drop", "drop-after", "latency"
 KINDS = (ERROR, DROP, DROP_AFTER, LATENCY, SHIFT)
+LATENCY_FIELDS = ("latency_ms", "per_member_ms")
 
 
 def fault_from_spec(store: Store, spec: Mapping[str, Any]) -> Fault:
@@ -36,20 +42,70 @@ def fault_from_spec(store: Store, spec: Mapping[str, Any]) -> Fault:
     if kind == SHIFT and shift < 1:
         raise problems.invalid_field("shift", "A shifting listing moves by at least 1 member.")
     times = params.optional(spec, "times", int)
+    latency_ms, per_member_ms = (_milliseconds(spec, name) for name in LATENCY_FIELDS)
     return Fault(
         id=0,
         kind=kind,
         status=status,
         retry_after=params.optional(spec, "retry_after", int),
         with_body=params.optional(spec, "body", bool) is not False,
-        latency_ms=params.optional(spec, "latency_ms", int) or 0,
+        latency_ms=latency_ms,
         remaining=None if kind == LATENCY else times if "times" in spec else 1,
         account_id=_account_id(store, params.optional(spec, "api_key", str)),
         method=(params.optional(spec, "method", str) or "").upper() or None,
         path_prefix=api_path(params.optional(spec, "path_prefix", str)),
         min_count=params.optional(spec, "min_count", int),
         shift=shift,
+        per_member_ms=per_member_ms,
     )
+
+
+def _milliseconds(spec: Mapping[str, Any], name: str) -> int:
+    value = params.optional(spec, name, int) or 0
+    if value < 0:
+        raise problems.invalid_field(name, "A delay cannot be negative.")
+    return value
+
+
+def members_in_call(method: str, path: str, body: Any, answer: Mapping[str, Any] | None) -> int:
+    """The members a call is about, which a latency per member multiplies: a batch
+    subscribe's `members`, a /batches job's `operations`, a segment's `members_to_add` and
+    `members_to_remove`; a member listing (of the audience or of a segment) the members it
+    answers with, since its cost is what it reads (`answer` None, as for a call a fault
+    answered instead: none); any other call 1. `path` is under the API root."""
+    try:
+        endpoint, _arguments = URL_MAP.bind("sandbox").match(path.rstrip("/") or "/", method)
+    except HTTPException:
+        return 1
+    count = MEMBER_COUNTS.get((method, endpoint))
+    if count is None:
+        return 1
+    return count(body if isinstance(body, Mapping) else {}, answer or {})
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, list) else 0
+
+
+MemberCount = Callable[[Mapping[str, Any], Mapping[str, Any]], int]
+
+
+def _carried(*keys: str) -> MemberCount:
+    """Members the request body carries under these keys."""
+    return lambda body, _answer: sum(_length(body.get(key)) for key in keys)
+
+
+def _answered(_body: Mapping[str, Any], answer: Mapping[str, Any]) -> int:
+    return _length(answer.get("members"))
+
+
+MEMBER_COUNTS: dict[tuple[str, str], MemberCount] = {
+    ("POST", LIST): _carried("members"),
+    ("POST", BATCHES): _carried("operations"),
+    ("POST", SEGMENT): _carried("members_to_add", "members_to_remove"),
+    ("GET", f"{LIST}/members"): _answered,
+    ("GET", f"{SEGMENT}/members"): _answered,
+}
 
 
 def api_path(prefix: str | None) -> str | None:

@@ -188,6 +188,7 @@ class Fault:
 
     `min_count`: applies only to requests asking for pages of at least that many items.
     `shift` and `served`: a shifting member listing's step and the calls served so far.
+    `per_member_ms`: a latency fault's wait per member in the call, on top of `latency_ms`.
     """
 
     id: int
@@ -203,6 +204,19 @@ class Fault:
     min_count: int | None = None
     shift: int = 0
     served: int = 0
+    per_member_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Delay:
+    """What the latency faults that match a call add to it: Mailchimp takes longer for a
+    batch of 500 than for one member, so a wait may grow with the members in the call."""
+
+    fixed_ms: int = 0
+    per_member_ms: int = 0
+
+    def seconds(self, members: int) -> float:
+        return (self.fixed_ms + self.per_member_ms * members) / 1000
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,9 @@ class Resubscription:
 
 @dataclass(frozen=True)
 class LoggedRequest:
+    """One API call; `members`: the members in it, as a latency per member counts them
+    (see `faults.members_in_call`), so a benchmark can tell what a latency model cost."""
+
     id: int
     at: str
     method: str
@@ -247,3 +264,4 @@ class LoggedRequest:
     duration_ms: float
     key: str
     account_id: int | None = field(default=None, repr=False)
+    members: int = 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -86,6 +87,60 @@ def test_latency_persists_until_cleared(sandbox: Sandbox, api: Api) -> None:
     started = time.perf_counter()
     api.get("ping")
     assert time.perf_counter() - started < 0.15
+
+
+def logged_calls(sandbox: Sandbox, account_key: str) -> list[tuple[int, float]]:
+    """(members, duration_ms) of each call the request log holds for the key."""
+    entries = sandbox.control.requests(api_key=account_key)
+    return [(e["members"], e["duration_ms"]) for e in entries]
+
+
+def batch_of(numbers: range) -> dict[str, Any]:
+    return {"members": [{"email_address": address(n), "status": "subscribed"} for n in numbers]}
+
+
+def test_latency_grows_with_the_members_of_a_batch_subscribe(
+    sandbox: Sandbox, account_key: str, api: Api, audience_id: str
+) -> None:
+    sandbox.control.add_latency(0, per_member_ms=20, api_key=account_key)
+    assert api.post(f"lists/{audience_id}", json=batch_of(range(1))).ok
+    assert api.post(f"lists/{audience_id}", json=batch_of(range(1, 11))).ok
+    (one, one_ms), (ten, ten_ms) = logged_calls(sandbox, account_key)
+    assert (one, ten) == (1, 10)
+    assert 20 <= one_ms < 200 <= ten_ms
+
+
+def test_a_member_listing_waits_for_the_members_it_answers_with(
+    sandbox: Sandbox, account_key: str, api: Api, audience_id: str
+) -> None:
+    assert api.post(f"lists/{audience_id}", json=batch_of(range(3))).ok
+    sandbox.control.clear_requests()
+    sandbox.control.add_latency(50, per_member_ms=60, api_key=account_key)
+    api.get(f"lists/{audience_id}/members", params={"count": 10})
+    api.get(f"lists/{audience_id}/members", params={"count": 10, "offset": 3})
+    (asked, asked_ms), (past_the_end, past_the_end_ms) = logged_calls(sandbox, account_key)
+    assert (asked, past_the_end) == (3, 0)
+    assert 50 <= past_the_end_ms < 230 <= asked_ms
+
+
+def test_segment_and_batch_calls_count_their_members(
+    sandbox: Sandbox, account_key: str, api: Api, audience_id: str
+) -> None:
+    assert api.post(f"lists/{audience_id}", json=batch_of(range(3))).ok
+    segment = api.post(f"lists/{audience_id}/segments", json={"name": "Board"}).json()
+    sandbox.control.clear_requests()
+    sandbox.control.add_latency(10, per_member_ms=1, api_key=account_key)
+    changes = {"members_to_add": [address(0), address(1)], "members_to_remove": [address(2)]}
+    api.post(f"lists/{audience_id}/segments/{segment['id']}", json=changes)
+    operations = [{"method": "GET", "path": "/ping"}] * 4
+    api.post("batches", json={"operations": operations})
+    api.get("ping")
+    assert [members for members, _ms in logged_calls(sandbox, account_key)] == [3, 4, 1]
+
+
+def test_a_negative_delay_is_refused(sandbox: Sandbox) -> None:
+    with pytest.raises(SandboxControlError, match="negative"):
+        sandbox.control.add_latency(300, per_member_ms=-2)
 
 
 def test_faults_can_be_scoped(

@@ -25,6 +25,7 @@ Handler = Callable[..., ApiResult]
 LIST = "/lists/<list_id>"
 MEMBER = f"{LIST}/members/<member_id>"
 SEGMENT = f"{LIST}/segments/<int:segment_id>"
+BATCHES = "/batches"
 
 ROUTES: dict[str, dict[str, Handler]] = {
     "/ping": {"GET": lists.ping},
@@ -66,8 +67,8 @@ ROUTES: dict[str, dict[str, Handler]] = {
         "PATCH": webhooks.patch_webhook,
         "DELETE": webhooks.delete_webhook,
     },
-    "/batches": {"GET": batches.list_batches, "POST": batches.create_batch},
-    "/batches/<batch_id>": {"GET": batches.get_batch, "DELETE": batches.delete_batch},
+    BATCHES: {"GET": batches.list_batches, "POST": batches.create_batch},
+    f"{BATCHES}/<batch_id>": {"GET": batches.get_batch, "DELETE": batches.delete_batch},
 }
 
 URL_MAP = Map(

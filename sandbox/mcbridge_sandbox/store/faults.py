@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from mcbridge_sandbox.models import Fault
+from mcbridge_sandbox.models import Delay, Fault
 from mcbridge_sandbox.store.database import Database, record
 
 # A shifting listing is no answer the gateway can give: the member listing takes it.
@@ -18,8 +18,8 @@ class Faults:
     def add(self, fault: Fault) -> Fault:
         cursor = self.db.run(
             "INSERT INTO faults (kind, status, retry_after, with_body, latency_ms, remaining,"
-            " account_id, method, path_prefix, min_count, shift)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " account_id, method, path_prefix, min_count, shift, per_member_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fault.kind,
                 fault.status,
@@ -32,6 +32,7 @@ class Faults:
                 fault.path_prefix,
                 fault.min_count,
                 fault.shift,
+                fault.per_member_ms,
             ),
         )
         return self._get(int(cursor.lastrowid or 0))
@@ -50,19 +51,23 @@ class Faults:
 
     def take(
         self, account_id: int, method: str, path: str, page_size: int
-    ) -> tuple[int, Fault | None]:
-        """Total latency to add, and the first counted fault that applies (one use spent)."""
+    ) -> tuple[Delay, Fault | None]:
+        """The latency faults' delay, summed, and the first counted fault that applies (one
+        use spent)."""
         with self.db.transaction():
             matching = [
                 f
                 for f in self.all()
                 if f.kind != SHIFT and _applies(f, account_id, method, path, page_size)
             ]
-            latency = sum(f.latency_ms for f in matching if f.kind == "latency")
+            latencies = [f for f in matching if f.kind == "latency"]
+            delay = Delay(
+                sum(f.latency_ms for f in latencies), sum(f.per_member_ms for f in latencies)
+            )
             chosen = next((f for f in matching if f.kind != "latency"), None)
             if chosen is not None:
                 self._spend(chosen)
-        return latency, chosen
+        return delay, chosen
 
     def take_shift(self, account_id: int, path: str, page_size: int) -> int:
         """How far a member listing's order has rotated for this call: by the fault's step

@@ -18,7 +18,7 @@ class RequestLog:
     def add(self, entry: LoggedRequest) -> None:
         cursor = self.db.run(
             "INSERT INTO request_log (at, method, path, query, status, duration_ms, key,"
-            " account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " account_id, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.at,
                 entry.method,
@@ -28,6 +28,7 @@ class RequestLog:
                 entry.duration_ms,
                 entry.key,
                 entry.account_id,
+                entry.members,
             ),
         )
         newest = int(cursor.lastrowid or 0)

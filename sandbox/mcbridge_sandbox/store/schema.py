@@ -50,6 +50,8 @@ ADDED_COLUMNS = (
     ("faults", "served", "INTEGER NOT NULL DEFAULT 0", ""),
     ("audiences", "marketing_permissions", "TEXT NOT NULL DEFAULT '[]'", ""),
     ("members", "marketing_permissions", "TEXT NOT NULL DEFAULT '{}'", ""),
+    ("faults", "per_member_ms", "INTEGER NOT NULL DEFAULT 0", ""),
+    ("request_log", "members", "INTEGER NOT NULL DEFAULT 1", ""),
 )
 
 SCHEMA = (
@@ -176,7 +178,8 @@ CREATE TABLE IF NOT EXISTS request_log (
     status INTEGER NOT NULL,
     duration_ms REAL NOT NULL,
     key TEXT NOT NULL,
-    account_id INTEGER
+    account_id INTEGER,
+    members INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY,
@@ -191,7 +194,8 @@ CREATE TABLE IF NOT EXISTS faults (
     path_prefix TEXT,
     min_count INTEGER,
     shift INTEGER NOT NULL DEFAULT 0,
-    served INTEGER NOT NULL DEFAULT 0
+    served INTEGER NOT NULL DEFAULT 0,
+    per_member_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS consent_ledger (
     id INTEGER PRIMARY KEY,
