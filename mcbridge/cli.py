@@ -15,7 +15,7 @@ from rq import Worker
 from sqlalchemy import select, update
 
 from mcbridge.accounts import save_user
-from mcbridge.csv_export import COMMAS, csv_lines, recipient_rows
+from mcbridge.csv_export import COMMAS, csv_chunks, recipient_rows
 from mcbridge.demo import SandboxUnavailableError, link_to_sandbox, sandbox_root, seed_demo
 from mcbridge.emails import email_problem, normalize_email
 from mcbridge.encryption import add_instance_key
@@ -130,8 +130,8 @@ def recipients_command(list_id: int, count: bool) -> None:
         click.echo(gettext("%(count)d addresses", count=addresses))
         return
     rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
-    for line in csv_lines(recipient_rows(recipients, rules, db.session), COMMAS):
-        click.echo(line, nl=False)
+    for chunk in csv_chunks(recipient_rows(recipients, rules, db.session), COMMAS):
+        click.echo(chunk, nl=False)
 
 
 EXIT_CODES = {"unchanged": 0, "success": 0, "partial": 1, "failed": 2}

@@ -10,8 +10,11 @@ from xml.etree import ElementTree
 
 import pytest
 
-from mcbridge.csv_export import xlsx_chunks
+from mcbridge.csv_export import COMMAS, CSV_CHUNK, SEMICOLONS, csv_chunks, xlsx_chunks
 from mcbridge.extensions import db
+from mcbridge.models import Person
+from mcbridge.recipients import recipients_of
+from tests import factories as make
 from tests.admin.conftest import Organisation
 
 SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -91,3 +94,118 @@ def test_rows_beyond_a_sheet_go_on_to_the_next_sheets_under_the_same_heading():
         [["Email"], ["person2@club-mail.ch"], ["person3@club-mail.ch"]],
         [["Email"], ["person4@club-mail.ch"]],
     ]
+
+
+@pytest.fixture
+def crowded(org: Organisation) -> dict[str, Person]:
+    """North news with every way of reaching, or not reaching, an address: an address two
+    people share, delivery addresses (one with the list's label, one without, one someone
+    else has as their own), an exclusion, a language filter, a person added directly."""
+    newsletter = org.north_list
+    newsletter.sync_all_delivery_addresses, newsletter.delivery_labels = True, ["work"]
+    newsletter.filter_language = "de"
+    org.alice.language = "de"
+    dora = make.person("Dora", "Desk", extra=(("desk@firm.ch", True), ("dora@home.ch", True)))
+    dora.additional_emails[0].label, dora.additional_emails[1].label = "Work", "home"
+    people = {
+        "dora": dora,
+        "fam_one": make.person("Fam", "One", email="family@club-mail.ch"),
+        "fam_two": make.person("Fam", "Two", email="family@club-mail.ch"),
+        "emil": make.person("Emil", "Desk", email="desk@firm.ch"),
+        "eve": make.person("Eve", "Excluded"),
+        "fritz": make.person("Fritz", "Français"),
+        "gina": make.person("Gina", "Guest"),
+    }
+    for name, person in people.items():
+        person.language = "fr" if name == "fritz" else "de"
+        if name != "gina":
+            make.role(person, org.club_a, org.member_type)
+    make.person_rule(newsletter, people["eve"], excluded=True)
+    make.person_rule(newsletter, people["gina"])
+    db.session.commit()
+    return people
+
+
+def csv_rows(client, org: Organisation) -> list[list[str]]:
+    text = download(client, org, "csv", "en").get_data(as_text=True)
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_the_download_holds_the_recipients_of_the_subscriber_view_in_address_order(
+    as_leader, org, crowded
+):
+    rows = csv_rows(as_leader, org)
+
+    assert [[row[0], row[1], row[2], row[5]] for row in rows[1:]] == [
+        [org.alice.email, "Alice", "North", "primary"],
+        ["desk@firm.ch", "Dora", "Desk", "delivery address"],
+        [crowded["dora"].email, "Dora", "Desk", "primary"],
+        ["family@club-mail.ch", "Fam", "One", "primary"],
+        [crowded["gina"].email, "Gina", "Guest", "primary"],
+    ]
+    reached_by = {row[1]: row[6] for row in rows[1:]}
+    assert reached_by["Gina"].startswith("Added directly: Gina Guest")
+    assert reached_by["Alice"] == "Member in Federation / North and the groups below"
+    recipients = recipients_of(org.north_list)
+    shown = db.session.execute(recipients.addresses()).all()
+    assert sorted(row[:3] for row in rows[1:]) == sorted(
+        [row.email, row.first_name, row.last_name] for row in shown
+    )
+
+
+def test_the_csv_the_excel_file_and_the_recipients_command_hold_the_same_rows(
+    as_leader, runner, org, crowded
+):
+    rows = csv_rows(as_leader, org)
+    workbook = download(as_leader, org, "xlsx", "en").get_data()
+    listing = runner.invoke(args=["mcbridge", "recipients", str(org.north_list.id)])
+
+    assert len(rows) == 6
+    assert cells_of(workbook) == rows
+    assert list(csv.reader(io.StringIO(listing.output.lstrip("\ufeff")))) == rows
+
+
+def test_the_csv_streams_many_rows_per_chunk(as_leader, org):
+    for number in range(30):
+        make.role(make.person("Many", f"Member{number:02d}"), org.club_a, org.member_type)
+    db.session.commit()
+
+    response = download_streamed(as_leader, org)
+    chunks = list(response.response)
+    response.close()
+
+    lines = b"".join(chunks).decode().lstrip("\ufeff").splitlines()
+    assert len(lines) == 32
+    assert len(chunks) < len(lines)
+
+
+def download_streamed(client, org: Organisation):
+    """The response before its body is read: its iterator yields the chunks as sent."""
+    url = f"/admin/subscribers/{org.north_list.id}/subscribers.csv"
+    return client.get(url, headers={"Accept-Language": "en"}, buffered=False)
+
+
+def test_a_long_csv_comes_in_pieces_of_bounded_size():
+    rows = iter([["Email"], *([f"person{number}@club-mail.ch"] for number in range(20_000))])
+
+    chunks = list(csv_chunks(rows, COMMAS))
+
+    assert len(chunks) > 5
+    assert max(len(chunk) for chunk in chunks) < CSV_CHUNK + 100
+    text = "".join(chunks)
+    assert text.startswith('\ufeff"Email"\r\n"person0@club-mail.ch"\r\n')
+    assert text.endswith('"person19999@club-mail.ch"\r\n')
+    assert text.count("\r\n") == 20_001
+
+
+@pytest.mark.parametrize("style", [COMMAS, SEMICOLONS])
+def test_the_csv_is_written_as_the_csv_module_writes_it_with_every_cell_quoted(style):
+    rows = [["Email", "Company"], ['say "hi"', "a,b;c"], ["line\nbreak", ""], ["=1+1", "ok"]]
+    safe = [["Email", "Company"], ['say "hi"', "a,b;c"], ["line\nbreak", ""], ["'=1+1", "ok"]]
+    expected = io.StringIO()
+    csv.writer(expected, delimiter=style.delimiter, quoting=csv.QUOTE_ALL).writerows(safe)
+
+    text = "".join(csv_chunks(iter(rows), style))
+
+    assert text == "\ufeff" + expected.getvalue()
+    assert list(csv.reader(io.StringIO(text[1:]), delimiter=style.delimiter)) == safe
