@@ -191,15 +191,16 @@ class SandboxControl:
         method: str | None = None,
         path_prefix: str | None = None,
     ) -> dict[str, Any]:
-        """Every matching request waits this long, plus `per_member_ms` for each member in
+        """Every matching request takes this long, plus `per_member_ms` for each member in
         it, until `clear_faults`: a model of Mailchimp, whose time grows with a call's size
         (e.g. 300 ms + 2 ms a member: a batch subscribe of 500 takes 1.3 s).
 
         The members in a call: a batch subscribe's `members`, a /batches job's
         `operations`, a segment call's `members_to_add` plus `members_to_remove`, the
         members a member listing answers with; any other call counts 1. The request log
-        records that number (`members`). The wait comes after the work, before the answer,
-        on one of the key's 10 connections.
+        records that number (`members`). The time counts the sandbox's own work, as
+        Mailchimp's counts its own: the sandbox waits what is left after the work, before
+        the answer, on one of the key's 10 connections.
         """
         spec = {"kind": "latency", "latency_ms": milliseconds, "per_member_ms": per_member_ms}
         return self._fault(spec, None, api_key, method, path_prefix)

@@ -77,8 +77,8 @@ def control_blueprint(runtime: SandboxRuntime) -> Blueprint:
     @bp.post("/faults")
     def add_fault() -> Response:
         """A fault as `fault_from_spec` reads it. `{"kind": "latency", "latency_ms": 300,
-        "per_member_ms": 2}`: every matching call waits 300 ms plus 2 ms for each member in
-        it (`faults.members_in_call`), until cleared."""
+        "per_member_ms": 2}`: every matching call takes 300 ms plus 2 ms for each member in
+        it (`faults.members_in_call`), its own work included, until cleared."""
         fault = store.faults.add(fault_from_spec(store, _body()))
         return jsonify(asdict(fault))
 

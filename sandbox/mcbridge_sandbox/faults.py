@@ -3,8 +3,9 @@ an error with or without a body, a connection closed without an answer (before o
 the work was done), a slow reply — or into a member listing whose order shifts between
 pages (played by the listing, see `api.members`).
 
-A slow reply waits `latency_ms`, plus `per_member_ms` for each member in the call
-(`members_in_call`): a model of Mailchimp, whose batch of 500 takes longer than one member.
+A slow reply takes `latency_ms`, plus `per_member_ms` for each member in the call
+(`members_in_call`), its own work included: a model of Mailchimp, whose batch of 500 takes
+longer than one member.
 """
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ class Fault:
 
     `min_count`: applies only to requests asking for pages of at least that many items.
     `shift` and `served`: a shifting member listing's step and the calls served so far.
-    `per_member_ms`: a latency fault's wait per member in the call, on top of `latency_ms`.
+    `per_member_ms`: a latency fault's time per member in the call, on top of `latency_ms`.
     """
 
     id: int
@@ -209,8 +209,8 @@ class Fault:
 
 @dataclass(frozen=True)
 class Delay:
-    """What the latency faults that match a call add to it: Mailchimp takes longer for a
-    batch of 500 than for one member, so a wait may grow with the members in the call."""
+    """How long the latency faults that match a call make it take: Mailchimp takes longer
+    for a batch of 500 than for one member, so the time may grow with the members in it."""
 
     fixed_ms: int = 0
     per_member_ms: int = 0
