@@ -21,9 +21,13 @@
     if (inline) {
       window.faForm.addInlineField(inline, inline.getAttribute("data-inline-field"));
     }
-    // Links to "javascript:void(0)" stand for buttons; the policy refuses to open them.
+  });
+
+  // Links to "javascript:void(0)" stand for buttons; the policy refuses to open them. Seen
+  // on the way down (capture): a dropdown's toggle ("Add Filter") stops its click there.
+  document.addEventListener("click", function (event) {
     if (closest(event, 'a[href^="javascript:"]')) {
       event.preventDefault();
     }
-  });
+  }, true);
 }());
