@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from bench.organisation import build
 from mcbridge import create_app
@@ -90,9 +90,11 @@ def prepare(app: Flask, people: int) -> int:
 
 
 def add_users(region: Group) -> None:
-    """An administrator, and a leader whose person leads the region."""
+    """An administrator, and a leader whose person leads the region. The organisation's
+    people were inserted with their ids, which PostgreSQL's sequence did not count."""
     leader_type = db.session.scalar(select(RoleType).where(RoleType.name == "Leader"))
-    person = Person(first_name="Pia", last_name="Pages", email=LEADER)
+    last = db.session.scalar(select(func.max(Person.id)))
+    person = Person(id=last + 1, first_name="Pia", last_name="Pages", email=LEADER)
     db.session.add(person)
     db.session.flush()
     db.session.add(Role(person=person, group=region, role_type=leader_type))

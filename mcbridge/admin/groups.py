@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g, request, url_for
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from wtforms.validators import ValidationError
 
 from mcbridge.admin.base import ScopedGroupLoader, ScopedModelView, SubtreeFilter, id_or_none
@@ -43,11 +44,13 @@ TREE_PAGE_GROUPS = 100
 @dataclass
 class GroupNode:
     """A group in the tree: the groups right below it (`below` of them), those drawn on
-    this page (`children`: none when they did not fit), and its number of roles."""
+    this page (`children`: none when they did not fit); once drawn, the group itself and
+    its number of roles (see `describe`)."""
 
-    group: Group
+    id: int
     children: list[GroupNode] = field(default_factory=list)
     below: int = 0
+    group: Group | None = None
     roles: int = 0
 
     @property
@@ -56,23 +59,24 @@ class GroupNode:
         return self.below < TREE_PAGE_GROUPS
 
 
-def name_order(group: Group) -> str:
+def name_order(group: Row[Any]) -> str:
     """Names as a reader sorts them: "Élan" with the E's, case ignored."""
     letters = unicodedata.normalize("NFKD", group.name)
     return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
 
 
-def group_tree(groups: list[Group]) -> list[GroupNode]:
-    """The groups as a forest: a group whose parent is not among them (the group a leader
-    leads) is a root. Built in memory from one read of the groups alone."""
+def group_tree(groups: Sequence[Row[Any]]) -> list[GroupNode]:
+    """The groups (rows of id, parent_id and name) as a forest: a group whose parent is
+    not among them (the group a leader leads) is a root. Built in memory from one read of
+    the groups' places alone; only the groups drawn are read whole."""
     present = {group.id for group in groups}
-    below: dict[int | None, list[Group]] = defaultdict(list)
+    below: dict[int | None, list[Row[Any]]] = defaultdict(list)
     for group in sorted(groups, key=name_order):
         below[group.parent_id if group.parent_id in present else None].append(group)
 
-    def node(group: Group) -> GroupNode:
+    def node(group: Row[Any]) -> GroupNode:
         children = [node(child) for child in below[group.id]]
-        return GroupNode(group, children, len(children))
+        return GroupNode(group.id, children, len(children))
 
     return [node(root) for root in below[None]]
 
@@ -88,6 +92,17 @@ def drawn_levels(roots: list[GroupNode], most: int = TREE_PAGE_GROUPS) -> list[G
         else:
             node.children = []
     return drawn
+
+
+def describe(drawn: list[GroupNode]) -> None:
+    """The drawn groups and their numbers of roles, one query each."""
+    ids = [node.id for node in drawn]
+    groups = {
+        group.id: group for group in db.session.scalars(select(Group).where(Group.id.in_(ids)))
+    }
+    counts = role_counts(ids)
+    for node in drawn:
+        node.group, node.roles = groups[node.id], counts.get(node.id, 0)
 
 
 # Flask-Admin's list arguments: with any of them the groups are a table (search, filters,
@@ -136,14 +151,11 @@ class GroupView(ScopedModelView):
         if wants_table():
             return super().index_view()
         top = self.tree_top()
-        query = select(Group).where(self.scope_filter())
+        query = select(Group.id, Group.parent_id, Group.name).where(self.scope_filter())
         if top is not None:
             query = query.where(Group.id.in_(subtree_ids([top.id])))
-        roots = group_tree(list(db.session.scalars(query)))
-        drawn = drawn_levels(roots)
-        counts = role_counts([node.group.id for node in drawn])
-        for node in drawn:
-            node.roles = counts.get(node.group.id, 0)
+        roots = group_tree(db.session.execute(query).all())
+        describe(drawn_levels(roots))
         return self.render(
             "mcbridge/admin/group_tree.html",
             tree=roots[:TREE_PAGE_GROUPS],
