@@ -154,10 +154,18 @@ class Scope:
         return self._within(MailingList.group_id)
 
     def people(self) -> ColumnElement[bool]:
-        """People holding any role (past ones too, so leaders can renew them) in scope."""
+        """People holding any role (past ones too, so leaders can renew them) in scope.
+
+        The group tree is read first and its ids written into the query: PostgreSQL
+        mis-estimates the recursive walk nested in a query over a million people, and
+        then hashes every role in scope even where a search leaves a handful to check."""
         if self.everything:
             return true()
-        return exists().where(Role.person_id == Person.id, Role.group_id.in_(self.group_ids()))
+        return exists().where(Role.person_id == Person.id, Role.group_id.in_(self.group_id_list()))
+
+    def group_id_list(self) -> list[int]:
+        with db.session.no_autoflush:
+            return list(db.session.scalars(self.group_ids()))
 
     def contains_group(self, group_id: int | None) -> bool:
         """Checked while a form's changes are pending: no autoflush of half-validated rows."""

@@ -76,6 +76,8 @@ def install_search_index(connection: Connection) -> bool:
             f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON {PEOPLE} "
             f"USING gin ({search_document_sql()} gin_trgm_ops)"
         )
+        # Statistics of the indexed expression, or the planner guesses how many match.
+        connection.exec_driver_sql(f"ANALYZE {PEOPLE}")
         return True
     if dialect == "sqlite" and sqlite_has_trigram_fts(connection):
         for statement in fts_statements():
