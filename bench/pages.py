@@ -21,6 +21,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from sqlalchemy import func, inspect, select, text
 
 from bench.organisation import build
@@ -77,12 +78,14 @@ def make_app(database: str) -> Flask:
 
 
 def prepare(app: Flask, people: int) -> int:
-    """The organisation (built on first use) and the two users; returns the region's id,
-    the group the leader leads, which the filtered pages filter by."""
+    """The organisation (built on first use, brought to the newest revision) and the two
+    users; returns the region's id, the group the leader leads, which the filtered pages
+    filter by."""
     with app.app_context():
         if not inspect(db.engine).has_table(Person.__tablename__):
             built = build(people)
             print(f"built {built.people} people, {built.groups} groups in {built.seconds:.0f} s")
+        upgrade()
         region = db.session.scalar(select(Group).where(Group.name == REGION))
         if db.session.scalar(select(User.id).where(User.email == LEADER)) is None:
             add_users(region)

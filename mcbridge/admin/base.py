@@ -216,12 +216,6 @@ def require_in_scope(group: Group | None) -> None:
         raise ValidationError(gettext("You can only use groups you manage."))
 
 
-def scoped_groups() -> Any:
-    """Choices for group fields: only groups in scope, shown by path."""
-    groups = db.session.scalars(select(Group).where(current_scope().groups())).all()
-    return sorted(groups, key=lambda group: group.path.casefold())
-
-
 def all_role_types() -> Any:
     return db.session.scalars(select(RoleType).order_by(RoleType.name)).all()
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from wtforms import PasswordField
 from wtforms.validators import Optional, ValidationError
 
-from mcbridge.admin.base import ScopedModelView, scoped_groups
+from mcbridge.admin.base import ScopedGroupLoader, ScopedModelView
 from mcbridge.auth import Scope
 from mcbridge.clock import now
 from mcbridge.connections import read_audiences, store_audiences
@@ -93,9 +93,9 @@ class ConnectionView(ScopedModelView):
         "groups": {
             "label": lazy_gettext("Groups that may use it"),
             "description": GROUPS_DESCRIPTION,
-            "query_factory": scoped_groups,
         },
     }
+    form_ajax_refs = {"groups": ScopedGroupLoader("groups")}
 
     def on_model_change(self, form: Any, model: MailchimpConnection, is_created: bool) -> None:
         key = (form.new_key.data or "").strip()
@@ -160,9 +160,9 @@ class AudienceView(ScopedModelView):
         "groups": {
             "label": lazy_gettext("Groups that may use it"),
             "description": GROUPS_DESCRIPTION,
-            "query_factory": scoped_groups,
         }
     }
+    form_ajax_refs = {"groups": ScopedGroupLoader("groups")}
 
 
 CONNECTION_MODELS = (

@@ -19,7 +19,7 @@ from tests.helpers import post_form
 MANY = 2000
 LARGEST_PAGE = 100_000  # bytes
 LIST_PAGES = ("people", "roles", "mailing-lists", "groups")
-FORMS = ("people/new/", "roles/new/", "mailing-lists/new/", "groups/new/")
+FORMS = ("people/new/", "roles/new/", "mailing-lists/new/", "groups/new/", "connections/new/")
 SEARCHES = {  # a group search of each view: the group filter's, and each group field's
     "people": ("group_filter", "first_role_group"),
     "roles": ("group_filter", "group"),
