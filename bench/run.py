@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from mcbridge_sandbox import SandboxControl
 from sqlalchemy import func, select, text
@@ -42,6 +43,9 @@ BENCH_REDIS = "redis://127.0.0.1:6379/14"
 BENCH_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mcbridge_bench"
 BENCH_KEY = "0123456789abcdef0123456789abcdef-us1"
 LATENCY_MS = 300
+# Mailchimp-like latency: a call takes 300 ms plus 2 ms for each member in it.
+MODEL_MS, MODEL_PER_MEMBER_MS, MODEL_CONNECTIONS = 300, 2, 10
+MODEL_TARGET = 1.25
 LISTS = 50
 LIST_WORKERS = (1, 3)
 ALL_SCENARIOS = (
@@ -53,6 +57,7 @@ ALL_SCENARIOS = (
     "repeat",
     "mailchimp-change",
     "latency",
+    "latency-model",
     "lists",
 )
 FLASK = [sys.executable, "-m", "flask", "mcbridge"]
@@ -239,6 +244,35 @@ class Bench:
         finally:
             self.control.clear_faults()
 
+    def latency_model(self) -> Measure:
+        """The initial export to a fresh audience under the Mailchimp-like model, at 10
+        connections, against the bound that model allows (`latency_bound`, read from the
+        sandbox's request log of the run)."""
+        with self.app.app_context():
+            audience = self.control.add_audience(BENCH_KEY, "Latency model")
+            self.link(db.session.get(MailingList, self.list_id), audience)
+        self.control.clear_requests()
+        self.control.add_latency(MODEL_MS, per_member_ms=MODEL_PER_MEMBER_MS, api_key=BENCH_KEY)
+        try:
+            measure = self.sync(
+                f"{MODEL_MS} ms + {MODEL_PER_MEMBER_MS} ms a member, "
+                f"{MODEL_CONNECTIONS} connections",
+                MODEL_CONNECTIONS,
+            )
+        finally:
+            self.control.clear_faults()
+        calls = self.control.requests(api_key=BENCH_KEY)
+        bound = latency_bound(calls, MODEL_CONNECTIONS)
+        as_logged = latency_bound(calls, MODEL_CONNECTIONS, logged_ms)
+        ratio = measure.wall / bound
+        verdict = "within" if ratio <= MODEL_TARGET else "beyond"
+        measure.note += (
+            f"; {call_sizes(calls)}, {busy_connections(calls):.1f} connections busy on "
+            f"average while writing; bound {bound:.1f} s ({as_logged:.1f} s as the calls "
+            f"took), wall / bound {ratio:.2f} ({verdict} the {MODEL_TARGET} target)"
+        )
+        return measure
+
     def regional_lists(self) -> list[MailingList]:
         """The regional lists, built on first use."""
         others = select(MailingList).where(MailingList.id != self.list_id)
@@ -277,6 +311,54 @@ class Bench:
         return self.measure(scenario, usage, calls, "/".join(states), note)
 
 
+def modelled_ms(call: dict[str, Any]) -> float:
+    """What the latency model alone makes a call wait."""
+    return MODEL_MS + MODEL_PER_MEMBER_MS * int(call["members"])
+
+
+def logged_ms(call: dict[str, Any]) -> float:
+    """What a call took in the sandbox: more than the model when the sandbox's own work,
+    on this shared machine, took longer."""
+    return float(call["duration_ms"])
+
+
+def latency_bound(
+    calls: list[dict[str, Any]],
+    connections: int,
+    cost: Callable[[dict[str, Any]], float] = modelled_ms,
+) -> float:
+    """The seconds no export can beat under the model: the reads before the first write,
+    one after the other (what the export writes depends on them), for as long as they
+    took; then every later call's `cost`, shared among the connections."""
+    first_write = first_write_of(calls)
+    serial_ms = sum(logged_ms(call) for call in calls[:first_write])
+    parallel_ms = sum(cost(call) for call in calls[first_write:]) / connections
+    return (serial_ms + parallel_ms) / 1000
+
+
+def first_write_of(calls: list[dict[str, Any]]) -> int:
+    return next((n for n, call in enumerate(calls) if call["method"] != "GET"), len(calls))
+
+
+def busy_connections(calls: list[dict[str, Any]]) -> float:
+    """Connections busy on average from the first write's start to the last call's end:
+    below 10, the export did not keep them all working (the log's times are whole
+    seconds: rough for a run shorter than a minute)."""
+    writes = calls[first_write_of(calls) :]
+    if not writes:
+        return 0.0
+    start = datetime.fromisoformat(writes[0]["at"]).timestamp() - logged_ms(writes[0]) / 1000
+    end = datetime.fromisoformat(writes[-1]["at"]).timestamp()
+    return sum(logged_ms(call) for call in writes) / 1000 / max(end - start, 1.0)
+
+
+def call_sizes(calls: list[dict[str, Any]]) -> str:
+    """How the calls were cut, to tell a batch size the model punishes."""
+    writes = [int(call["members"]) for call in calls if call["method"] != "GET"]
+    largest = max(writes, default=0)
+    return f"{len(calls) - len(writes)} reads, {len(writes)} writes of ≤ {largest} members"
+
+
 def faster(slow: Measure, fast: Measure, than: str) -> Measure:
     fast.note += f"; ×{slow.wall / fast.wall:.1f} faster than {than}"
     return fast
@@ -303,6 +385,7 @@ def run(bench: Bench, scenarios: tuple[str, ...], report: Callable[[Measure], No
         "repeat": lambda: [bench.sync(f"unchanged, run {n}") for n in range(2, 7)],
         "mailchimp-change": lambda: [bench.mailchimp_change()],
         "latency": lambda: latency_pair(bench),
+        "latency-model": lambda: [bench.latency_model()],
         "lists": lambda: workers_compared(bench, 0) + workers_compared(bench, LATENCY_MS),
     }
     for name in ALL_SCENARIOS:
