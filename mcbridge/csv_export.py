@@ -110,8 +110,8 @@ def csv_chunks(rows: Iterator[list[str]], style: CsvStyle) -> Iterator[str]:
 
 def csv_line(row: list[str], between: str) -> str:
     """One row as the csv module writes it with every cell quoted (a quote in a cell doubled,
-    nothing else escaped, the line ended by CRLF), in a third of its time: seconds, at a
-    million rows. Every cell is made spreadsheet-safe: a CSV cell has no type, so a
+    nothing else escaped, the line ended by CRLF), in about half its time: seconds saved at
+    a million rows. Every cell is made spreadsheet-safe: a CSV cell has no type, so a
     spreadsheet reads one starting like a formula as a formula."""
     cells = [spreadsheet_safe(cell).replace('"', '""') for cell in row]
     return f'"{between.join(cells)}"\r\n'
