@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from mcbridge.extensions import db
 from mcbridge.messages import N_, Message
@@ -114,6 +114,16 @@ def managed_count(mailing_list_id: int) -> int:
         )
         or 0
     )
+
+
+def only_adds(mailing_list_id: int) -> bool:
+    """An audience copy without a subscribed contact: an export can then only add (or bring
+    back what it archived), which the brake never holds, so counting its plan before the
+    first write would be a pass over every recipient for nothing (an initial export's)."""
+    subscribed = exists().where(
+        AudienceMember.mailing_list_id == mailing_list_id, AudienceMember.status == "subscribed"
+    )
+    return not db.session.scalar(select(subscribed))
 
 
 def archives_and_changes(counts: Mapping[str, int]) -> Allowance:

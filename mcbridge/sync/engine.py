@@ -35,7 +35,7 @@ from mcbridge.models.mailing_lists import ADOPT, ADOPTED
 from mcbridge.recipients import Recipient, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
-from mcbridge.sync.brake import Brake, check, managed_count
+from mcbridge.sync.brake import Brake, check, managed_count, only_adds
 from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
 from mcbridge.sync.mirror import Mirror, MirrorUpdates
 from mcbridge.sync.pending import settle_pending_batches
@@ -252,7 +252,7 @@ class Export:
     def held_by_brake(self, exceptions: Exceptions) -> bool:
         """Count the plan once without writing (the export itself writes while it
         compares), and hold the run, with those counts, when the brake says so."""
-        if self.brake is None:
+        if self.brake is None or only_adds(self.mailing_list.id):
             return False
         counted = SyncResult(dry_run=True)
         for step in self.steps(exceptions, counted):

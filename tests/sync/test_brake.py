@@ -13,7 +13,7 @@ from mcbridge.jobs.export import confirm_held
 from mcbridge.messages import render
 from mcbridge.models import MailingList, Person, Role, SyncRun
 from tests import factories as make
-from tests.helpers import post_form, sign_in
+from tests.helpers import post_form, sign_in, sql_statements
 from tests.sync.test_export_views import leader_of
 
 
@@ -177,3 +177,21 @@ def test_a_leader_sets_the_brake_of_a_list_in_per_cent(client, club):
     newsletter = db.session.get(MailingList, club.newsletter.id)
     assert (newsletter.brake_archive_share, newsletter.brake_archive_min) == (0.25, None)
     assert 'value="25.0"' in client.get(edit).get_data(as_text=True)
+
+
+def resolutions(statements: list[str]) -> int:
+    """How often the export streamed the recipients (the statement that sorts candidates)."""
+    return sum("candidates" in statement for statement in statements)
+
+
+def test_the_brake_counts_the_plan_first_only_when_there_is_something_to_hold(club):
+    """An initial export can only add, which the brake never holds: it resolves the list
+    once. Once the audience holds contacts, the brake counts the plan before writing."""
+    members = [club.join(f"Member{number}") for number in range(5)]
+    with sql_statements() as initial:
+        assert club.export().state == "success"
+    leave(members[:1])
+    with sql_statements() as later:
+        assert club.export().state == "success"
+
+    assert (resolutions(initial), resolutions(later)) == (1, 2)
