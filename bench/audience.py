@@ -35,7 +35,7 @@ def prefill(data: str, key: str, name: str, state: str, mailing_list: MailingLis
 
 def exported_members(mailing_list: MailingList) -> Iterator[dict[str, Any]]:
     tag = mailing_list.managed_tag
-    recipients = recipients_of(mailing_list).stream(db.session, by_address=True)
+    recipients = recipients_of(mailing_list).stream(db.session)
     for number, recipient in enumerate(recipients):
         names = {"FNAME": recipient.first_name or "", "LNAME": recipient.last_name or ""}
         unsubscribed = number % UNSUBSCRIBED_EVERY == 0

@@ -126,7 +126,7 @@ def recipients_command(list_id: int, count: bool) -> None:
         sys.exit(2)
     recipients = recipients_of(mailing_list)
     if count:
-        addresses = sum(1 for _ in recipients.stream(db.session, by_address=True))
+        addresses = sum(1 for _ in recipients.stream(db.session))
         click.echo(gettext("%(count)d addresses", count=addresses))
         return
     rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}

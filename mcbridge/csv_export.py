@@ -75,7 +75,7 @@ def recipient_rows(
         gettext("Reached by"),
     ]
     kinds = {True: gettext("primary"), False: gettext("delivery address")}
-    for recipient in recipients.stream(session, by_address=True):
+    for recipient in recipients.stream(session):
         yield [
             recipient.email,
             recipient.first_name or "",

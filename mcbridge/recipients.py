@@ -362,19 +362,15 @@ class Recipients:
             .outerjoin(groups, groups.c.person_id == rows.c.person_id)
         )
 
-    def stream(
-        self, session: Session, batch_size: int = 5000, *, by_address: bool = False
-    ) -> Iterator[Recipient]:
-        """All recipients, fetched in batches so memory stays flat. Core rows (not ORM
-        ones) unpacked by position: at a million rows, per-row overhead is the cost."""
-        statement = self.by_address() if by_address else self.addresses()
+    def stream(self, session: Session, batch_size: int = 5000) -> Iterator[Recipient]:
+        """Every recipient in address order (`by_address`), the first holder of each address
+        kept, fetched in batches so memory stays flat: the export, the downloads and the
+        CLI read them so. Core rows (not ORM ones) unpacked by position: at a million rows,
+        per-row overhead is the cost."""
         connection = session.connection()
-        rows: Iterator[Any] = iter(
-            connection.execute(statement.execution_options(yield_per=batch_size))
-        )
-        if by_address:
-            rows = first_per_address(rows)
-        if by_address and self.with_roles:
+        statement = self.by_address().execution_options(yield_per=batch_size)
+        rows = first_per_address(iter(connection.execute(statement)))
+        if self.with_roles:
             for *columns, role_names, group_names in rows:
                 yield Recipient(*columns, split_names(role_names), split_names(group_names))
         else:

@@ -271,7 +271,7 @@ class Export:
         self.result.counts["skipped_no_email"] = db.session.scalar(
             select(func.count()).select_from(recipients.skipped().subquery())
         )
-        return recipients.stream(db.session, by_address=True)
+        return recipients.stream(db.session)
 
     def wanted(self, recipients: Iterator[Recipient], result: SyncResult) -> Iterator[Wanted]:
         with_names = result.dry_run
