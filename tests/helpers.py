@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -168,3 +169,9 @@ def worker_processes(app: Flask, count: int = 1, timeout: float = 120) -> str:
     for worker, output in zip(workers, printed, strict=True):
         assert worker.returncode == 0, output
     return "".join(printed)
+
+
+def root_group(lookup: str) -> str:
+    """The id of the tree's root among a group search's answers ([id, path] pairs), as an
+    administrator's group field finds it."""
+    return str(next(group_id for group_id, path in json.loads(lookup) if "›" not in path))

@@ -16,7 +16,7 @@ import pytest
 import requests
 from mcbridge_sandbox import SandboxControl
 
-from tests.helpers import TEST_REDIS_URL, TOKEN, wait_for
+from tests.helpers import TEST_REDIS_URL, TOKEN, root_group, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,9 +148,9 @@ def signed_in(installation: Installation, pattern: str) -> Browser:
 
 def give_audience(admin: Browser, key: str, audience_name: str) -> None:
     """An administrator adds the connection for the whole organisation and gives it the
-    audience (the first group offered is the root of the tree)."""
+    audience (the root of the tree, found as the form's group search finds it)."""
     new = "/admin/connections/new/"
-    root = re.search(r'<option value="(\d+)"', admin.get(new)).group(1)
+    root = root_group(admin.get("/admin/connections/ajax/lookup/?name=groups&query="))
     admin.post(new, {"name": "Organisation", "new_key": key, "groups": root}, new)
     rows = admin.get("/admin/audiences/").split("<tr")
     row = next(row for row in rows if audience_name in row and "audiences/edit" in row)

@@ -31,7 +31,7 @@ import psycopg
 import pytest
 from mcbridge_sandbox import SandboxControl
 
-from tests.helpers import TEST_REDIS_URL, wait_for
+from tests.helpers import TEST_REDIS_URL, root_group, wait_for
 from tests.test_processes import Browser, answers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,11 +242,12 @@ def test_a_host_user_exports_a_list_to_the_sandbox_from_the_installed_wheels(dep
     key = deployment.sandbox_command("add-account").strip()
     audience = deployment.sandbox_command("add-audience", "--key", key, "--name", "Club news")
     new_connection = "/admin/mcbridge/connections/new/"
-    root_group = re.search(r'<option value="(\d+)"', user.get(new_connection)).group(1)
-    submit(user, new_connection, {"name": "Club", "new_key": key, "groups": root_group})
+    groups = user.get("/admin/mcbridge/connections/ajax/lookup/?name=groups&query=")
+    root = root_group(groups)
+    submit(user, new_connection, {"name": "Club", "new_key": key, "groups": root})
     audiences = user.get("/admin/mcbridge/audiences/")
     audience_edit = re.search(r"/admin/mcbridge/audiences/edit/\?id=\d+", audiences).group(0)
-    submit(user, audience_edit, {"groups": root_group})
+    submit(user, audience_edit, {"groups": root})
 
     lists = user.get("/admin/mcbridge/mailing-lists/")
     list_id = re.search(r"/admin/mcbridge/subscribers/(\d+)/", lists).group(1)
