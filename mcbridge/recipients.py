@@ -48,19 +48,11 @@ from mcbridge.models import (
     role_is_active,
     subtree_ids,
 )
-from mcbridge.models.people import PersonTag
+from mcbridge.models.people import PROFILE_COLUMNS, PersonTag
 from mcbridge.sql import in_binary_order
 
 NAME_SEPARATOR = "\x1f"
-PERSON_COLUMNS = (
-    Person.first_name,
-    Person.last_name,
-    Person.nickname,
-    Person.gender,
-    Person.birthday,
-    Person.company,
-    Person.language,
-)
+PERSON_COLUMNS = tuple(getattr(Person, name) for name in PROFILE_COLUMNS)
 
 
 class Recipient(NamedTuple):
@@ -187,10 +179,14 @@ class Recipients:
             return marked
         return and_(marked, func.lower(AdditionalEmail.label).in_(self.delivery_labels))
 
-    def addresses(self) -> Select:
-        """One row per distinct address; a shared address goes to the lowest person id."""
-        candidates = self._candidate_addresses(self.people, *self.filters).subquery()
-        ranked = select(
+    def ranked(self, reached: CTE | Subquery | None = None) -> Subquery:
+        """Every address of the `reached` people (the list's, by default) with its rank among
+        the rows holding the same address: rank 1 is the one sent to, the lowest person id's
+        (their main address first, then their delivery addresses in the order added)."""
+        candidates = self._candidate_addresses(
+            self.people if reached is None else reached, *self.filters
+        ).subquery()
+        return select(
             candidates,
             func.row_number()
             .over(
@@ -199,6 +195,10 @@ class Recipients:
             )
             .label("rank"),
         ).subquery()
+
+    def addresses(self) -> Select:
+        """One row per distinct address; a shared address goes to the lowest person id."""
+        ranked = self.ranked()
         return (
             select(
                 ranked.c.person_id,
@@ -212,20 +212,23 @@ class Recipients:
             .order_by(ranked.c.person_id, ranked.c.position)
         )
 
+    def without_address(self) -> ColumnElement[bool]:
+        """A person (joined) with no address this list may use."""
+        no_address = ~has_primary_email()
+        if not self.all_delivery_addresses:
+            return no_address
+        return and_(
+            no_address,
+            ~exists().where(AdditionalEmail.person_id == Person.id, self.is_delivery_address()),
+        )
+
     def skipped(self) -> Select:
         """People reached by the rules who have no address this list may use."""
-        matches = self.matches
-        no_address = ~has_primary_email()
-        if self.all_delivery_addresses:
-            no_address = and_(
-                no_address,
-                ~exists().where(AdditionalEmail.person_id == Person.id, self.is_delivery_address()),
-            )
+        people = self.people
         return (
-            select(Person, func.min(matches.c.via).label("via"))
-            .join(matches, Person.id == matches.c.person_id)
-            .where(no_address, self._not_excluded(matches.c.person_id), *self.filters)
-            .group_by(Person.id)
+            select(Person, people.c.via)
+            .join(people, Person.id == people.c.person_id)
+            .where(self.without_address())
             .order_by(Person.last_name, Person.first_name, Person.id)
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, func, literal, literal_column, select, table, text
 
 from mcbridge.extensions import db
 from mcbridge.models import Person
@@ -24,24 +24,25 @@ SEARCHED = tuple(getattr(Person, name) for name in SEARCHED_COLUMNS)
 TRIGRAM = 3
 
 
-def person_search(term: str, *also: Any) -> list[ColumnElement[bool]]:
+def person_search(term: str) -> list[ColumnElement[bool]]:
     """The conditions a person (row) meets when found by `term`: one per word, or one for
-    all the words an FTS5 table answers together. `also`: more columns a word may be found
-    in (the address a list writes to)."""
+    all the words an FTS5 table answers together."""
     words = term.split()
-    indexed = [word for word in words if len(word) >= TRIGRAM] if not also and fts_ready() else []
+    indexed = [word for word in words if len(word) >= TRIGRAM] if fts_ready() else []
     found = [Person.id.in_(fts_rows(indexed))] if indexed else []
-    return found + [word_found(word, *also) for word in words if word not in indexed]
+    return found + [
+        word_in(search_document(SEARCHED), word) for word in words if word not in indexed
+    ]
 
 
-def word_found(word: str, *also: Any) -> ColumnElement[bool]:
-    """One word in the person's searched columns (or in `also`), both sides lowered by the
-    database."""
-    pattern = func.lower(literal(like_pattern(word)))
-    return or_(
-        search_document(SEARCHED).like(pattern, escape="\\"),
-        *(func.lower(column).like(pattern, escape="\\") for column in also),
-    )
+def address_search(term: str, address: ColumnElement[str]) -> list[ColumnElement[bool]]:
+    """The conditions an address meets when it holds every word of `term`."""
+    return [word_in(func.lower(address), word) for word in term.split()]
+
+
+def word_in(lowered: ColumnElement[str], word: str) -> ColumnElement[bool]:
+    """One word in a text the database lowered, the word lowered the same way."""
+    return lowered.like(func.lower(literal(like_pattern(word))), escape="\\")
 
 
 def like_pattern(word: str) -> str:

@@ -36,6 +36,7 @@ from mcbridge.field_condition import (
 )
 from mcbridge.jobs.labels import state_badge
 from mcbridge.models import MailingList, Subscription
+from mcbridge.models.mailing_lists import FILTER_COLUMNS
 from mcbridge.rules import describe_rule
 
 
@@ -248,13 +249,7 @@ class MailingListView(ScopedModelView):
         "description",
         "sync_all_delivery_addresses",
         "delivery_labels",
-        "filter_language",
-        "filter_gender",
-        "filter_min_age",
-        "filter_max_age",
-        "filter_field",
-        "filter_condition",
-        "filter_value",
+        *FILTER_COLUMNS,
         *brake_settings.COLUMNS,
         "subscriptions",
     )

@@ -39,6 +39,7 @@ from mcbridge.models import (
     Role,
     role_is_active,
 )
+from mcbridge.models.people import PROFILE_COLUMNS
 from mcbridge.models.search_index import SEARCHED_COLUMNS
 from mcbridge.search import person_search
 
@@ -157,13 +158,7 @@ class PersonView(BulkTagsMixin, ScopedModelView):
         ),
     )
     form_columns = (
-        "first_name",
-        "last_name",
-        "nickname",
-        "gender",
-        "birthday",
-        "company",
-        "language",
+        *PROFILE_COLUMNS,
         "tag_names",
         "email",
         "additional_emails",

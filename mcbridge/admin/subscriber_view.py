@@ -63,13 +63,15 @@ class Sort:
 
     def apply(self, statement: Select) -> Select:
         """The recipients in this order, ties broken by person and address so pages never
-        overlap."""
+        overlap (an address is a list's row once). Every key runs the same way, so the
+        stored resolution's index serves either direction without a sort."""
         if self.column is None:
             return statement
         columns = statement.selected_columns
-        keys = (Person.last_name, Person.first_name) if self.column == "name" else (columns.email,)
+        by_name = (columns.last_name, columns.first_name, columns.person_id, columns.email)
+        keys = by_name if self.column == "name" else (columns.email,)
         ordered = [key.desc() if self.descending else key.asc() for key in keys]
-        return statement.order_by(None).order_by(*ordered, columns.person_id, columns.email)
+        return statement.order_by(None).order_by(*ordered)
 
 
 def roles_by_person(recipients: Recipients, person_ids: list[int]) -> dict[int, list[Any]]:

@@ -37,12 +37,18 @@ from mcbridge.models import (
     MailchimpEvent,
     MailingList,
     RefusedAddress,
+    StoredResolution,
     Subscription,
 )
-from mcbridge.recipients import recipients_of
+from mcbridge.recipients import Counts, recipients_of
+from mcbridge.resolution import (
+    searched_addresses,
+    stored_addresses,
+    stored_resolution,
+    stored_skipped,
+)
 from mcbridge.rules import describe_filters, describe_rule
 from mcbridge.schedule import backed_off, next_daily_attempt
-from mcbridge.search import person_search
 from mcbridge.webhooks.review import profile_values
 
 PAGE_SIZE = 50
@@ -104,22 +110,22 @@ def refused_count(mailing_list_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(refused)) or 0
 
 
-def search_filter(statement: Any, term: str) -> Any:
-    """Recipients matching every typed word, in any order, like the person picker: the full
-    name the table shows ("Marie Baumann") finds its person, and `%` or `_` are letters."""
-    address = statement.selected_columns.email
-    return statement.where(*person_search(term, address))
-
-
-def page_with_total(statement: Any, page: int) -> tuple[list[Any], int]:
-    """One page of the recipients and how many there are, in one statement: the count is
-    a window over the rows the page is cut from, so the list is resolved once for both. A
+def recipient_page(
+    stored: StoredResolution, term: str, sort: Sort, page: int
+) -> tuple[list[Any], int]:
+    """One page of the stored recipients and how many match: without a search, the stored
+    count; with one, a window count over the rows the page is cut from (one statement). A
     page past the end has no row to carry it: then it is counted on its own."""
-    counted = statement.add_columns(func.count().over().label("total"))
-    rows = db.session.execute(counted.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    offset = (page - 1) * PAGE_SIZE
+    if not term:
+        statement = sort.apply(stored_addresses(stored.mailing_list_id))
+        return db.session.execute(statement.limit(PAGE_SIZE).offset(offset)).all(), stored.addresses
+    found = sort.apply(searched_addresses(stored.mailing_list_id, term))
+    counted = found.add_columns(func.count().over().label("total"))
+    rows = db.session.execute(counted.limit(PAGE_SIZE).offset(offset)).all()
     if rows:
         return rows, rows[0].total
-    return rows, db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    return rows, db.session.scalar(select(func.count()).select_from(found.subquery())) or 0
 
 
 def rule_texts(mailing_list: MailingList) -> dict[int, str]:
@@ -133,12 +139,13 @@ class SubscribersView(ReachedFromListsMixin, SignedInView):
     @expose("/<list_id>/")
     def recipients(self, list_id: str) -> str:
         mailing_list = load_list_in_scope(list_id)
+        shown = stored_resolution(mailing_list)
+        stored = shown.stored
         recipients = recipients_of(mailing_list)
         term = request.args.get("q", "").strip()
         page = page_number()
         sort = Sort.from_request(request.args.get("sort", ""))
-        searched = search_filter(recipients.addresses(), term) if term else recipients.addresses()
-        rows, total = page_with_total(sort.apply(searched), page)
+        rows, total = recipient_page(stored, term, sort, page)
         queue_reachable = show_interrupted_runs(mailing_list.id)
         running = latest_unfinished(mailing_list.id)
         failed_run = failed_export(mailing_list)
@@ -150,7 +157,9 @@ class SubscribersView(ReachedFromListsMixin, SignedInView):
             excluded=excluded_people(mailing_list.id),
             failed_run=failed_run,
             failed_issues=first_issues(failed_run),
-            counts=recipients.counts(db.session),
+            counts=Counts(stored.people, stored.addresses, stored.skipped),
+            catching_up=shown.catching_up,
+            resolved_at=stored.resolved_at,
             rows=rows,
             total=total,
             page=page,
@@ -158,7 +167,7 @@ class SubscribersView(ReachedFromListsMixin, SignedInView):
             term=term,
             rules=rule_texts(mailing_list),
             list_filters=describe_filters(mailing_list),
-            skipped=db.session.execute(recipients.skipped().limit(200)).all(),
+            skipped=db.session.execute(stored_skipped(mailing_list.id).limit(200)).all(),
             exports=[entry for entry in EXPORT_ENTRIES if entry.available(mailing_list)],
             last_state_badge=state_badge(mailing_list.last_sync_state),
             refused_count=refused_count(mailing_list.id),

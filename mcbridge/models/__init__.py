@@ -4,6 +4,7 @@ from mcbridge.models.connections import ConnectionAudience, MailchimpConnection,
 from mcbridge.models.groups import Group, Role, RoleType, role_is_active, subtree_ids
 from mcbridge.models.mailing_lists import MailingList, Subscription, subscription_role_types
 from mcbridge.models.people import GENDERS, LANGUAGES, AdditionalEmail, Person
+from mcbridge.models.resolution import StoredAddress, StoredPerson, StoredResolution
 from mcbridge.models.sync import (
     COUNTERS,
     FINISHED_STATES,
@@ -37,6 +38,9 @@ __all__ = [
     "RefusedAddress",
     "Role",
     "RoleType",
+    "StoredAddress",
+    "StoredPerson",
+    "StoredResolution",
     "Subscription",
     "SyncIssue",
     "SyncRun",

@@ -31,6 +31,17 @@ if TYPE_CHECKING:
 # adopt them at the next export, which then records ADOPTED; or leave them alone.
 ADOPT, ADOPTED, LEAVE = "adopt", "adopted", "leave"
 
+# A list's filters: every recipient passes them all.
+FILTER_COLUMNS = (
+    "filter_language",
+    "filter_gender",
+    "filter_min_age",
+    "filter_max_age",
+    "filter_field",
+    "filter_condition",
+    "filter_value",
+)
+
 subscription_role_types = Table(
     table_name("subscription_role_types"),
     Base.metadata,

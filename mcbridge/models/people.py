@@ -19,6 +19,18 @@ TAG_LENGTH = 60
 LANGUAGES = ("de", "fr", "it", "en")
 
 
+# What a person is, besides their address: read by list filters, merge fields and pages.
+PROFILE_COLUMNS = (
+    "first_name",
+    "last_name",
+    "nickname",
+    "gender",
+    "birthday",
+    "company",
+    "language",
+)
+
+
 class Person(Base):
     """Someone the organisation knows; a recipient when a mailing list's rules reach them."""
 

@@ -1,0 +1,250 @@
+"""The subscriber view's stored resolution: a list resolved once per change, then paged,
+sorted, searched and counted from what was stored (mcbridge.models.resolution).
+
+The resolution is the export's own (`Recipients.people`, then `Recipients.ranked` over the
+people stored), so the view shows exactly whom the next export would send to. It is read
+only while it holds: same recipients version, same day. Otherwise the visit resolves again,
+in three statements, and the visits after it read the result.
+
+Order matters for exactness. The version is read before anything is resolved, inside the
+lock on the list's row: a change committed meanwhile is then newer than the version stored
+with the result, and the next visit resolves again. The other way round, a change could
+slip in between and be stored under a version that claims it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mcbridge import clock
+from mcbridge.models import MailingList, Person, StoredAddress, StoredPerson, StoredResolution
+from mcbridge.models.resolution import recipients_version
+from mcbridge.recipients import Recipients, recipients_of
+from mcbridge.search import address_search, person_search
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The resolution a visit shows. `catching_up`: another visit is resolving the list
+    again after a change, and this one shows the previous resolution, saying so, rather
+    than hold a web worker until the other is done (the first visit after a change to a
+    million people takes seconds; twenty visits waiting would stall the application)."""
+
+    stored: StoredResolution
+    catching_up: bool = False
+
+
+def stored_resolution(mailing_list: MailingList) -> Shown:
+    """The list's stored resolution, resolved again first unless it still holds."""
+    session = session_of(mailing_list)
+    stored = session.get(StoredResolution, mailing_list.id, populate_existing=True)
+    if stored is not None and stored.holds(recipients_version(session), clock.today()):
+        return Shown(stored)
+    return resolve_again(mailing_list, stored)
+
+
+def resolve_again(mailing_list: MailingList, previous: StoredResolution | None = None) -> Shown:
+    """Resolve and store, one visit at a time per list. A visit that finds another one
+    resolving shows the `previous` resolution; without one (the list's first visit) it
+    waits, then finds the resolution just stored and reads it."""
+    session = session_of(mailing_list)
+    stored = locked(session, mailing_list.id, wait=previous is None or previous.version is None)
+    if stored is None:
+        session.rollback()
+        return Shown(stored_again(session, mailing_list.id), catching_up=True)
+    version, today = recipients_version(session), clock.today()
+    if not stored.holds(version, today):
+        session.refresh(mailing_list)
+        store(recipients_of(mailing_list, today), stored)
+        stored.version, stored.day, stored.resolved_at = version, today, clock.now()
+        describe_to_planner(session)
+    session.commit()
+    return Shown(stored)
+
+
+def stored_again(session: Session, mailing_list_id: int) -> StoredResolution:
+    stored = session.get(StoredResolution, mailing_list_id, populate_existing=True)
+    assert stored is not None, "a list being resolved again was resolved before"
+    return stored
+
+
+def describe_to_planner(session: Session) -> None:
+    """PostgreSQL plans from statistics that its autovacuum gathers later, if at all: fresh
+    ones now, or a search over a million stored rows is planned for a thousand."""
+    if session.get_bind().dialect.name == "postgresql":
+        tables = f"{StoredAddress.__tablename__}, {StoredPerson.__tablename__}"
+        session.execute(text(f"ANALYZE {tables}"))
+
+
+def locked(session: Session, mailing_list_id: int, wait: bool) -> StoredResolution | None:
+    """The list's row, created on the list's first visit, locked until commit; None when
+    another visit holds it and `wait` is false. (PostgreSQL; SQLite lets one writer at a
+    time anyway.)"""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(StoredResolution)
+        .values(mailing_list_id=mailing_list_id, people=0, addresses=0, skipped=0)
+        .on_conflict_do_nothing()
+    )
+    row = select(StoredResolution).where(StoredResolution.mailing_list_id == mailing_list_id)
+    lock = row.with_for_update(skip_locked=not wait).execution_options(populate_existing=True)
+    return session.scalars(lock).one_or_none()
+
+
+def store(recipients: Recipients, stored: StoredResolution) -> None:
+    """Bring the list's stored people and addresses to what its rules reach now, and count."""
+    session, list_id = recipients.session, recipients.mailing_list_id
+    people = recipients.people
+    reached = select(
+        literal(list_id).label("mailing_list_id"),
+        people.c.person_id,
+        people.c.via,
+        recipients.without_address().label("without_address"),
+    ).join(Person, Person.id == people.c.person_id)
+    write_difference(session, StoredPerson, list_id, reached)
+    ranked = recipients.ranked(stored_people(list_id).subquery())
+    addresses = (
+        select(
+            literal(list_id).label("mailing_list_id"),
+            ranked.c.email,
+            ranked.c.person_id,
+            ranked.c.is_primary,
+            ranked.c.position,
+            ranked.c.via,
+            Person.first_name,
+            Person.last_name,
+        )
+        .join(Person, Person.id == ranked.c.person_id)
+        .where(ranked.c.rank == 1)
+    )
+    write_difference(session, StoredAddress, list_id, addresses)
+    stored.people, stored.skipped, stored.addresses = counted(session, list_id)
+
+
+def write_difference(
+    session: Session, model: type[StoredPerson | StoredAddress], list_id: int, now: Select
+) -> None:
+    """Make the list's rows of `model` equal `now` (its columns, by name) by writing only
+    what differs: rows no longer there or changed go, new ones come. After one change
+    among a million people that is a row or two, not two million index entries; the
+    database compares the two sets in one pass each."""
+    table = model.__table__
+    columns = [table.c[column.name] for column in now.selected_columns]
+    compared = [column for column in columns if column.name != "mailing_list_id"]
+    keys = [column for column in compared if column.primary_key]
+    fresh = now.subquery("now")
+    same_row = and_(*(same_value(fresh.c[column.name], column) for column in compared))
+    session.execute(
+        delete(table).where(
+            table.c.mailing_list_id == list_id, ~exists(select(literal(1)).where(same_row))
+        )
+    )
+    kept = select(literal(1)).where(
+        table.c.mailing_list_id == list_id, *(fresh.c[key.name] == key for key in keys)
+    )
+    session.execute(
+        insert(table).from_select(
+            [column.name for column in columns], select(fresh).where(~exists(kept))
+        )
+    )
+
+
+def same_value(fresh: ColumnElement[Any], stored: Column[Any]) -> ColumnElement[bool]:
+    """Equal, or both empty where a column may be: plain `=` where it may not, which the
+    database can hash (a million rows compared by `IS NOT DISTINCT FROM` alone are
+    compared pair by pair)."""
+    return fresh.is_not_distinct_from(stored) if stored.nullable else fresh == stored
+
+
+def stored_people(mailing_list_id: int) -> Select:
+    return select(StoredPerson.person_id, StoredPerson.via).where(
+        StoredPerson.mailing_list_id == mailing_list_id
+    )
+
+
+def counted(session: Session, mailing_list_id: int) -> tuple[int, int, int]:
+    """People, people without an address, and addresses, as stored."""
+    people, skipped = session.execute(
+        select(func.count(), func.count().filter(StoredPerson.without_address.is_(true()))).where(
+            StoredPerson.mailing_list_id == mailing_list_id
+        )
+    ).one()
+    addresses = session.scalar(
+        select(func.count()).where(StoredAddress.mailing_list_id == mailing_list_id)
+    )
+    return people, skipped, addresses or 0
+
+
+def stored_addresses(mailing_list_id: int) -> Select:
+    """The addresses the list sends to, in the export's order of people (a person's main
+    address first): the subscriber view's rows before sorting and searching."""
+    return (
+        select(
+            StoredAddress.person_id,
+            StoredAddress.email,
+            StoredAddress.is_primary,
+            StoredAddress.position,
+            StoredAddress.via,
+            StoredAddress.first_name,
+            StoredAddress.last_name,
+        )
+        .where(StoredAddress.mailing_list_id == mailing_list_id)
+        .order_by(StoredAddress.person_id, StoredAddress.position)
+    )
+
+
+def searched_addresses(mailing_list_id: int, term: str) -> Select:
+    """The stored addresses found by `term`, in the same order: those of the people that
+    people search finds (every word in their names, main address or company, through the
+    search index), and the other people's delivery addresses that hold every word
+    themselves. Two statements joined rather than one condition with OR, so each side
+    uses its index, and apart by construction, so no pass removes duplicates."""
+    listed = stored_addresses(mailing_list_id).order_by(None)
+    people = select(Person.id).where(*person_search(term))
+    by_person = listed.where(StoredAddress.person_id.in_(people))
+    by_address = listed.where(
+        StoredAddress.is_primary.is_(false()),
+        StoredAddress.person_id.not_in(people),
+        *address_search(term, StoredAddress.email),
+    )
+    found = union_all(by_person, by_address).subquery("found")
+    return select(found).order_by(found.c.person_id, found.c.position)
+
+
+def stored_skipped(mailing_list_id: int) -> Select:
+    """The people without an address the list may use, by name."""
+    return (
+        select(Person, StoredPerson.via)
+        .join(StoredPerson, StoredPerson.person_id == Person.id)
+        .where(
+            StoredPerson.mailing_list_id == mailing_list_id,
+            StoredPerson.without_address.is_(true()),
+        )
+        .order_by(Person.last_name, Person.first_name, Person.id)
+    )
+
+
+def session_of(mailing_list: MailingList) -> Session:
+    session = Session.object_session(mailing_list)
+    assert session is not None, "the mailing list is read through its session"
+    return session
