@@ -3,7 +3,7 @@
 of a region and as an administrator.
 
     .venv/bin/python -m bench.pages [--database sqlite|postgresql] [--people 1000000]
-                                    [--repeat 15]
+                                    [--repeat 15] [--only "subscriber view"]
 
 The organisation is built once (bench/organisation.py) in its own database, a SQLite file
 under /tmp/pages/ or the PostgreSQL database mcbridge_pages, and reused by later runs.
@@ -22,12 +22,12 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, select, text, update
 
 from bench.organisation import build
 from mcbridge import create_app
 from mcbridge.extensions import db
-from mcbridge.models import Group, Person, Role, RoleType, User
+from mcbridge.models import Group, MailingList, Person, Role, RoleType, User
 
 WORKDIR = Path("/tmp/pages")
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mcbridge_pages"
@@ -57,8 +57,15 @@ PAGES = (
         "group search (JSON), 'group 4.1'",
         "/admin/roles/ajax/lookup/?name=group_filter&query=group+4.1",
     ),
+    ("subscriber view of the big list", "/admin/subscribers/{big_list}/"),
+    ("subscriber view, sorted by name", "/admin/subscribers/{big_list}/?sort=name"),
+    ("subscriber view, page 1000", "/admin/subscribers/{big_list}/?sort=-email&page=1000"),
+    ("subscriber view, searched 'marie'", "/admin/subscribers/{big_list}/?q=marie"),
+    ("subscriber view, searched 'marie muller'", "/admin/subscribers/{big_list}/?q=marie+muller"),
 )
-ADMIN_ONLY = ("users",)
+ADMIN_ONLY = ("users", *(name for name, url in PAGES if "{big_list}" in url))
+BIG_LIST = "/admin/subscribers/{big_list}/"
+BIG_LIST_PAGES = "subscriber view"
 
 
 @dataclass
@@ -90,6 +97,28 @@ def prepare(app: Flask, people: int) -> int:
         if db.session.scalar(select(User.id).where(User.email == LEADER)) is None:
             add_users(region)
         return region.id
+
+
+def big_list(app: Flask) -> int:
+    """The organisation's list of everyone (bench/organisation.py)."""
+    with app.app_context():
+        return db.session.scalar(select(func.min(MailingList.id)))
+
+
+def first_visit_after_change(app: Flask, client: FlaskClient, url: str) -> Timing:
+    """One change to the people (a last name), then one visit: it resolves the list again
+    and stores it, as the first visit after any change does."""
+    with app.app_context():
+        person = db.session.scalar(select(func.max(Person.id)))
+        db.session.execute(
+            update(Person).where(Person.id == person).values(last_name=Person.last_name + "x")
+        )
+        db.session.commit()
+    started = time.perf_counter()
+    response = client.get(url)
+    seconds = time.perf_counter() - started
+    name = "subscriber view, first visit after a change"
+    return Timing(name, response.status_code, len(response.get_data()) / 1000, seconds * 1000, 0)
 
 
 def add_users(region: Group) -> None:
@@ -137,23 +166,29 @@ def timed(client: FlaskClient, name: str, url: str, repeat: int) -> Timing:
     return Timing(name, status, size / 1000, statistics.median(seconds) * 1000, p95 * 1000)
 
 
-def run(database: str, people: int, repeat: int) -> None:
+def run(database: str, people: int, repeat: int, only: str = "") -> None:
     WORKDIR.mkdir(exist_ok=True)
     app = make_app(database)
     region = prepare(app, people)
+    places = {"group": region, "big_list": big_list(app)}
     for who, email in (("leader of a region", LEADER), ("administrator", ADMIN)):
         client = signed_in(app, email)
         print(f"\n{database}, {people:,} people, signed in as {who}")
         print("| page | status | KB | p50 ms | p95 ms |\n|---|---|---|---|---|")
         for name, url in PAGES:
-            if who != "administrator" and name in ADMIN_ONLY:
+            if (who != "administrator" and name in ADMIN_ONLY) or only not in name:
                 continue
-            found = timed(client, name, url.format(group=region), repeat)
-            print(
-                f"| {found.page} | {found.status} | {found.kilobytes:.1f} "
-                f"| {found.p50_ms:.0f} | {found.p95_ms:.0f} |",
-                flush=True,
-            )
+            show(timed(client, name, url.format(**places), repeat))
+        if who == "administrator" and only in BIG_LIST_PAGES:
+            show(first_visit_after_change(app, client, BIG_LIST.format(**places)))
+
+
+def show(found: Timing) -> None:
+    print(
+        f"| {found.page} | {found.status} | {found.kilobytes:.1f} "
+        f"| {found.p50_ms:.0f} | {found.p95_ms:.0f} |",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -161,8 +196,9 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="", help="the pages whose name holds this text")
     arguments = parser.parse_args()
-    run(arguments.database, arguments.people, arguments.repeat)
+    run(arguments.database, arguments.people, arguments.repeat, arguments.only)
 
 
 if __name__ == "__main__":
