@@ -337,7 +337,12 @@ class SubtreeFilter(BaseSQLAFilter):
         self.loader = ScopedGroupLoader(GROUP_FILTER)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        return query.filter(self.condition(subtree_ids([int_or_404(value)])))
+        """The group's tree is read first and its ids written into the query, as the scope
+        does (`Scope.people`): a recursive walk nested in a query over a million people
+        is mis-estimated by PostgreSQL (0.3 s for a page of fifty)."""
+        with db.session.no_autoflush:
+            ids = list(db.session.scalars(subtree_ids([int_or_404(value)])))
+        return query.filter(self.condition(ids))
 
     def operation(self) -> str:
         return gettext("is or is below")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from mcbridge.emails import normalize_email
-from mcbridge.models.base import Base, ref, table_name
+from mcbridge.models.base import Base, named, ref, table_name
 from mcbridge.models.groups import Role
 from mcbridge.models.search_index import install_with_table
 
@@ -35,10 +35,12 @@ class Person(Base):
     """Someone the organisation knows; a recipient when a mailing list's rules reach them."""
 
     __tablename__ = table_name("people")
+    # The People list's order: its first page is read off the index, not sorted.
+    __table_args__ = (Index(named("ix", "people_name"), "last_name", "first_name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str | None] = mapped_column(String(100), index=True)
-    last_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    last_name: Mapped[str | None] = mapped_column(String(100))
     nickname: Mapped[str | None] = mapped_column(String(100))
     gender: Mapped[str | None] = mapped_column(String(10))
     birthday: Mapped[date | None]

@@ -15,7 +15,8 @@ One number for all lists: any change makes every list resolve again on its next 
 which is rare next to visits and never wrong.
 
 Revision e8f9a0b1c2d3 and `metadata.create_all` (the event at the end) both install the
-triggers with `install_version_triggers`.
+triggers with `install_version_triggers`. A future SQLite batch migration that rebuilds one
+of the watched tables drops its triggers: it must call `install_version_triggers` again.
 """
 
 from __future__ import annotations

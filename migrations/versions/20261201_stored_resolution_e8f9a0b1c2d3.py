@@ -10,6 +10,9 @@ last resolved, and resolves again only when the recipients' data changed.
 
 Nothing is resolved here: each list resolves on its subscriber view's next visit.
 
+The People list's order gets an index of its own (last name, first name, id), which
+replaces the index on the last name alone: its first page is read off the index.
+
 Revision ID: e8f9a0b1c2d3
 Revises: d6e7f8a9b0c1
 Create Date: 2026-12-01 13:30:00
@@ -88,9 +91,13 @@ def upgrade():
         ['mailing_list_id', 'last_name', 'first_name', 'person_id', 'email'],
     )
     install_version_triggers(op.get_bind())
+    op.drop_index(f'ix_{P}people_last_name', table_name=f'{P}people')
+    op.create_index(f'ix_{P}people_name', f'{P}people', ['last_name', 'first_name', 'id'])
 
 
 def downgrade():
+    op.drop_index(f'ix_{P}people_name', table_name=f'{P}people')
+    op.create_index(f'ix_{P}people_last_name', f'{P}people', ['last_name'])
     drop_version_triggers(op.get_bind())
     op.drop_table(f'{P}stored_addresses')
     op.drop_table(f'{P}stored_people')
