@@ -24,13 +24,9 @@ import os
 import queue
 import random
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,9 +41,10 @@ from sqlalchemy import func, select, text
 
 from bench.organisation import build, bulk
 from bench.postgres import ensure_database
-from bench.processes import ROOT, free_port
+from bench.processes import free_port
 from bench.run import machine
 from bench.search import percentiles
+from bench.server import served
 from mcbridge import create_app
 from mcbridge.connections import add_connection, link
 from mcbridge.extensions import db
@@ -261,45 +258,6 @@ def send(name: str, port: int, path: str, deliveries: list[Delivery], senders: i
     return Phase(name, answers, time.perf_counter() - started)
 
 
-def procfile_web() -> str:
-    """The Procfile's web command, run as is: only its port comes from MCBRIDGE_PORT."""
-    lines = (ROOT / "Procfile").read_text().splitlines()
-    return next(line for line in lines if line.startswith("web:")).removeprefix("web:").strip()
-
-
-@contextmanager
-def served(url: str, port: int, path: str) -> Iterator[None]:
-    """gunicorn serving the app on `port` until the block ends; its log in WORKDIR."""
-    env = {**os.environ, **settings(url), "MCBRIDGE_PORT": str(port)}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    log = WORKDIR / "gunicorn.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            ["sh", "-c", f"exec {procfile_web()}"], cwd=ROOT, env=env, stdout=output, stderr=output
-        )
-        try:
-            wait_until_up(server, port, path, log)
-            yield
-        finally:
-            server.terminate()
-            server.wait()
-
-
-def wait_until_up(server: subprocess.Popen[bytes], port: int, path: str, log: Path) -> None:
-    """Mailchimp's own check: a GET of the webhook URL answered 200."""
-    for _ in range(300):
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped:\n{log.read_text()}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer on port {port}:\n{log.read_text()}")
-
-
 def answered(answers: list[Answer]) -> str:
     """The answers by status and text, most frequent first."""
     counts = Counter(f"{answer.status} {answer.text}" for answer in answers)
@@ -396,7 +354,8 @@ def run(database: str, count: int, senders: int, resend: int, people: int) -> No
     fresh = [delivery(number, contacts) for number in range(count, count + resend)]
     path, port = f"/mailchimp/webhook/{list_id}/{SECRET}", free_port()
     load_before = os.getloadavg()
-    with served(database_url(database), port, path):
+    # Up once a GET of the webhook URL is answered 200: Mailchimp's own check.
+    with served(settings(database_url(database)), port, path, WORKDIR / "gunicorn.log"):
         first = send("burst", port, path, burst, senders)
         second = send(
             "posted again, each twice at once", port, path, retries(burst, fresh), senders
