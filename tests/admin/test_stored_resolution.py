@@ -212,3 +212,19 @@ def test_a_visit_while_another_resolves_shows_the_previous_recipients_and_says_s
     page = visit(as_admin, org)
     assert "Alice North" not in recipients_table(page)
     assert 'id="catching-up"' not in page
+
+
+def test_changes_in_one_transaction_and_the_next_each_show(as_admin, org):
+    """PostgreSQL bumps the version once per transaction: a second change in the same one,
+    and a change in the next one on the same connection, must still be seen."""
+    visit(as_admin, org)
+    change_address(org)
+    rename_alice(org)
+    db.session.commit()
+    assert "Alice Renamed" in recipients_table(visit(as_admin, org))
+    assert "alice.new@club-mail.ch" in recipients_table(visit(as_admin, org))
+
+    end_role(org)
+    db.session.commit()
+
+    assert "Alice Renamed" not in recipients_table(visit(as_admin, org))
