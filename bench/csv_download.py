@@ -2,7 +2,7 @@
 last byte, chunks, and the peak memory of the process serving it.
 
     .venv/bin/python -m bench.csv_download --people 1000000 [--database postgresql]
-                                           [--kind csv|xlsx] [--repeat 3]
+                                           [--kind csv|xlsx] [--repeat 3] [--url URL]
 
 The organisation is built once per size and database (SQLite under /tmp/csv/, PostgreSQL in
 its own database `mcbridge_csv`) and reused. Each repetition runs in a fresh process (the
@@ -122,12 +122,12 @@ def main() -> None:
     parser.add_argument("--kind", choices=("csv", "xlsx"), default="csv")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--download", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help="another organisation's database (bench.run's, say)")
     args = parser.parse_args()
     if args.download:
         download(args.url, args.download, args.kind)
         return
-    url = database_url(args.people, args.database)
+    url = args.url or database_url(args.people, args.database)
     list_id = prepare(args.people, url)
     analyse(url)
     measure(url, list_id, args.kind, args.repeat)

@@ -3,7 +3,7 @@
 of a region and as an administrator.
 
     .venv/bin/python -m bench.pages [--database sqlite|postgresql] [--people 1000000]
-                                    [--repeat 15] [--only "subscriber view"]
+                                    [--repeat 15] [--only "subscriber view"] [--url URL]
 
 The organisation is built once (bench/organisation.py) in its own database, a SQLite file
 under /tmp/pages/ or the PostgreSQL database mcbridge_pages, and reused by later runs.
@@ -77,8 +77,11 @@ class Timing:
     p95_ms: float
 
 
-def make_app(database: str) -> Flask:
-    url = POSTGRES if database == "postgresql" else f"sqlite:///{WORKDIR / 'pages.sqlite3'}"
+def make_app(database: str, url: str | None = None) -> Flask:
+    """The app on this tool's own organisation, or on the one at `url` (another tool's, such
+    as bench.run's at 3,000,000 people)."""
+    if url is None:
+        url = POSTGRES if database == "postgresql" else f"sqlite:///{WORKDIR / 'pages.sqlite3'}"
     return create_app(
         {"DATABASE_URL": url, "REDIS_URL": REDIS, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": True}
     )
@@ -166,9 +169,9 @@ def timed(client: FlaskClient, name: str, url: str, repeat: int) -> Timing:
     return Timing(name, status, size / 1000, statistics.median(seconds) * 1000, p95 * 1000)
 
 
-def run(database: str, people: int, repeat: int, only: str = "") -> None:
+def run(database: str, people: int, repeat: int, only: str = "", url: str | None = None) -> None:
     WORKDIR.mkdir(exist_ok=True)
-    app = make_app(database)
+    app = make_app(database, url)
     region = prepare(app, people)
     places = {"group": region, "big_list": big_list(app)}
     for who, email in (("leader of a region", LEADER), ("administrator", ADMIN)):
@@ -197,8 +200,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--only", default="", help="the pages whose name holds this text")
+    parser.add_argument("--url", help="another organisation's database (bench.run's, say)")
     arguments = parser.parse_args()
-    run(arguments.database, arguments.people, arguments.repeat, arguments.only)
+    run(arguments.database, arguments.people, arguments.repeat, arguments.only, arguments.url)
 
 
 if __name__ == "__main__":

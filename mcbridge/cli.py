@@ -28,7 +28,7 @@ from mcbridge.jobs.reservations import AlreadyRunningError, reserve
 from mcbridge.jobs.runs import ignore_progress
 from mcbridge.messages import render
 from mcbridge.models import COUNTERS, MailchimpConnection, MailingList, SyncRun, User
-from mcbridge.recipients import recipients_of
+from mcbridge.resolution import stored_resolution
 from mcbridge.rules import describe_rule
 from mcbridge.schedule import create_scheduler
 
@@ -124,13 +124,12 @@ def recipients_command(list_id: int, count: bool) -> None:
     if mailing_list is None:
         click.echo(gettext("No mailing list %(id)d.", id=list_id), err=True)
         sys.exit(2)
-    recipients = recipients_of(mailing_list)
+    stored = stored_resolution(mailing_list, patient=True).stored
     if count:
-        addresses = sum(1 for _ in recipients.stream(db.session))
-        click.echo(gettext("%(count)d addresses", count=addresses))
+        click.echo(gettext("%(count)d addresses", count=stored.addresses))
         return
     rules = {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
-    for chunk in csv_chunks(recipient_rows(recipients, rules, db.session), COMMAS):
+    for chunk in csv_chunks(recipient_rows(mailing_list.id, rules, db.session), COMMAS):
         click.echo(chunk, nl=False)
 
 

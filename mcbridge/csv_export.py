@@ -15,7 +15,8 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from mcbridge.i18n import page_language
-from mcbridge.recipients import Recipients
+from mcbridge.models import MailingList
+from mcbridge.resolution import download_rows, session_of, stored_resolution
 
 # What makes a spreadsheet read a cell as a formula (a tab or carriage return first hides it).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -56,15 +57,13 @@ def spreadsheet_style() -> CsvStyle:
 
 
 def recipient_rows(
-    recipients: Recipients, rules: dict[int, str], session: Session
+    mailing_list_id: int, rules: dict[int, str], session: Session
 ) -> Iterator[list[str]]:
-    """The heading, then one row per address, streamed so a large list never sits in memory;
-    cells as typed (each format keeps them from running as formulas its own way).
-
-    Read the way an export reads the list (`Recipients.by_address`), which plans well for a
-    million people: rows come in address order, the order its dedupe needs (a shared
-    address goes once, to the lowest person id, as everywhere); a spreadsheet sorts them
-    by name in a click, a database sorting a million rows again would not be as quick."""
+    """The heading, then one row per address of the list's stored resolution (the export's
+    own, `mcbridge.resolution`; `stored_resolution` brings it up to date first), streamed
+    so a large list never sits in memory; cells as typed (each format keeps them from
+    running as formulas its own way). Rows come in address order, a shared address once,
+    to the lowest person id, as everywhere; a spreadsheet sorts them by name in a click."""
     yield [
         gettext("Email"),
         gettext("First name"),
@@ -75,15 +74,17 @@ def recipient_rows(
         gettext("Reached by"),
     ]
     kinds = {True: gettext("primary"), False: gettext("delivery address")}
-    for recipient in recipients.stream(session):
+    statement = download_rows(mailing_list_id).execution_options(yield_per=5000)
+    rows = session.connection().execute(statement)
+    for email, first_name, last_name, nickname, company, primary, via in rows:
         yield [
-            recipient.email,
-            recipient.first_name or "",
-            recipient.last_name or "",
-            recipient.nickname or "",
-            recipient.company or "",
-            kinds[recipient.primary],
-            rules.get(recipient.via_subscription_id, ""),
+            email,
+            first_name or "",
+            last_name or "",
+            nickname or "",
+            company or "",
+            kinds[primary],
+            rules.get(via, ""),
         ]
 
 
@@ -163,10 +164,16 @@ def sheet_title(name: str, number: int) -> str:
 
 
 def spreadsheet_download(
-    recipients: Recipients, rules: dict[int, str], session: Session, name: str, kind: str
+    mailing_list: MailingList, rules: dict[int, str], name: str, kind: str
 ) -> Response:
-    """A list's recipients as a CSV in the user's language's separator, or as Excel."""
-    rows = recipient_rows(recipients, rules, session)
+    """A list's recipients as a CSV in the user's language's separator, or as Excel.
+
+    The list is brought up to date before the answer starts, waiting for a visit that is
+    resolving it rather than hand out the previous resolution: a file is taken away and
+    used, it has no note saying how old it is. Its rows then stream."""
+    session = session_of(mailing_list)
+    stored_resolution(mailing_list, patient=True)
+    rows = recipient_rows(mailing_list.id, rules, session)
     if kind == "xlsx":
         body, mimetype = xlsx_chunks(rows, name), XLSX_TYPE
     else:

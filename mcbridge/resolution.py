@@ -41,6 +41,7 @@ from mcbridge.models import MailingList, Person, StoredAddress, StoredPerson, St
 from mcbridge.models.resolution import recipients_version
 from mcbridge.recipients import Recipients, recipients_of
 from mcbridge.search import address_search, person_search
+from mcbridge.sql import in_binary_order
 
 
 @dataclass(frozen=True)
@@ -54,19 +55,20 @@ class Shown:
     catching_up: bool = False
 
 
-def stored_resolution(mailing_list: MailingList) -> Shown:
-    """The list's stored resolution, resolved again first unless it still holds."""
+def stored_resolution(mailing_list: MailingList, patient: bool = False) -> Shown:
+    """The list's stored resolution, resolved again first unless it still holds.
+    `patient`: wait for another visit resolving it rather than show the previous one."""
     session = session_of(mailing_list)
     stored = session.get(StoredResolution, mailing_list.id, populate_existing=True)
     if stored is not None and stored.holds(recipients_version(session), clock.today()):
         return Shown(stored)
-    return resolve_again(mailing_list, stored)
+    return resolve_again(mailing_list, None if patient else stored)
 
 
 def resolve_again(mailing_list: MailingList, previous: StoredResolution | None = None) -> Shown:
     """Resolve and store, one visit at a time per list. A visit that finds another one
-    resolving shows the `previous` resolution; without one (the list's first visit) it
-    waits, then finds the resolution just stored and reads it."""
+    resolving shows the `previous` resolution; without one (the list's first visit, or a
+    download) it waits, then finds the resolution just stored and reads it."""
     session = session_of(mailing_list)
     stored = locked(session, mailing_list.id, wait=previous is None or previous.version is None)
     if stored is None:
@@ -229,6 +231,25 @@ def searched_addresses(mailing_list_id: int, term: str) -> Select:
     )
     found = union_all(by_person, by_address).subquery("found")
     return select(found).order_by(found.c.person_id, found.c.position)
+
+
+def download_rows(mailing_list_id: int) -> Select:
+    """Every stored address with what a spreadsheet shows of it, in address order (code
+    point, as the export and `flask mcbridge recipients` list them)."""
+    return (
+        select(
+            StoredAddress.email,
+            StoredAddress.first_name,
+            StoredAddress.last_name,
+            Person.nickname,
+            Person.company,
+            StoredAddress.is_primary,
+            StoredAddress.via,
+        )
+        .join(Person, Person.id == StoredAddress.person_id)
+        .where(StoredAddress.mailing_list_id == mailing_list_id)
+        .order_by(in_binary_order(StoredAddress.email))
+    )
 
 
 def stored_skipped(mailing_list_id: int) -> Select:

@@ -196,7 +196,7 @@ def download(list_id: str, kind: str) -> Response:
     mailing_list = load_list_in_scope(list_id)
     rules = rule_texts(mailing_list)
     name = f"{slug(mailing_list.name)}-{today().isoformat()}"
-    return spreadsheet_download(recipients_of(mailing_list), rules, db.session, name, kind)
+    return spreadsheet_download(mailing_list, rules, name, kind)
 
 
 def slug(name: str) -> str:

@@ -166,8 +166,8 @@ def test_the_csv_the_excel_file_and_the_recipients_command_hold_the_same_rows(
 
 
 def test_the_csv_streams_its_heading_at_once_then_many_rows_per_chunk(as_leader, org):
-    """The heading goes alone, before the database resolves the list, so that the browser
-    starts the download at once; the rows then go in pieces, not one by one."""
+    """The heading goes alone, before the database reads and sorts the rows, so that the
+    browser starts the download at once; the rows then go in pieces, not one by one."""
     for number in range(30):
         make.role(make.person("Many", f"Member{number:02d}"), org.club_a, org.member_type)
     db.session.commit()
