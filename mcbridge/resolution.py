@@ -4,7 +4,8 @@ sorted, searched and counted from what was stored (mcbridge.models.resolution).
 The resolution is the export's own (`Recipients.people`, then `Recipients.ranked` over the
 people stored), so the view shows exactly whom the next export would send to. It is read
 only while it holds: same recipients version, same day. Otherwise the visit resolves again,
-in three statements, and the visits after it read the result.
+writes only the rows that changed (`write_difference`), and the visits after it read the
+result; a visit arriving while another resolves shows the previous result, saying so.
 
 Order matters for exactness. The version is read before anything is resolved, inside the
 lock on the list's row: a change committed meanwhile is then newer than the version stored
