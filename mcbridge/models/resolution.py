@@ -97,14 +97,22 @@ class StoredResolution(Base):
 
 class StoredPerson(Base):
     """A person the list's rules reach, with the first rule that does, and whether they
-    have no address the list may use (the view's "people without an email address").
+    have no address the list may use (the view's "people without an email address", read
+    by name off their index: the names are copies, exact while the resolution holds).
 
     The person is no foreign key: the row is part of a resolution that any change to the
     people makes stale, and a key would make every deletion of a person look here."""
 
     __tablename__ = table_name("stored_people")
     __table_args__ = (
-        Index(named("ix", "stored_people_without_address"), "mailing_list_id", "without_address"),
+        Index(
+            named("ix", "stored_people_without_address"),
+            "mailing_list_id",
+            "without_address",
+            "last_name",
+            "first_name",
+            "person_id",
+        ),
     )
 
     mailing_list_id: Mapped[int] = mapped_column(
@@ -113,6 +121,8 @@ class StoredPerson(Base):
     person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     via: Mapped[int]
     without_address: Mapped[bool]
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class StoredAddress(Base):

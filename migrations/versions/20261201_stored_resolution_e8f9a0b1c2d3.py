@@ -63,11 +63,13 @@ def upgrade():
         sa.Column('person_id', sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column('via', sa.Integer(), nullable=False),
         sa.Column('without_address', sa.Boolean(), nullable=False),
+        sa.Column('first_name', sa.String(length=100), nullable=True),
+        sa.Column('last_name', sa.String(length=100), nullable=True),
     )
     op.create_index(
         f'ix_{P}stored_people_without_address',
         f'{P}stored_people',
-        ['mailing_list_id', 'without_address'],
+        ['mailing_list_id', 'without_address', 'last_name', 'first_name', 'person_id'],
     )
     op.create_table(
         f'{P}stored_addresses',
