@@ -186,15 +186,15 @@ def analyse() -> None:
     db.session.commit()
 
 
-def build_regional_lists(count: int) -> list[int]:
-    """One list per group of the third level (a region's district, say), each reaching
-    every role in its subtree: the many lists that many workers share out."""
+def build_regional_lists(count: int, level: int = 2, kind: str = "District") -> list[int]:
+    """One list per group of the level (the third by default: a region's district, say),
+    each reaching every role in its subtree: the many lists that many workers share out."""
     district_ids = db.session.scalars(
-        select(Group.id).where(Group.name.like("Group 2.%")).order_by(Group.id).limit(count)
+        select(Group.id).where(Group.name.like(f"Group {level}.%")).order_by(Group.id).limit(count)
     ).all()
     role_type_ids = list(db.session.scalars(select(RoleType.id)))
     list_ids = [
-        build_mailing_list(group_id, role_type_ids, name=f"District {number}", everyone=False)
+        build_mailing_list(group_id, role_type_ids, name=f"{kind} {number}", everyone=False)
         for number, group_id in enumerate(district_ids, start=1)
     ]
     db.session.commit()

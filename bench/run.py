@@ -76,12 +76,24 @@ class Measure:
 
 
 class Bench:
-    def __init__(self, people: int, database: str, audience: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        people: int,
+        database: str,
+        audience: str,
+        workdir: Path,
+        *,
+        postgres_url: str = BENCH_POSTGRES,
+        redis_url: str = BENCH_REDIS,
+    ) -> None:
+        """`postgres_url`, `redis_url`: another benchmark's own database and Redis DB, so
+        that it never shares state with this one."""
         self.people = people
         self.audience_state = audience
         self.workdir = workdir
+        self.redis_url = redis_url
         self.database_url = (
-            BENCH_POSTGRES if database == "postgresql" else f"sqlite:///{workdir / 'bench.sqlite3'}"
+            postgres_url if database == "postgresql" else f"sqlite:///{workdir / 'bench.sqlite3'}"
         )
         self.port = free_port()
         self.sandbox_process: subprocess.Popen[bytes] | None = None
@@ -90,7 +102,7 @@ class Bench:
         self.app = create_app(
             {
                 "DATABASE_URL": self.database_url,
-                "REDIS_URL": BENCH_REDIS,
+                "REDIS_URL": self.redis_url,
                 "SECRET_KEY": "bench",
                 "MAILCHIMP_API_BASE_URL": self.api_base_url,
             }
@@ -102,7 +114,7 @@ class Bench:
         return {
             **os.environ,
             "DATABASE_URL": self.database_url,
-            "REDIS_URL": BENCH_REDIS,
+            "REDIS_URL": self.redis_url,
             "SECRET_KEY": "bench",
             "MAILCHIMP_API_BASE_URL": self.api_base_url,
             "FLASK_APP": "wsgi",
@@ -129,11 +141,14 @@ class Bench:
             self.link(mailing_list, self.audience)
             return built.seconds
 
-    def start_sandbox(self) -> None:
+    def sandbox_command(self) -> list[str]:
+        """The sandbox's own process, on its own port and data file."""
         data = str(self.workdir / "sandbox.sqlite3")
-        command = [sys.executable, "-m", "mcbridge_sandbox", "--port", str(self.port)]
+        return [sys.executable, "-m", "mcbridge_sandbox", "--port", str(self.port), "--data", data]
+
+    def start_sandbox(self) -> None:
         self.sandbox_process = subprocess.Popen(
-            [*command, "--data", data],
+            self.sandbox_command(),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
