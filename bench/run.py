@@ -193,7 +193,7 @@ class Bench:
         return Measure(scenario, usage.wall, usage.cpu, usage.rss_mb, reads, writes, state, note)
 
     def resolve(self, scenario: str = "resolve") -> Measure:
-        usage = measured([[*FLASK, "recipients", str(self.list_id), "--count"]], self.env())
+        usage = measured([[sys.executable, "-m", "bench.resolve", str(self.list_id)]], self.env())
         return Measure(scenario, usage.wall, usage.cpu, usage.rss_mb, note=usage.output.strip())
 
     def resolve_filtered(self) -> Measure:
