@@ -1,5 +1,6 @@
 """Every benchmark in one command: the export scenarios (bench.run), pages, search, the CSV
-download at each size, then the webhook burst, on each database chosen; each tool's output
+download at each size (each size in a database of its own), then twenty concurrent views,
+many lists and the webhook burst, on each database chosen; each tool's output
 under a heading with the machine line, gathered in bench/results/all-<sizes>-<database>.md.
 
     .venv/bin/python -m bench.all [--people 100000,1000000] [--database sqlite,postgresql]
@@ -27,14 +28,16 @@ from bench.processes import ROOT
 from bench.run import BENCH_POSTGRES, machine
 
 DATABASES = ("sqlite", "postgresql")
-POSTGRES_URLS = (BENCH_POSTGRES, pages.POSTGRES, search.POSTGRES, csv_download.POSTGRES)
-# Tools that build their organisation once, at the first size asked, and reuse it later
-# whatever --people says (webhooks builds its own small one each run).
-REUSES_ORGANISATION = {
-    "bench.pages": "both databases",
-    "bench.search": "both databases",
-    "bench.csv_download": "PostgreSQL (SQLite keeps a file per size)",
-}
+# Tools that build an organisation once and reuse it: bench.all gives each size its own
+# database (or SQLite file), so that a later size is not measured on an earlier one's.
+PER_SIZE = {"pages": pages.WORKDIR, "search": search.WORKDIR, "csv_download": csv_download.WORKDIR}
+
+
+def organisation_url(tool: str, people: str, database: str) -> str:
+    if database == "postgresql":
+        return f"{BENCH_POSTGRES.rsplit('/', 1)[0]}/mcbridge_{tool}_{people}"
+    PER_SIZE[tool].mkdir(exist_ok=True)
+    return f"sqlite:///{PER_SIZE[tool] / f'{tool}-{people}.sqlite3'}"
 
 
 @dataclass(frozen=True)
@@ -53,28 +56,28 @@ class Step:
 
 
 def steps(sizes: list[str], database: str) -> list[Step]:
-    """Every tool at every size on one database, the smaller sizes first; the webhook burst
-    does not depend on the organisation's size and runs once."""
+    """Every tool at every size on one database, the smaller sizes first; then those whose
+    size is their own and that run once: twenty concurrent views of bench.pages' big list,
+    1,000 lists of 1,000 on three workers, the webhook burst."""
     chosen = ["--database", database]
     per_size = [
         step
         for people in sizes
         for step in (
             Step("bench.run", ["--people", people, *chosen]),
-            Step("bench.pages", [*chosen, "--people", people]),
-            Step("bench.search", [*chosen, "--people", people]),
-            Step("bench.csv_download", ["--people", people, *chosen]),
+            *(
+                Step(f"bench.{tool}", [*chosen, "--people", people, "--url", url])
+                for tool in PER_SIZE
+                for url in [organisation_url(tool, people, database)]
+            ),
         )
     ]
-    return [*per_size, Step("bench.webhooks", chosen)]
-
-
-def reuse_note(step: Step) -> str:
-    """Why a tool's figures at a later size may be those of an earlier one."""
-    where = REUSES_ORGANISATION.get(step.tool)
-    if where is None:
-        return ""
-    return f"reuses the organisation it built first, on {where}, whatever --people says"
+    once = [
+        Step("bench.concurrent_views", chosen),
+        Step("bench.many_lists", chosen),
+        Step("bench.webhooks", chosen),
+    ]
+    return [*per_size, *once]
 
 
 def heading(step: Step) -> str:
@@ -86,8 +89,7 @@ def heading(step: Step) -> str:
 def execute(step: Step) -> str:
     """Run one tool, its output shown as it comes (standard error straight to the terminal)
     and returned under its heading; a failure is noted and the next tool runs anyway."""
-    note = reuse_note(step)
-    section = heading(step) + (f"\n_{note.capitalize()}._\n" if note else "")
+    section = heading(step)
     print(section, flush=True)
     lines: list[str] = []
     with subprocess.Popen(step.command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
@@ -99,10 +101,12 @@ def execute(step: Step) -> str:
     return f"{section}\n{''.join(lines)}{failed}"
 
 
-def prepare_postgres(dry_run: bool) -> None:
-    """The tools' own databases, which they expect to exist (bench.webhooks creates its
-    own)."""
-    for url in POSTGRES_URLS:
+def prepare_postgres(sizes: list[str], dry_run: bool) -> None:
+    """The databases the tools expect to exist: bench.run's, and one per tool and size for
+    those that keep their organisation (bench.webhooks and bench.many_lists create theirs,
+    bench.concurrent_views uses bench.pages' own)."""
+    urls = [organisation_url(tool, people, "postgresql") for people in sizes for tool in PER_SIZE]
+    for url in [BENCH_POSTGRES, pages.POSTGRES, *urls]:
         name = url.rsplit("/", 1)[1]
         if dry_run:
             print(f"# would create the PostgreSQL database {name} unless it exists")
@@ -117,12 +121,11 @@ def results_path(sizes: list[str], database: str) -> Path:
 def run_database(sizes: list[str], database: str, dry_run: bool) -> None:
     """Every step on one database, the combined markdown rewritten after each."""
     if database == "postgresql":
-        prepare_postgres(dry_run)
+        prepare_postgres(sizes, dry_run)
     path = results_path(sizes, database)
     if dry_run:
         for step in steps(sizes, database):
-            note = reuse_note(step)
-            print(step.shown + (f"  # {note}" if note else ""))
+            print(step.shown)
         print(f"# would write {path.relative_to(ROOT)}\n")
         return
     path.parent.mkdir(exist_ok=True)

@@ -41,8 +41,11 @@ PEOPLE_LIST = "/admin/people/?search={term}"
 PICKER = "/admin/roles/ajax/lookup/?name=person&query={term}"
 
 
-def make_app(database: str) -> Flask:
-    url = POSTGRES if database == "postgresql" else f"sqlite:///{WORKDIR / 'search.sqlite3'}"
+def make_app(database: str, url: str | None = None) -> Flask:
+    """The app on this tool's own organisation, or on the one at `url` (bench.all gives
+    each size its own)."""
+    if url is None:
+        url = POSTGRES if database == "postgresql" else f"sqlite:///{WORKDIR / 'search.sqlite3'}"
     return create_app({"DATABASE_URL": url, "REDIS_URL": REDIS, "SECRET_KEY": "bench"})
 
 
@@ -117,9 +120,9 @@ def shown(response: Any) -> int:
     return len(set(re.findall(r"details/\?id=(\d+)", response.text)))
 
 
-def run(database: str, people: int, repeat: int, terms: list[str]) -> None:
+def run(database: str, people: int, repeat: int, terms: list[str], url: str | None = None) -> None:
     WORKDIR.mkdir(exist_ok=True)
-    app = make_app(database)
+    app = make_app(database, url)
     prepare(app, people)
     for who, email in (("leader of a region", LEADER), ("administrator", ADMIN)):
         client = signed_in(app, email)
@@ -138,8 +141,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--terms", default=",".join(TERMS), help="what is typed, comma-separated")
+    parser.add_argument("--url", help="another organisation's database (one per size, say)")
     given = parser.parse_args()
-    run(given.database, given.people, given.repeat, given.terms.split(","))
+    run(given.database, given.people, given.repeat, given.terms.split(","), given.url)
 
 
 if __name__ == "__main__":
