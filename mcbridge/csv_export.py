@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from mcbridge.i18n import page_language
 from mcbridge.models import MailingList
-from mcbridge.resolution import download_rows, session_of, stored_resolution
+from mcbridge.recipients import session_of
+from mcbridge.resolution import download_rows, stored_resolution
 
 # What makes a spreadsheet read a cell as a formula (a tab or carriage return first hides it).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -97,9 +97,7 @@ class Recipients:
         self.delivery_labels = [label.casefold() for label in mailing_list.delivery_labels or ()]
         self.filters = list_filters(mailing_list, self.today)
         self.with_roles = with_roles
-        session = object_session(mailing_list)
-        assert session is not None, "the mailing list is read through its session"
-        self.session = session
+        self.session = session_of(mailing_list)
 
     def reasons(self, person_ids: list[int]) -> Select:
         """Each active role by which the rules reach these people (a page of the subscriber
@@ -455,6 +453,13 @@ def list_filters(mailing_list: MailingList, today: date) -> list[ColumnElement[b
     return conditions
 
 
+def session_of(mailing_list: MailingList) -> Session:
+    """The session the list was read through, which its recipients are read through too."""
+    session = object_session(mailing_list)
+    assert session is not None, "the mailing list is read through its session"
+    return session
+
+
 def recipients_of(
     mailing_list: MailingList, today: date | None = None, *, with_roles: bool = False
 ) -> Recipients:
@@ -462,4 +467,4 @@ def recipients_of(
     return Recipients(mailing_list, today, with_roles=with_roles)
 
 
-__all__ = ["Counts", "Recipient", "Recipients", "recipients_of"]
+__all__ = ["Counts", "Recipient", "Recipients", "recipients_of", "session_of"]

@@ -36,15 +36,14 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mcbridge import clock
 from mcbridge.models import MailingList, Person, StoredAddress, StoredPerson, StoredResolution
 from mcbridge.models.resolution import recipients_version
-from mcbridge.recipients import Recipients, recipients_of
+from mcbridge.recipients import Recipients, recipients_of, session_of
 from mcbridge.search import address_search, person_search
-from mcbridge.sql import in_binary_order
+from mcbridge.sql import in_binary_order, insert_with_conflicts
 
 
 @dataclass(frozen=True)
@@ -105,9 +104,8 @@ def locked(session: Session, mailing_list_id: int, wait: bool) -> StoredResoluti
     """The list's row, created on the list's first visit, locked until commit; None when
     another visit holds it and `wait` is false. (PostgreSQL; SQLite lets one writer at a
     time anyway.)"""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(StoredResolution)
+        insert_with_conflicts(StoredResolution)
         .values(mailing_list_id=mailing_list_id, people=0, addresses=0, skipped=0)
         .on_conflict_do_nothing()
     )
@@ -301,9 +299,3 @@ def stored_skipped(mailing_list_id: int) -> Select:
         )
         .order_by(StoredPerson.last_name, StoredPerson.first_name, StoredPerson.person_id)
     )
-
-
-def session_of(mailing_list: MailingList) -> Session:
-    session = Session.object_session(mailing_list)
-    assert session is not None, "the mailing list is read through its session"
-    return session

@@ -44,10 +44,15 @@ def driver_upsert(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -
     )
 
 
+def insert_with_conflicts(model: Any) -> Any:
+    """The database's own INSERT, which knows ON CONFLICT (both databases spell it alike)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
 def upsert(model: Any, keys: list[str], columns: tuple[str, ...]) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET columns, for executemany."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model)
+    statement = insert_with_conflicts(model)
     return statement.on_conflict_do_update(
         index_elements=keys,
         set_={name: getattr(statement.excluded, name) for name in columns},
