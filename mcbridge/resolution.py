@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from mcbridge import clock
 from mcbridge.models import MailingList, Person, StoredAddress, StoredPerson, StoredResolution
-from mcbridge.models.resolution import recipients_version
+from mcbridge.models.resolution import NAME_ORDER, recipients_version
 from mcbridge.recipients import Recipients, recipients_of, session_of
 from mcbridge.search import address_search, person_search
 from mcbridge.sql import in_binary_order, insert_with_conflicts
@@ -297,5 +297,5 @@ def stored_skipped(mailing_list_id: int) -> Select:
             StoredPerson.mailing_list_id == mailing_list_id,
             StoredPerson.without_address == true(),
         )
-        .order_by(StoredPerson.last_name, StoredPerson.first_name, StoredPerson.person_id)
+        .order_by(*(StoredPerson.__table__.c[name] for name in NAME_ORDER))
     )

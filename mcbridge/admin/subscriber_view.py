@@ -23,6 +23,7 @@ from mcbridge.models import (
     SyncIssue,
     SyncRun,
 )
+from mcbridge.models.resolution import NAME_ORDER
 from mcbridge.recipients import Recipients
 
 SORTABLE = ("name", "email")
@@ -68,7 +69,7 @@ class Sort:
         if self.column is None:
             return statement
         columns = statement.selected_columns
-        by_name = (columns.last_name, columns.first_name, columns.person_id, columns.email)
+        by_name = (*(columns[name] for name in NAME_ORDER), columns.email)
         keys = by_name if self.column == "name" else (columns.email,)
         ordered = [key.desc() if self.descending else key.asc() for key in keys]
         return statement.order_by(None).order_by(*ordered)

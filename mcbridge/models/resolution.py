@@ -95,7 +95,19 @@ class StoredResolution(Base):
         return version is not None and self.version == version and self.day == today
 
 
-class StoredPerson(Base):
+# The order of people by name, ties broken by person: how stored rows are read by name.
+NAME_ORDER = ("last_name", "first_name", "person_id")
+
+
+class StoredNames:
+    """The holder's names, copied into a stored row so that rows are sorted off an index:
+    exact while the resolution holds."""
+
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class StoredPerson(StoredNames, Base):
     """A person the list's rules reach, with the first rule that does, and whether they
     have no address the list may use (the view's "people without an email address", read
     by name off their index: the names are copies, exact while the resolution holds).
@@ -109,9 +121,7 @@ class StoredPerson(Base):
             named("ix", "stored_people_without_address"),
             "mailing_list_id",
             "without_address",
-            "last_name",
-            "first_name",
-            "person_id",
+            *NAME_ORDER,
         ),
     )
 
@@ -121,25 +131,16 @@ class StoredPerson(Base):
     person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     via: Mapped[int]
     without_address: Mapped[bool]
-    first_name: Mapped[str | None] = mapped_column(String(100))
-    last_name: Mapped[str | None] = mapped_column(String(100))
 
 
-class StoredAddress(Base):
+class StoredAddress(StoredNames, Base):
     """One address the list sends to, with what the view sorts by: the holder's names are
     copies, exact for as long as the resolution holds (see StoredPerson on the person)."""
 
     __tablename__ = table_name("stored_addresses")
     __table_args__ = (
         Index(named("ix", "stored_addresses_order"), "mailing_list_id", "person_id", "position"),
-        Index(
-            named("ix", "stored_addresses_name"),
-            "mailing_list_id",
-            "last_name",
-            "first_name",
-            "person_id",
-            "email",
-        ),
+        Index(named("ix", "stored_addresses_name"), "mailing_list_id", *NAME_ORDER, "email"),
     )
 
     mailing_list_id: Mapped[int] = mapped_column(
@@ -150,8 +151,6 @@ class StoredAddress(Base):
     is_primary: Mapped[bool]
     position: Mapped[int]
     via: Mapped[int]
-    first_name: Mapped[str | None] = mapped_column(String(100))
-    last_name: Mapped[str | None] = mapped_column(String(100))
 
 
 def recipients_version(session: Session) -> int | None:

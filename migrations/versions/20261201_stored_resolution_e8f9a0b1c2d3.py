@@ -41,6 +41,21 @@ def list_key():
     )
 
 
+NAME_ORDER = ['last_name', 'first_name', 'person_id']
+
+
+def names():
+    """The holder's names, copied into a stored row to sort by."""
+    return [
+        sa.Column('first_name', sa.String(length=100), nullable=True),
+        sa.Column('last_name', sa.String(length=100), nullable=True),
+    ]
+
+
+def index(name, table, columns):
+    op.create_index(f'ix_{P}{name}', f'{P}{table}', columns)
+
+
 def upgrade():
     op.create_table(
         f'{P}recipients_version',
@@ -63,14 +78,10 @@ def upgrade():
         sa.Column('person_id', sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column('via', sa.Integer(), nullable=False),
         sa.Column('without_address', sa.Boolean(), nullable=False),
-        sa.Column('first_name', sa.String(length=100), nullable=True),
-        sa.Column('last_name', sa.String(length=100), nullable=True),
+        *names(),
     )
-    op.create_index(
-        f'ix_{P}stored_people_without_address',
-        f'{P}stored_people',
-        ['mailing_list_id', 'without_address', 'last_name', 'first_name', 'person_id'],
-    )
+    index('stored_people_without_address', 'stored_people',
+          ['mailing_list_id', 'without_address', *NAME_ORDER])
     op.create_table(
         f'{P}stored_addresses',
         list_key(),
@@ -79,22 +90,13 @@ def upgrade():
         sa.Column('is_primary', sa.Boolean(), nullable=False),
         sa.Column('position', sa.Integer(), nullable=False),
         sa.Column('via', sa.Integer(), nullable=False),
-        sa.Column('first_name', sa.String(length=100), nullable=True),
-        sa.Column('last_name', sa.String(length=100), nullable=True),
+        *names(),
     )
-    op.create_index(
-        f'ix_{P}stored_addresses_order',
-        f'{P}stored_addresses',
-        ['mailing_list_id', 'person_id', 'position'],
-    )
-    op.create_index(
-        f'ix_{P}stored_addresses_name',
-        f'{P}stored_addresses',
-        ['mailing_list_id', 'last_name', 'first_name', 'person_id', 'email'],
-    )
+    index('stored_addresses_order', 'stored_addresses', ['mailing_list_id', 'person_id', 'position'])
+    index('stored_addresses_name', 'stored_addresses', ['mailing_list_id', *NAME_ORDER, 'email'])
     install_version_triggers(op.get_bind())
     op.drop_index(f'ix_{P}people_last_name', table_name=f'{P}people')
-    op.create_index(f'ix_{P}people_name', f'{P}people', ['last_name', 'first_name', 'id'])
+    index('people_name', 'people', ['last_name', 'first_name', 'id'])
 
 
 def downgrade():
