@@ -4,7 +4,7 @@ before its first write, and waits for a leader to confirm.
 A wrong rule, a group moved by mistake or an import that emptied a table would otherwise
 archive half an audience overnight. The export streams (it writes while it compares), so
 the decision needs the plan's counts first: the export counts its plan once without
-writing (`Export.held_by_brake`), and these functions judge the counts.
+writing (`Export.writes_past_brake`), and these functions judge the counts.
 
 The share is of the contacts the list manages (added by mcbridge, subscribed, in the
 audience copy), counted in SQL. A run a leader confirmed may make the archives and changes

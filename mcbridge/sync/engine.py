@@ -6,7 +6,7 @@ copy are known to be right, so a failure early on changes nothing in Mailchimp.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
@@ -44,6 +44,10 @@ from mcbridge.sync.result import SyncResult
 from mcbridge.webhooks.review import held_addresses
 
 Progress = Callable[[str, int, int], None]
+
+# The most writes a run keeps from the plan it counted for the brake (see
+# Export.writes_past_brake); a step holds two small records, about a kilobyte.
+KEPT_WRITES = 20_000
 
 
 STILL_RUNNING = N_(
@@ -96,6 +100,14 @@ def export(
         result.reads, result.writes = client.calls.reads, client.calls.writes
         client.close()
     return result
+
+
+def planned_writes(steps: Iterable[Step], result: SyncResult) -> Iterator[Step]:
+    """Every step counted into `result`; those that write to Mailchimp passed on."""
+    for step in steps:
+        result.planned(step)
+        if step.action in WRITES:
+            yield step
 
 
 def permissions_on(mailing_list: MailingList) -> tuple[str, ...]:
@@ -217,26 +229,30 @@ class Export:
             bring_back=self.bring_back_requests(),
             adopt=self.adopting,
         )
-        if not self.result.dry_run and self.held_by_brake(exceptions):
-            return
-        steps = self.steps(exceptions, self.result)
         if self.result.dry_run:
-            for step in steps:
+            for step in self.steps(exceptions, self.result):
                 self.result.planned(step)
             if self.result.counts["adopted"] and self.mailing_list.adoption is None:
                 self.result.notes.append(NOT_ADOPTED_YET)
             return
+        if self.brake is None or only_adds(self.mailing_list.id):
+            self.write(planned_writes(self.steps(exceptions, self.result), self.result))
+            return
+        writes = self.writes_past_brake(exceptions, self.brake)
+        if writes is not None:
+            self.write(writes)
+
+    def write(self, writes: Iterable[Step]) -> None:
+        """Send the writes as they come, folding each answer into the audience copy."""
         updates = MirrorUpdates(self.mirror)
         try:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
                 writer = Writer(
                     self.target(), pool, lambda done, written: self.account(updates, done, written)
                 )
-                for step in steps:
-                    self.result.planned(step)
-                    if step.action in WRITES:
-                        self.progress("writing", self.written, self.result.writes_planned)
-                        writer.add(step)
+                for step in writes:
+                    self.progress("writing", self.written, self.result.writes_planned)
+                    writer.add(step)
                 writer.finish()
         finally:
             updates.close()
@@ -249,20 +265,30 @@ class Export:
         wanted = iter(()) if self.leaving else self.recipients()
         return plan(self.wanted(wanted, result), self.mirror.stream(), exceptions)
 
-    def held_by_brake(self, exceptions: Exceptions) -> bool:
-        """Count the plan once without writing (the export itself writes while it
-        compares), and hold the run, with those counts, when the brake says so."""
-        if self.brake is None or only_adds(self.mailing_list.id):
-            return False
+    def writes_past_brake(self, exceptions: Exceptions, brake: Brake) -> Iterable[Step] | None:
+        """The plan's writes once the brake let them through; None when it holds the run.
+
+        The brake needs the plan's counts before the first write, so the plan is counted
+        once without writing. The writes it found are kept and sent, unless there are more
+        than KEPT_WRITES of them: then the plan is walked again as it streams, so that
+        memory stays flat. A daily run changes a few contacts, so it walks the plan once.
+        """
         counted = SyncResult(dry_run=True)
-        for step in self.steps(exceptions, counted):
-            counted.planned(step)
+        kept: list[Step] | None = []
+        for step in planned_writes(self.steps(exceptions, counted), counted):
+            if kept is not None:
+                kept.append(step)
+                if len(kept) > KEPT_WRITES:
+                    kept = None
         managed = managed_count(self.mailing_list.id)
-        hold = check(counted.counts, managed, self.brake.limits, self.brake.allowed)
-        if hold is None:
-            return False
-        self.result.hold(counted, hold)
-        return True
+        hold = check(counted.counts, managed, brake.limits, brake.allowed)
+        if hold is not None:
+            self.result.hold(counted, hold)
+            return None
+        if kept is None:
+            return planned_writes(self.steps(exceptions, self.result), self.result)
+        self.result.take_plan(counted)
+        return kept
 
     def recipients(self) -> Iterator[Recipient]:
         """The list's recipients by address, counting those without one."""

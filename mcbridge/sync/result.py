@@ -87,12 +87,18 @@ class SyncResult:
         self.failure = message
         self.failure_kind = kind
 
-    def hold(self, counted: SyncResult, hold: Hold) -> None:
-        """Held by the brake: nothing was written; the run shows what would have been,
-        as a preview does (`counted`), and why it stopped."""
+    def take_plan(self, counted: SyncResult) -> None:
+        """The plan as it was counted before the first write (see the brake), which this
+        run then carries out as it stands."""
         self.counts.update(counted.counts)
         self.samples = counted.samples
         self.issues = counted.issues
+        self.writes_planned = counted.writes_planned
+
+    def hold(self, counted: SyncResult, hold: Hold) -> None:
+        """Held by the brake: nothing was written; the run shows what would have been,
+        as a preview does (`counted`), and why it stopped."""
+        self.take_plan(counted)
         self.notes.append(hold.message)
         self.hold_reason = hold.reason
 

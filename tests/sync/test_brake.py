@@ -12,6 +12,7 @@ from mcbridge.jobs import state as queue_state
 from mcbridge.jobs.export import confirm_held
 from mcbridge.messages import render
 from mcbridge.models import MailingList, Person, Role, SyncRun
+from mcbridge.sync import engine
 from tests import factories as make
 from tests.helpers import post_form, sign_in, sql_statements
 from tests.sync.test_export_views import leader_of
@@ -184,14 +185,42 @@ def resolutions(statements: list[str]) -> int:
     return sum("candidates" in statement for statement in statements)
 
 
-def test_the_brake_counts_the_plan_first_only_when_there_is_something_to_hold(club):
-    """An initial export can only add, which the brake never holds: it resolves the list
-    once. Once the audience holds contacts, the brake counts the plan before writing."""
+def test_an_export_resolves_the_list_once_even_when_the_brake_counts_its_plan(club):
+    """An initial export can only add, which the brake never holds. Once the audience holds
+    contacts, the brake counts the plan before writing, and the run sends the writes it
+    counted: both resolve the list once."""
     members = [club.join(f"Member{number}") for number in range(5)]
     with sql_statements() as initial:
         assert club.export().state == "success"
     leave(members[:1])
     with sql_statements() as later:
-        assert club.export().state == "success"
+        run = club.export()
 
-    assert (resolutions(initial), resolutions(later)) == (1, 2)
+    assert (run.state, run.archived) == ("success", 1)
+    assert subscribed(club, members) == [p.email for p in members[1:]]
+    assert (resolutions(initial), resolutions(later)) == (1, 1)
+
+
+def rename(people: list[Person]) -> None:
+    for person in people:
+        person.first_name = f"Renamed{person.id}"
+    db.session.commit()
+
+
+def first_names_in_mailchimp(club, people: list[Person]) -> list[str]:
+    return [club.member(p.email)["merge_fields"]["FNAME"] for p in people]
+
+
+def test_a_run_with_more_writes_than_it_keeps_walks_the_plan_again_and_writes_them_all(
+    club, monkeypatch
+):
+    members = club_of_twenty(club)
+    rename(members[:4])
+    monkeypatch.setattr(engine, "KEPT_WRITES", 2)
+
+    with sql_statements() as statements:
+        run = club.export()
+
+    assert resolutions(statements) == 2
+    assert (run.state, run.updated) == ("success", 4)
+    assert first_names_in_mailchimp(club, members[:4]) == [f"Renamed{p.id}" for p in members[:4]]
