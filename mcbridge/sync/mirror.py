@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Connection, delete, func, or_, select
 
 from mcbridge.clock import now, now_utc
 from mcbridge.extensions import db
@@ -23,7 +23,7 @@ from mcbridge.mailchimp.audience import MemberListing
 from mcbridge.mailchimp.client import Client
 from mcbridge.mailchimp.errors import IncompleteReadError
 from mcbridge.models import AudienceMember, MailingList
-from mcbridge.sql import driver_upsert, in_binary_order
+from mcbridge.sql import in_binary_order, upsert_rows
 from mcbridge.sync.apply import Written, call_count
 from mcbridge.sync.fields import FieldSpec, audience_values, encode, signature
 from mcbridge.sync.plan import Action, Known, Step
@@ -48,9 +48,9 @@ WRITE_COLUMNS = (*READ_COLUMNS[:-1], "owned_tags", "archived_by_mcbridge_at")
 UPSERT_KEYS = ("mailing_list_id", "email")
 
 
-def copy_upsert(columns: tuple[str, ...]) -> str:
+def save_rows(connection: Connection, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     """Insert or update rows of the copy by address, overwriting only `columns`."""
-    return driver_upsert(AudienceMember.__tablename__, UPSERT_KEYS, columns)
+    upsert_rows(connection, AudienceMember.__tablename__, UPSERT_KEYS, columns, rows)
 
 
 def joined(names: Iterable[str]) -> str:
@@ -99,7 +99,6 @@ class MirrorUpdates:
     def __init__(self, mirror: Mirror) -> None:
         self.mirror = mirror
         self.connection = db.engine.connect()
-        self.statement = copy_upsert(WRITE_COLUMNS[1:])
         self.uncommitted = 0
 
     def record(self, steps: list[Step], written: Written) -> None:
@@ -130,8 +129,7 @@ class MirrorUpdates:
             for tag in untagged.get(step.email, ()):
                 without_tag(row, tag, self.mirror.tag)
             rows.append({**row, "mailing_list_id": self.mirror.list_id})
-        if rows:
-            self.connection.exec_driver_sql(self.statement, rows)
+        save_rows(self.connection, WRITE_COLUMNS[1:], rows)
         self.uncommitted += len(rows)
         if self.uncommitted >= COMMIT_EVERY:
             self.commit()
@@ -295,8 +293,7 @@ class Mirror:
         address, through the driver (a full read of a large audience is mostly this); what
         only mcbridge knows (the role tags it owns) is kept."""
         page = [{**row, "mailing_list_id": self.list_id} for row in rows]
-        if page:
-            db.session.connection().exec_driver_sql(copy_upsert(READ_COLUMNS[1:]), page)
+        save_rows(db.session.connection(), READ_COLUMNS[1:], page)
 
     def stream(self, batch_size: int = 5000) -> Iterator[Known]:
         """Every member, sorted by address in code-point order; Core rows unpacked by
