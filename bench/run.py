@@ -26,6 +26,7 @@ from mcbridge_sandbox import SandboxControl
 from sqlalchemy import func, select, text
 
 from bench import filters
+from bench.absorption import absorbed
 from bench.audience import STATES, prefill
 from bench.organisation import build, build_regional_lists
 from bench.processes import ROOT, Usage, free_port, measured
@@ -46,12 +47,14 @@ LATENCY_MS = 300
 # Mailchimp-like latency: a call takes 300 ms plus 2 ms for each member in it.
 MODEL_MS, MODEL_PER_MEMBER_MS, MODEL_CONNECTIONS = 300, 2, 10
 MODEL_TARGET = 1.25
+ABSORPTION_TARGET = 0.9
 LISTS = 50
 LIST_WORKERS = (1, 3)
 ALL_SCENARIOS = (
     "resolve",
     "resolve-filtered",
     "initial",
+    "absorption",
     "unchanged",
     "changed",
     "repeat",
@@ -67,8 +70,8 @@ FLASK = [sys.executable, "-m", "flask", "mcbridge"]
 class Measure:
     scenario: str
     wall: float
-    cpu: float
-    rss_mb: float
+    cpu: float | None
+    rss_mb: float | None
     reads: int | None = None
     writes: int | None = None
     state: str = ""
@@ -109,6 +112,7 @@ class Bench:
         )
         self.list_id = 0
         self.audience = ""
+        self.initial_wall: float | None = None
 
     def env(self) -> dict[str, str]:
         return {
@@ -183,7 +187,26 @@ class Bench:
         summary = json.loads(usage.output)
         counts = {name: value for name, value in summary["counts"].items() if value}
         note = ", ".join(f"{name} {value}" for name, value in counts.items())
+        if scenario == "initial":
+            self.initial_wall = usage.wall
         return self.measure(scenario, usage, summary["calls"], summary["state"], note)
+
+    def absorption(self) -> Measure:
+        """The sandbox alone on the initial export's own calls (bench.absorption), against
+        the initial export measured before it in the same run."""
+        with self.app.app_context():
+            result = absorbed(db.session.get(MailingList, self.list_id), MODEL_CONNECTIONS)
+        note = (
+            f"{result.members} members in {result.calls} calls, {result.per_second:,.0f} members/s"
+        )
+        if self.initial_wall:
+            ratio = result.seconds / self.initial_wall
+            note += (
+                f"; the initial export took {self.initial_wall:.1f} s: "
+                f"absorption {ratio:.2f} (target {ABSORPTION_TARGET})"
+            )
+        scenario = "the sandbox alone, the initial export's calls"
+        return Measure(scenario, result.seconds, None, None, note=note)
 
     @staticmethod
     def measure(
@@ -395,6 +418,7 @@ def run(bench: Bench, scenarios: tuple[str, ...], report: Callable[[Measure], No
         "resolve": lambda: [bench.resolve()],
         "resolve-filtered": lambda: [bench.resolve_filtered()],
         "initial": lambda: [bench.sync(first)],
+        "absorption": lambda: [bench.absorption()],
         "unchanged": lambda: [bench.sync("unchanged")],
         "changed": lambda: (bench.change_people(1000), [bench.sync("1000 changed")])[1],
         "repeat": lambda: [bench.sync(f"unchanged, run {n}") for n in range(2, 7)],
@@ -418,10 +442,15 @@ def table(rows: list[Measure]) -> str:
         reads = "" if row.reads is None else row.reads
         writes = "" if row.writes is None else row.writes
         lines.append(
-            f"| {row.scenario} | {row.wall:.1f} | {row.cpu:.1f} | {row.rss_mb:.0f} | "
+            f"| {row.scenario} | {row.wall:.1f} | {optional(row.cpu, '.1f')} | "
+            f"{optional(row.rss_mb, '.0f')} | "
             f"{reads} | {writes} | {row.state} {row.note} |"
         )
     return "\n".join(lines)
+
+
+def optional(value: float | None, spec: str) -> str:
+    return "" if value is None else format(value, spec)
 
 
 def report(rows: list[Measure], measure: Measure) -> None:

@@ -1,0 +1,120 @@
+"""What the sandbox alone absorbs from the requests an initial export sends.
+
+The initial export of a list to an empty audience is one batch subscribe per 500
+recipients. Here the same calls are built by mcbridge's own code (the fields and tags
+`Export.wanted` gives each recipient, the entry `subscriber` makes of it, the answer
+`batch_subscribe` asks for), encoded before the clock starts, and sent with the same
+number of connections to a fresh sandbox process of their own: only the sandbox is
+measured. `bench.run`'s `absorption` scenario divides this time by the initial export's.
+
+The client here reuses one session, as mcbridge's does, so connections are opened as
+often as the sandbox's server lets them be kept.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from itertools import islice
+from pathlib import Path
+
+import requests
+from mcbridge_sandbox import SandboxControl
+
+from bench.sandbox_throughput import api_base, sandbox_process
+from mcbridge.extensions import db
+from mcbridge.mailchimp.audience import BATCH_SUBSCRIBE_LIMIT, SUBSCRIBE_ANSWER
+from mcbridge.models import MailingList
+from mcbridge.recipients import recipients_of
+from mcbridge.sync.apply import Target, subscriber
+from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
+from mcbridge.sync.plan import NO_TAGS, Action, Step, Wanted
+
+
+@dataclass(frozen=True)
+class Absorbed:
+    members: int
+    calls: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.members / self.seconds
+
+
+def initial_calls(mailing_list: MailingList) -> Iterator[tuple[int, bytes]]:
+    """The initial export's batch subscribes, encoded: (members, body) per call. Merge
+    fields keep the types the list gives them (the audience is new, as the export's was)."""
+    specs = fields_of(mailing_list)
+    target = Target(
+        client=None,  # type: ignore[arg-type]  # entries only: nothing is sent from here
+        list_id="",
+        tag=mailing_list.managed_tag,
+        field_tags=tuple(spec.tag for spec in specs),
+        workers=0,
+        batch_threshold=0,
+        batch_poll=0,
+        batch_timeout=0,
+    )
+    needs_roles = mailing_list.role_tags or any(spec.source == "groups" for spec in specs)
+    recipients = recipients_of(mailing_list, with_roles=needs_roles).stream(db.session)
+    while chunk := list(islice(recipients, BATCH_SUBSCRIBE_LIMIT)):
+        entries = []
+        for recipient in chunk:
+            values, _problems = wanted_values(specs, recipient)
+            tags = frozenset(recipient.role_names) if mailing_list.role_tags else NO_TAGS
+            wanted = Wanted(recipient.email, encode(values), tags)
+            entries.append(subscriber(Step(Action.ADD, recipient.email, wanted, None), target))
+        body = json.dumps({"members": entries, "update_existing": False}).encode()
+        yield len(entries), body
+
+
+def absorbed(mailing_list: MailingList, connections: int) -> Absorbed:
+    """The initial export's calls sent to a fresh sandbox `connections` at a time."""
+    calls = list(initial_calls(mailing_list))
+    merge_fields = [spec for spec in fields_of(mailing_list) if spec.is_merge_field]
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        sandbox_process(str(Path(directory) / "sandbox.sqlite3")) as url,
+        requests.Session() as session,
+    ):
+        endpoint = new_audience(session, url, merge_fields)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=connections) as pool:
+            members = sum(pool.map(partial(send, session, endpoint), calls))
+        seconds = time.perf_counter() - started
+    return Absorbed(members, len(calls), seconds)
+
+
+def new_audience(session: requests.Session, url: str, merge_fields: list[FieldSpec]) -> str:
+    """An audience with the list's merge fields, as the export creates them; returns the
+    batch-subscribe address, asking for the answer the export asks for."""
+    control = SandboxControl(url)
+    key = control.add_account()
+    audience_id = control.add_audience(key, "Absorption")
+    session.auth = ("bench", key)
+    fields_url = f"{api_base(url, key)}lists/{audience_id}/merge-fields"
+    existing = session.get(fields_url, params={"count": 1000}).json()["merge_fields"]
+    tags = {field["tag"] for field in existing}
+    for spec in merge_fields:
+        if spec.tag not in tags:
+            session.post(fields_url, json=spec.creation()).raise_for_status()
+    return f"{api_base(url, key)}lists/{audience_id}?fields={SUBSCRIBE_ANSWER}"
+
+
+def send(session: requests.Session, endpoint: str, call: tuple[int, bytes]) -> int:
+    """One batch subscribe; every member must come back written."""
+    members, body = call
+    headers = {"Content-Type": "application/json"}
+    response = session.post(endpoint, data=body, headers=headers, timeout=120)
+    response.raise_for_status()
+    answer = response.json()
+    written = len(answer.get("new_members", [])) + len(answer.get("updated_members", []))
+    if written != members:
+        raise RuntimeError(f"{written} of {members} members were written")
+    return members
