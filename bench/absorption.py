@@ -29,7 +29,12 @@ from mcbridge_sandbox import SandboxControl
 
 from bench.sandbox_throughput import api_base, sandbox_process
 from mcbridge.extensions import db
-from mcbridge.mailchimp.audience import BATCH_SUBSCRIBE_LIMIT, SUBSCRIBE_ANSWER
+from mcbridge.mailchimp.audience import (
+    BATCH_SUBSCRIBE_LIMIT,
+    MAX_PAGE,
+    MEMBER_FIELDS,
+    SUBSCRIBE_ANSWER,
+)
 from mcbridge.models import MailingList
 from mcbridge.recipients import recipients_of
 from mcbridge.sync.apply import Target, subscriber
@@ -134,3 +139,30 @@ def send(session: requests.Session, endpoint: str, call: Call) -> int:
     if written != members:
         raise RuntimeError(f"{written} of {members} members were written")
     return members
+
+
+def read_back(api_base_url: str, key: str, audience_id: str, connections: int) -> float:
+    """Seconds the sandbox takes to serve a whole audience as an export's full read asks
+    for it (pages of 1,000, the same fields, `connections` at a time), the client only
+    decoding the answers: the floor under the first re-read after a large export, which
+    reads back every member the export wrote."""
+    url = f"{api_base_url}lists/{audience_id}/members"
+    fields = ",".join(f"members.{name}" for name in MEMBER_FIELDS) + ",total_items"
+    with requests.Session() as session:
+        session.auth = ("bench", key)
+
+        def page(offset: int) -> int:
+            query = {"count": MAX_PAGE, "offset": offset, "fields": fields}
+            response = session.get(url, params=query, timeout=120)
+            response.raise_for_status()
+            return len(response.json()["members"])
+
+        started = time.perf_counter()
+        total = session.get(url, params={"count": 1, "fields": "total_items"}).json()
+        offsets = range(0, int(total["total_items"]), MAX_PAGE)
+        with ThreadPoolExecutor(max_workers=connections) as pool:
+            read = sum(pool.map(page, offsets))
+        seconds = time.perf_counter() - started
+    if read != total["total_items"]:
+        raise RuntimeError(f"{read} of {total['total_items']} members were served")
+    return seconds
