@@ -9,12 +9,20 @@ measured. `bench.run`'s `absorption` scenario divides this time by the initial e
 
 The client here reuses one session, as mcbridge's does, so connections are opened as
 often as the sandbox's server lets them be kept.
+
+    .venv/bin/python -m bench.absorption LIST_ID CONNECTIONS REPEATS   # settings from the
+                                                                       # environment
+
+It runs in a process of its own: the encoded calls of a large list take hundreds of
+megabytes, and a process the benchmark starts later would inherit that high-water mark
+as its own peak memory.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,6 +36,7 @@ import requests
 from mcbridge_sandbox import SandboxControl
 
 from bench.sandbox_throughput import api_base, sandbox_process
+from mcbridge import create_app
 from mcbridge.extensions import db
 from mcbridge.mailchimp.audience import (
     BATCH_SUBSCRIBE_LIMIT,
@@ -166,3 +175,16 @@ def read_back(api_base_url: str, key: str, audience_id: str, connections: int) -
     if read != total["total_items"]:
         raise RuntimeError(f"{read} of {total['total_items']} members were served")
     return seconds
+
+
+def main() -> None:
+    list_id, connections, repeats = (int(argument) for argument in sys.argv[1:4])
+    with create_app().app_context():
+        mailing_list = db.session.get(MailingList, list_id)
+        assert mailing_list is not None, f"no mailing list {list_id}"
+        result = absorbed(mailing_list, connections, repeats)
+    print(json.dumps({"members": result.members, "calls": result.calls, "seconds": result.seconds}))
+
+
+if __name__ == "__main__":
+    main()

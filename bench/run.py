@@ -26,7 +26,7 @@ from mcbridge_sandbox import SandboxControl
 from sqlalchemy import func, select, text
 
 from bench import filters
-from bench.absorption import absorbed, read_back
+from bench.absorption import Absorbed, read_back
 from bench.audience import STATES, prefill
 from bench.organisation import build, build_regional_lists
 from bench.processes import ROOT, Usage, free_port, measured
@@ -196,9 +196,10 @@ class Bench:
     def absorption(self) -> Measure:
         """The sandbox alone on the initial export's own calls (bench.absorption), against
         the initial export measured before it in the same run."""
-        with self.app.app_context():
-            mailing_list = db.session.get(MailingList, self.list_id)
-            result = absorbed(mailing_list, MODEL_CONNECTIONS, ABSORPTION_REPEATS)
+        command = [sys.executable, "-m", "bench.absorption", str(self.list_id)]
+        command += [str(MODEL_CONNECTIONS), str(ABSORPTION_REPEATS)]
+        answer = json.loads(measured([command], self.env()).output)
+        result = Absorbed(answer["members"], answer["calls"], tuple(answer["seconds"]))
         each = ", ".join(f"{seconds:.1f}" for seconds in result.seconds)
         note = (
             f"{result.members} members in {result.calls} calls, median of {each} s: "
