@@ -26,7 +26,7 @@ from mcbridge.models import AudienceMember, MailingList
 from mcbridge.sql import in_binary_order, upsert_rows
 from mcbridge.sync.apply import Written, call_count
 from mcbridge.sync.fields import FieldSpec, audience_values, encode, signature
-from mcbridge.sync.plan import Action, Known, Step
+from mcbridge.sync.plan import NO_TAGS, Action, Known, Step
 
 LIST_TAG_PREFIX = "mcbridge: "
 SEPARATOR = "\x1f"
@@ -58,7 +58,7 @@ def joined(names: Iterable[str]) -> str:
 
 
 def names(joined_names: str | None) -> frozenset[str]:
-    return frozenset(joined_names.split(SEPARATOR)) if joined_names else frozenset()
+    return frozenset(joined_names.split(SEPARATOR)) if joined_names else NO_TAGS
 
 
 def mirror_row(member: dict[str, Any], specs: tuple[FieldSpec, ...], tag: str) -> dict[str, Any]:

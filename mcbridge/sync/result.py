@@ -51,13 +51,14 @@ class SyncResult:
     def planned(self, step: Step) -> None:
         """Counted; a contact archived by someone else is also listed by address, so a
         leader can bring it back."""
-        self.counts[step.action.counter] += 1
+        counter = step.action.counter
+        self.counts[counter] += 1
         if step.action is Action.ARCHIVED_ELSEWHERE:
             self.issue(step.email, "archived_elsewhere", ARCHIVED_ELSEWHERE)
         if step.action in WRITES:
             self.writes_planned += 1
-        if step.action.counter != "unchanged_members":
-            sample = self.samples.setdefault(step.action.counter, [])
+        if counter != "unchanged_members":
+            sample = self.samples.setdefault(counter, [])
             if len(sample) < LISTED_PER_KIND:
                 name = step.wanted.name if step.wanted else ""
                 sample.append({"email": step.email, "name": name})
