@@ -300,17 +300,15 @@ class Export:
         return recipients.stream(db.session)
 
     def wanted(self, recipients: Iterator[Recipient], result: SyncResult) -> Iterator[Wanted]:
-        with_names = result.dry_run
         role_tags = self.mailing_list.role_tags
         for recipient in recipients:
             values, problems = wanted_values(self.specs, recipient)
             for problem in problems:
                 result.issue(recipient.email, "field", problem)
-            name = ""
-            if with_names:
-                name = " ".join(filter(None, (recipient.first_name, recipient.last_name)))
             tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
-            yield Wanted(recipient.email, encode(values), tags, name)
+            yield Wanted(
+                recipient.email, encode(values), tags, recipient.first_name, recipient.last_name
+            )
 
     def refused_addresses(self) -> set[str]:
         return set(db.session.scalars(RefusedAddress.emails_of(self.mailing_list.id)))

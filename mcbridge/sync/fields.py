@@ -259,4 +259,7 @@ def same_fields(wanted: str, known: str) -> bool:
     sent, present = wanted.split(SEPARATOR), known.split(SEPARATOR)
     if len(sent) != len(present):
         return False
-    return all(value in (LEFT_OUT, found) for value, found in zip(sent, present, strict=True))
+    for value, found in zip(sent, present, strict=True):
+        if value != found and value != LEFT_OUT:
+            return False
+    return True

@@ -64,12 +64,18 @@ SUBSCRIBES = frozenset({Action.ADD, Action.RESUBSCRIBE})
 @dataclass(frozen=True, slots=True)
 class Wanted:
     """A recipient as the audience should have them: fields, and role tags (if the list
-    sends them)."""
+    sends them); their names, for the people a run lists."""
 
     email: str
     fields: str
     tags: frozenset[str] = NO_TAGS
-    name: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Put together only for the few a run lists, not for each of a million."""
+        return " ".join(filter(None, (self.first_name, self.last_name)))
 
 
 @dataclass(frozen=True, slots=True)
