@@ -65,7 +65,7 @@ from mcbridge.extensions import Database, csrf, prepare_engine
 from mcbridge.i18n import init_i18n
 from mcbridge.jobs import QueueState, init_queue
 from mcbridge.models.base import TABLE_PREFIX, Base, table_name
-from mcbridge.models.search_index import is_search_index
+from mcbridge.models.unmodelled import is_unmodelled
 from mcbridge.resources import MIGRATIONS, STATIC, TEMPLATES
 from mcbridge.schema import schema_cli
 from mcbridge.security import init_security
@@ -231,7 +231,7 @@ def leave_out_of_host_autogenerate(configure_args: dict[str, Any]) -> None:
     ours = {*Base.metadata.tables, table_name("alembic_version")}
 
     def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
-        if (type_ == "table" and name in ours) or is_search_index(name, type_):
+        if (type_ == "table" and name in ours) or is_unmodelled(name, type_):
             return False
         return host_filter(name, type_, parent_names) if host_filter else True
 

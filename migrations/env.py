@@ -20,7 +20,7 @@ from sqlalchemy import Column, Connection, MetaData, PrimaryKeyConstraint, Strin
 
 import mcbridge.models  # noqa: F401  (every table on the metadata)
 from mcbridge.models.base import TABLE_PREFIX, Base, table_name
-from mcbridge.models.search_index import is_search_index
+from mcbridge.models.unmodelled import is_unmodelled
 
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -41,8 +41,8 @@ def skip_empty_autogenerate(_context, _revision, directives) -> None:
 
 def only_mcbridge_tables(name, type_, _parent_names) -> bool:
     """Autogenerate compares mcbridge's tables alone: a host's are none of its business;
-    nor the people search index, which no model describes."""
-    if is_search_index(name, type_):
+    nor the indexes no model describes (people search, the copy's order)."""
+    if is_unmodelled(name, type_):
         return False
     return type_ != "table" or (name.startswith(TABLE_PREFIX) and name != VERSION_TABLE)
 

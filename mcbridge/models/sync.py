@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, Select, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    DDL,
+    JSON,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcbridge.models.base import Base, named, ref, table_name
@@ -153,6 +164,22 @@ class AudienceMember(Base):
     read_token: Mapped[str | None] = mapped_column(String(16))
     last_changed: Mapped[str | None] = mapped_column(String(40))
     archived_by_mcbridge_at: Mapped[str | None] = mapped_column(String(40))
+
+
+# The export reads the copy by address in code-point order (`in_binary_order`). PostgreSQL
+# sorts by the database's collation otherwise: without this index it sorted a list's whole
+# copy for each export, on disk at a million members (2.0 s; 0.6 s read off the index).
+# SQLite's own order is already by code point. No model describes it (an index column's
+# collation is not reflected, so comparisons would see a change each time): revision
+# f0a1b2c3d4e5 and `create_all` (below) build it, and comparisons leave it out.
+CODE_POINT_ORDER_INDEX = named("ix", "audience_members_in_code_point_order")
+event.listen(
+    AudienceMember.__table__,
+    "after_create",
+    DDL(
+        f'CREATE INDEX {CODE_POINT_ORDER_INDEX} ON %(table)s (mailing_list_id, email COLLATE "C")'
+    ).execute_if(dialect="postgresql"),
+)
 
 
 class MailchimpEvent(Base):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, or_, select
+from sqlalchemy import Connection, Select, delete, func, or_, select
 
 from mcbridge.clock import now, now_utc
 from mcbridge.extensions import db
@@ -295,10 +295,9 @@ class Mirror:
         page = [{**row, "mailing_list_id": self.list_id} for row in rows]
         save_rows(db.session.connection(), READ_COLUMNS[1:], page)
 
-    def stream(self, batch_size: int = 5000) -> Iterator[Known]:
-        """Every member, sorted by address in code-point order; Core rows unpacked by
-        position, as the recipients' stream is (a million per large export)."""
-        statement = (
+    def read_in_order(self, batch_size: int = 5000) -> Select[Any]:
+        """Every member, sorted by address in code-point order, in batches."""
+        return (
             select(
                 AudienceMember.email,
                 AudienceMember.status,
@@ -314,6 +313,11 @@ class Mirror:
             .order_by(in_binary_order(AudienceMember.email))
             .execution_options(yield_per=batch_size)
         )
+
+    def stream(self) -> Iterator[Known]:
+        """Every member, in the order the comparison walks them; Core rows unpacked by
+        position, as the recipients' stream is (a million per large export)."""
+        statement = self.read_in_order()
         rows = db.session.connection().execute(statement)
         for email, status, fields, managed, shared, tags, owned, changed, archived_at in rows:
             yield Known(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qs
 
+import pytest
+
 from mcbridge.extensions import db
 from mcbridge.mailchimp import connect
 from mcbridge.mailchimp.audience import MemberListing
 from mcbridge.mailchimp.keys import subscriber_hash
 from mcbridge.messages import render
 from mcbridge.models import AudienceMember, MailingList
+from mcbridge.sync.mirror import Mirror
 from tests import factories as make
 from tests.sync.conftest import link
 
@@ -161,3 +164,24 @@ def test_reading_a_large_audience_stays_a_few_pages_ahead_of_a_slow_save(club, a
 
     assert read_while_saving <= 2 + 3 + 2 * 2  # the first page of each listing, then ahead
     assert 3 + remaining == 21  # 20 pages of members, and the (empty) archived listing
+
+
+def test_the_copy_is_read_in_code_point_order_without_sorting_it(club):
+    """The export walks the copy by address in code-point order. PostgreSQL's own order
+    follows the database's collation, so it would sort a list's whole copy (on disk for a
+    large audience) unless an index gives that order: with sorting forbidden, the plan
+    still has to read the copy in order."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's own order is by code point: no sort either way")
+    club.join("Anna")
+    club.export()
+    mailing_list = db.session.get(MailingList, club.newsletter.id)
+    statement = Mirror(mailing_list, ()).read_in_order()
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_sort = off")
+    plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}"))
+
+    assert "Sort" not in plan, plan
+    assert "in_code_point_order" in plan, plan
