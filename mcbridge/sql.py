@@ -71,8 +71,11 @@ def copied_upsert(
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {incoming} AS SELECT * FROM {table} WITH NO DATA"
     )
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {incoming} ({listed}) FROM STDIN") as copy:
+    driver = connection.connection.driver_connection
+    with (
+        driver.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(f"COPY {incoming} ({listed}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row([row[name] for name in names])
     connection.exec_driver_sql(
