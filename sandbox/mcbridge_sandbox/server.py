@@ -18,19 +18,22 @@ from mcbridge_sandbox.webhooks import RETRY_DELAYS
 POLL_SECONDS = 0.05
 
 
-class QuietRequestHandler(WSGIRequestHandler):
+class SandboxRequestHandler(WSGIRequestHandler):
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Without the standard library's own Date header: the API sets Mailchimp's, by the
+        sandbox's advanceable clock, and a second one (the wall clock) came first, so
+        clients read the wrong time (or, both joined in one header, a time without its
+        zone)."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+
+
+class QuietRequestHandler(SandboxRequestHandler):
     """Tests make thousands of requests; the request log already records them."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logging.getLogger("werkzeug").debug("%s %s %s", self.command, self.path, code)
-
-    def send_response(self, code: int, message: str | None = None) -> None:
-        """Without the standard library's own Date header: the API sets Mailchimp's, by the
-        sandbox's advanceable clock, and a second one (the wall clock) came first, so
-        clients read the wrong time."""
-        self.log_request(code)
-        self.send_response_only(code, message)
-        self.send_header("Server", self.version_string())
 
 
 class SandboxServer:
@@ -50,7 +53,7 @@ class SandboxServer:
             port,
             self.app,
             threaded=True,
-            request_handler=QuietRequestHandler if quiet else None,
+            request_handler=QuietRequestHandler if quiet else SandboxRequestHandler,
         )
         self.host = host
         self.port = self._server.server_port

@@ -6,6 +6,7 @@ import re
 import socket
 import subprocess
 import sys
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
@@ -98,3 +99,15 @@ def test_default_data_file_is_in_the_instance_folder(tmp_path: Path) -> None:
     with app.app_context():
         assert default_data_path() == str(tmp_path / "instance" / "mailchimp-sandbox.sqlite3")
     assert default_data_path() == "mailchimp-sandbox.sqlite3"
+
+
+def test_the_served_sandbox_answers_with_one_date(tmp_path: Path) -> None:
+    """As `python -m mcbridge_sandbox` serves it (requests logged): one Date header, the
+    sandbox's own clock, which exports read Mailchimp's time from."""
+    data = tmp_path / "served.sqlite3"
+    key = run(data, "add-account")
+    with SandboxServer(data=str(data), quiet=False) as server:
+        response = requests.get(f"{server.url}/3.0/ping", auth=("x", key), timeout=10)
+    assert response.ok
+    assert len(response.raw.headers.getlist("Date")) == 1
+    assert parsedate_to_datetime(response.headers["Date"]).tzinfo is not None
