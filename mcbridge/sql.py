@@ -44,45 +44,38 @@ def upsert_rows(
     if not rows:
         return
     names = (*keys, *columns)
-    updates = ", ".join(f"{name} = excluded.{name}" for name in columns)
-    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    if connection.dialect.name != "postgresql":
-        placeholders = ", ".join(f":{name}" for name in names)
-        insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders}) {conflict}"
-        connection.exec_driver_sql(insert, rows)
-        return
-    copied_upsert(connection, table, keys, names, rows, conflict)
-
-
-def copied_upsert(
-    connection: Connection,
-    table: str,
-    keys: tuple[str, ...],
-    names: tuple[str, ...],
-    rows: list[dict[str, Any]],
-    conflict: str,
-) -> None:
-    """PostgreSQL's upsert through COPY. The temporary table lives as long as the database
-    connection; it is emptied after each use (TRUNCATE: deleted rows would pile up, as
-    nothing vacuums it). A row given twice is written once (an upsert may not touch a row
-    twice)."""
-    incoming = f"incoming_{table}"
     listed, ordered = ", ".join(names), ", ".join(keys)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns)
+    insert = f"INSERT INTO {table} ({listed}) {{}} ON CONFLICT ({ordered}) DO UPDATE SET {updates}"
+    if connection.dialect.name != "postgresql":
+        values = ", ".join(f":{name}" for name in names)
+        connection.exec_driver_sql(insert.format(f"VALUES ({values})"), rows)
+        return
+    incoming = copied_in(connection, table, names, rows)
+    # A row given twice is written once: an upsert may not touch a row twice.
+    source = f"SELECT DISTINCT ON ({ordered}) {listed} FROM {incoming} ORDER BY {ordered}"
+    connection.exec_driver_sql(insert.format(source))
+    connection.exec_driver_sql(f"TRUNCATE {incoming}")
+
+
+def copied_in(
+    connection: Connection, table: str, names: tuple[str, ...], rows: list[dict[str, Any]]
+) -> str:
+    """`rows` copied (PostgreSQL's COPY) into a temporary table shaped like `table`; returns
+    its name. The table lives as long as the database connection; its user empties it after
+    each use (TRUNCATE: deleted rows would pile up, as nothing vacuums it)."""
+    incoming = f"incoming_{table}"
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {incoming} AS SELECT * FROM {table} WITH NO DATA"
     )
     driver = connection.connection.driver_connection
     with (
         driver.cursor() as cursor,  # type: ignore[union-attr]
-        cursor.copy(f"COPY {incoming} ({listed}) FROM STDIN") as copy,
+        cursor.copy(f"COPY {incoming} ({', '.join(names)}) FROM STDIN") as copy,
     ):
         for row in rows:
             copy.write_row([row[name] for name in names])
-    connection.exec_driver_sql(
-        f"INSERT INTO {table} ({listed}) SELECT DISTINCT ON ({ordered}) {listed} "
-        f"FROM {incoming} ORDER BY {ordered} {conflict}"
-    )
-    connection.exec_driver_sql(f"TRUNCATE {incoming}")
+    return incoming
 
 
 def insert_with_conflicts(model: Any) -> Any:
