@@ -79,11 +79,16 @@ def resolve_again(mailing_list: MailingList, previous: StoredResolution | None =
     version, today = recipients_version(session), clock.today()
     if not stored.holds(version, today):
         session.refresh(mailing_list)
-        store(recipients_of(mailing_list, today), stored)
+        written = store(recipients_of(mailing_list, today), stored)
         stored.version, stored.day, stored.resolved_at = version, today, clock.now()
-        describe_to_planner(session)
+        if written * RESTATED_SHARE >= stored.people + stored.addresses:
+            describe_to_planner(session)
     session.commit()
     return Shown(stored)
+
+
+# Fresh statistics after a resolution that wrote at least one row in this many of its list's.
+RESTATED_SHARE = 10
 
 
 def stored_again(session: Session, mailing_list_id: int) -> StoredResolution:
@@ -94,7 +99,9 @@ def stored_again(session: Session, mailing_list_id: int) -> StoredResolution:
 
 def describe_to_planner(session: Session) -> None:
     """PostgreSQL plans from statistics that its autovacuum gathers later, if at all: fresh
-    ones now, or a search over a million stored rows is planned for a thousand."""
+    ones now, or a search over a million stored rows is planned for a thousand. Only after
+    a resolution that wrote a good share of its list (RESTATED_SHARE): one that wrote a row
+    or two leaves the statistics as true as they were, and gathering them costs the visit."""
     if session.get_bind().dialect.name == "postgresql":
         tables = f"{StoredAddress.__tablename__}, {StoredPerson.__tablename__}"
         session.execute(text(f"ANALYZE {tables}"))
@@ -114,8 +121,9 @@ def locked(session: Session, mailing_list_id: int, wait: bool) -> StoredResoluti
     return session.scalars(lock).one_or_none()
 
 
-def store(recipients: Recipients, stored: StoredResolution) -> None:
-    """Bring the list's stored people and addresses to what its rules reach now, and count."""
+def store(recipients: Recipients, stored: StoredResolution) -> int:
+    """Bring the list's stored people and addresses to what its rules reach now, and count;
+    returns how many rows it wrote."""
     session, list_id = recipients.session, recipients.mailing_list_id
     people = recipients.people
     reached = select(
@@ -126,7 +134,7 @@ def store(recipients: Recipients, stored: StoredResolution) -> None:
         Person.first_name,
         Person.last_name,
     ).join(Person, Person.id == people.c.person_id)
-    write_difference(session, StoredPerson, list_id, reached)
+    written = write_difference(session, StoredPerson, list_id, reached)
     ranked = recipients.ranked(stored_people(list_id).subquery())
     addresses = (
         select(
@@ -142,24 +150,26 @@ def store(recipients: Recipients, stored: StoredResolution) -> None:
         .join(Person, Person.id == ranked.c.person_id)
         .where(ranked.c.rank == 1)
     )
-    write_difference(session, StoredAddress, list_id, addresses)
+    written += write_difference(session, StoredAddress, list_id, addresses)
     stored.people, stored.skipped, stored.addresses = counted(session, list_id)
+    return written
 
 
 def write_difference(
     session: Session, model: type[StoredPerson | StoredAddress], list_id: int, now: Select
-) -> None:
+) -> int:
     """Make the list's rows of `model` equal `now` (its columns, by name) by writing only
-    what differs: rows no longer there or changed go, new ones come. After one change
-    among a million people that is a row or two, not two million index entries. `now` is
-    computed once, into a temporary table, and compared from there both ways."""
+    what differs: rows no longer there or changed go, new ones come; returns how many rows
+    went and came. After one change among a million people that is a row or two, not two
+    million index entries. `now` is computed once, into a temporary table, and compared
+    from there both ways."""
     table = model.__table__
     columns = [table.c[column.name] for column in now.selected_columns]
     compared = [column for column in columns if column.name != "mailing_list_id"]
     keys = [column for column in compared if is_key(column)]
     fresh = computed_once(session, now, columns)
     same_row = and_(*(same_value(fresh.c[column.name], column) for column in compared))
-    session.execute(
+    gone = session.execute(
         delete(table).where(
             table.c.mailing_list_id == list_id, ~exists(select(literal(1)).where(same_row))
         )
@@ -167,12 +177,13 @@ def write_difference(
     kept = select(literal(1)).where(
         table.c.mailing_list_id == list_id, *(fresh.c[key.name] == key for key in keys)
     )
-    session.execute(
+    came = session.execute(
         insert(table).from_select(
             [column.name for column in columns], select(fresh).where(~exists(kept))
         )
     )
     fresh.drop(session.connection())
+    return gone.rowcount + came.rowcount
 
 
 def computed_once(session: Session, now: Select, like: list[Column[Any]]) -> Table:
