@@ -45,10 +45,10 @@ from mcbridge.mailchimp.audience import (
     SUBSCRIBE_ANSWER,
 )
 from mcbridge.models import MailingList
-from mcbridge.recipients import recipients_of
 from mcbridge.sync.apply import Target, subscriber
-from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
-from mcbridge.sync.plan import NO_TAGS, Action, Step, Wanted
+from mcbridge.sync.engine import exported_recipients, wanted_of
+from mcbridge.sync.fields import FieldSpec, fields_of
+from mcbridge.sync.plan import Action, Step
 
 # One batch subscribe: how many members, and its body as sent.
 Call = tuple[int, bytes]
@@ -85,14 +85,11 @@ def initial_calls(mailing_list: MailingList) -> Iterator[Call]:
         batch_poll=0,
         batch_timeout=0,
     )
-    needs_roles = mailing_list.role_tags or any(spec.source == "groups" for spec in specs)
-    recipients = recipients_of(mailing_list, with_roles=needs_roles).stream(db.session)
+    recipients = exported_recipients(mailing_list, specs).stream(db.session)
     while chunk := list(islice(recipients, BATCH_SUBSCRIBE_LIMIT)):
         entries = []
         for recipient in chunk:
-            values, _problems = wanted_values(specs, recipient)
-            tags = frozenset(recipient.role_names) if mailing_list.role_tags else NO_TAGS
-            wanted = Wanted(recipient.email, encode(values), tags)
+            wanted, _problems = wanted_of(recipient, specs, role_tags=mailing_list.role_tags)
             entries.append(subscriber(Step(Action.ADD, recipient.email, wanted, None), target))
         body = json.dumps({"members": entries, "update_existing": False}).encode()
         yield len(entries), body

@@ -32,7 +32,7 @@ from mcbridge.mailchimp.errors import (
 from mcbridge.messages import N_, Message, raw
 from mcbridge.models import BringBackRequest, MailingList, PendingBatch, RefusedAddress
 from mcbridge.models.mailing_lists import ADOPT, ADOPTED
-from mcbridge.recipients import Recipient, recipients_of
+from mcbridge.recipients import Recipient, Recipients, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
 from mcbridge.sync.brake import Brake, check, managed_count, only_adds
@@ -108,6 +108,25 @@ def planned_writes(steps: Iterable[Step], result: SyncResult) -> Iterator[Step]:
         result.planned(step)
         if step.action in WRITES:
             yield step
+
+
+def exported_recipients(mailing_list: MailingList, specs: tuple[FieldSpec, ...]) -> Recipients:
+    """The list's recipients as an export reads them: with their roles and groups when its
+    tags or a field need them."""
+    needs_roles = mailing_list.role_tags or any(spec.source == "groups" for spec in specs)
+    return recipients_of(mailing_list, with_roles=needs_roles)
+
+
+def wanted_of(
+    recipient: Recipient, specs: tuple[FieldSpec, ...], *, role_tags: bool
+) -> tuple[Wanted, list[Message]]:
+    """A recipient as the audience should have them, and why values were left out."""
+    values, problems = wanted_values(specs, recipient)
+    tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
+    wanted = Wanted(
+        recipient.email, encode(values), tags, recipient.first_name, recipient.last_name
+    )
+    return wanted, problems
 
 
 def permissions_on(mailing_list: MailingList) -> tuple[str, ...]:
@@ -292,8 +311,7 @@ class Export:
 
     def recipients(self) -> Iterator[Recipient]:
         """The list's recipients by address, counting those without one."""
-        needs_roles = self.mailing_list.role_tags or any(s.source == "groups" for s in self.specs)
-        recipients = recipients_of(self.mailing_list, with_roles=needs_roles)
+        recipients = exported_recipients(self.mailing_list, self.specs)
         self.result.counts["skipped_no_email"] = db.session.scalar(
             select(func.count()).select_from(recipients.skipped().subquery())
         )
@@ -302,13 +320,10 @@ class Export:
     def wanted(self, recipients: Iterator[Recipient], result: SyncResult) -> Iterator[Wanted]:
         role_tags = self.mailing_list.role_tags
         for recipient in recipients:
-            values, problems = wanted_values(self.specs, recipient)
+            wanted, problems = wanted_of(recipient, self.specs, role_tags=role_tags)
             for problem in problems:
                 result.issue(recipient.email, "field", problem)
-            tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
-            yield Wanted(
-                recipient.email, encode(values), tags, recipient.first_name, recipient.last_name
-            )
+            yield wanted
 
     def refused_addresses(self) -> set[str]:
         return set(db.session.scalars(RefusedAddress.emails_of(self.mailing_list.id)))
