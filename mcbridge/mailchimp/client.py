@@ -164,9 +164,9 @@ class Client(MailChimp):
         )
 
     def _remember_server_time(self, response: requests.Response) -> None:
-        date = response.headers.get("Date")
-        if date:
-            self._local.server_time = parsedate_to_datetime(date)
+        at = server_date(response.headers.get("Date"))
+        if at is not None:
+            self._local.server_time = at
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         """A POST without the entity classes' own checks (see register_webhook)."""
@@ -181,6 +181,17 @@ class Client(MailChimp):
 
     def close(self) -> None:
         self.session.close()
+
+
+def server_date(header: str | None) -> datetime | None:
+    """Mailchimp's clock from a Date header, or None for one that is not a time with its
+    zone (missing, malformed, two joined into one): a read since that time would then miss
+    or repeat hours, so the export keeps its own clock instead (with its margin)."""
+    try:
+        at = parsedate_to_datetime(header or "")
+    except (TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
 
 
 def is_passing(response: requests.Response) -> bool:
