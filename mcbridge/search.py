@@ -8,17 +8,36 @@ database's own index makes it fast among a million people (mcbridge.models.searc
 PostgreSQL's trigram index serves the LIKE on `search_document` directly; SQLite's FTS5
 trigram table answers the words of three letters or more, and shorter words, which no
 trigram can hold, are looked for by the same LIKE, row by row.
+
+A page of matches in name order is sorted from the matches (`match_order`) when the index
+finds them: walking the name index and testing each row costs as much as the rows before
+the first match, and a name searched for is where the index sorts it ("muller": half of
+a million rows walked, 415 ms, against 110 ms from the index's matches).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+)
 
 from mcbridge.extensions import db
 from mcbridge.models import Person
-from mcbridge.models.search_index import FTS_TABLE, SEARCHED_COLUMNS, search_document
+from mcbridge.models.search_index import (
+    FTS_TABLE,
+    SEARCHED_COLUMNS,
+    TRIGRAM_INDEX,
+    search_document,
+)
 
 SEARCHED = tuple(getattr(Person, name) for name in SEARCHED_COLUMNS)
 TRIGRAM = 3
@@ -48,6 +67,32 @@ def word_in(lowered: ColumnElement[str], word: str) -> ColumnElement[bool]:
 def like_pattern(word: str) -> str:
     """The word anywhere, as typed: its `%`, `_` and `\\` escaped."""
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def found_by_index(term: str) -> bool:
+    """Whether the search index finds every word of `term` itself (three letters or more,
+    on a database that has the index), so its matches are few enough to sort."""
+    words = term.split()
+    return bool(words) and all(len(word) >= TRIGRAM for word in words) and index_ready()
+
+
+def match_order(key: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A text sort key in the same order (`key || ''`, NULL staying NULL) that no index
+    serves: the database then sorts the index's matches rather than walking the name
+    index, testing row after row, to the first match."""
+    if isinstance(key.type, String):
+        return key.concat(literal_column("''"))
+    return key
+
+
+def index_ready() -> bool:
+    """The database has its search index (PostgreSQL without pg_trgm has none)."""
+    if db.engine.dialect.name == "postgresql":
+        found = db.session.scalar(
+            text("SELECT to_regclass(:name) IS NOT NULL"), {"name": TRIGRAM_INDEX}
+        )
+        return bool(found)
+    return fts_ready()
 
 
 def fts_ready() -> bool:

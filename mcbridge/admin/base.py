@@ -11,7 +11,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
 from sqlalchemy import ColumnElement, Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.local import LocalProxy
@@ -24,7 +24,7 @@ from mcbridge.extensions import db
 from mcbridge.i18n import ADMIN_TYPE_FORMATTERS
 from mcbridge.models import Group, Person, RoleType, subtree_ids
 from mcbridge.models.groups import PATH_SEPARATOR
-from mcbridge.search import SEARCHED, person_search
+from mcbridge.search import SEARCHED, found_by_index, match_order, person_search
 from mcbridge.sql import LARGEST_ID
 
 # The buttons and headings of inline lists, by field: Flask-Admin glues "Add"/"New" to the
@@ -81,6 +81,25 @@ class ReachedFromListsMixin:
         return redirect(url_for("mcbridge_mailing_lists.index_view"))
 
 
+class ShownCount(int):
+    """A list's count as Flask-Admin computes its pages from it (an int) and as its tab
+    shows it: in the user's language, and, where `at_least` is set, as more than the
+    number that was counted up to (people search counts no further than it needs)."""
+
+    at_least: int | None = None
+
+    @classmethod
+    def more_than(cls, counted: int) -> ShownCount:
+        shown = cls(counted + 1)
+        shown.at_least = counted
+        return shown
+
+    def __str__(self) -> str:
+        if self.at_least is not None:
+            return gettext("more than %(count)s", count=format_decimal(self.at_least))
+        return format_decimal(int(self))
+
+
 class ScopedModelView(SignedInMixin, ModelView):
     """A model view that only ever reads and writes rows inside the user's scope.
 
@@ -109,6 +128,10 @@ class ScopedModelView(SignedInMixin, ModelView):
 
     def get_count_query(self) -> Any:
         return super().get_count_query().filter(self.scope_filter())
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)
+        return (None if count is None else ShownCount(count)), rows
 
     def get_one(self, id: Any) -> Any:
         found = self.get_query().filter(self.model.id == int_or_404(id)).one_or_none()
@@ -254,10 +277,13 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
         `offset` and `limit` come from the URL as any integer: bounded here.
         """
         bounded = min(int_or_404(limit), PEOPLE_PER_SEARCH)
+        keys = (Person.last_name, Person.first_name, Person.id)
+        if found_by_index(term):
+            keys = tuple(match_order(key) for key in keys)
         return (
             self.get_query()
             .filter(*person_search(term))
-            .order_by(Person.last_name, Person.first_name, Person.id)
+            .order_by(*keys)
             .offset(int_or_404(offset or 0))
             .limit(bounded)
             .all()

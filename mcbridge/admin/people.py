@@ -12,7 +12,7 @@ from flask_admin.model.fields import AjaxSelectField
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
@@ -22,6 +22,7 @@ from mcbridge import clock
 from mcbridge.admin.base import (
     ScopedGroupLoader,
     ScopedModelView,
+    ShownCount,
     SubtreeFilter,
     all_role_types,
 )
@@ -39,9 +40,12 @@ from mcbridge.models import (
     Role,
     role_is_active,
 )
+from mcbridge.models.groups import lineages
 from mcbridge.models.people import PROFILE_COLUMNS
 from mcbridge.models.search_index import SEARCHED_COLUMNS
-from mcbridge.search import person_search
+from mcbridge.search import found_by_index, match_order, person_search
+
+SEARCH_COUNTED = 1_000  # a search's matches are counted up to this many: 20 pages of 50
 
 GENDER_LABELS = {
     "female": lazy_gettext("female"),
@@ -105,6 +109,8 @@ def visible_roles(context: Any, person: Person) -> list[Role]:
             .order_by(Role.id)
         ):
             shown[role.person_id].append(role)
+        group_ids = {role.group_id for roles in shown.values() for role in roles}
+        g.shown_groups = lineages(db.session, list(group_ids))
     return shown[person.id]
 
 
@@ -190,14 +196,46 @@ class PersonView(BulkTagsMixin, ScopedModelView):
             .options(selectinload(Person.roles).selectinload(Role.group), selectinload(Person.tags))
         )
 
+    def get_list(
+        self,
+        page: Any,
+        sort_column: Any,
+        sort_desc: bool,
+        search: Any,
+        filters: Any,
+        execute: bool = True,
+        page_size: Any = None,
+    ) -> Any:
+        """A search's matches are counted up to `SEARCH_COUNTED` only (see `_apply_search`)."""
+        count, found = super().get_list(
+            page, sort_column, sort_desc, search, filters, False, page_size
+        )
+        if search:
+            count = counted_up_to(found, SEARCH_COUNTED)
+        return count, (found.all() if execute else found)
+
     def _apply_search(
         self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str
     ) -> tuple[Any, Any, Any, Any]:
         """mcbridge's people search (every word, in any order, on the database's index) in
-        place of Flask-Admin's, which scans each column for each word."""
+        place of Flask-Admin's, which scans each column for each word.
+
+        Its matches are not counted here: a common word matches a tenth of a million people,
+        and counting them all cost more than finding the page (`get_list` counts as far as
+        the pager needs to say "more than 1,000")."""
         found = person_search(search)
-        counted = None if count_query is None else count_query.filter(*found)
-        return query.filter(*found), counted, joins, count_joins
+        sorted_from_matches = found_by_index(search)
+        query = query.filter(*found).execution_options(sorted_from_matches=sorted_from_matches)
+        return query, None, joins, count_joins
+
+    def _order_by(
+        self, query: Any, joins: Any, sort_joins: Any, sort_field: Any, sort_desc: bool
+    ) -> tuple[Any, Any]:
+        """Sort keys that sort a search's matches (see `mcbridge.search.match_order`), which
+        `_apply_search` marks on the query, as Flask-Admin sorts after searching."""
+        if sort_field is not None and query.get_execution_options().get("sorted_from_matches"):
+            sort_field = match_order(sort_field)
+        return super()._order_by(query, joins, sort_joins, sort_field, sort_desc)
 
     @expose("/details/")
     def details_view(self) -> Any:
@@ -270,6 +308,14 @@ class PersonView(BulkTagsMixin, ScopedModelView):
                     "end or delete their roles in your groups instead."
                 )
             )
+
+
+def counted_up_to(query: Any, most: int) -> ShownCount:
+    """The rows of a list's query (its page cut and order dropped), counted no further
+    than `most`: beyond it, "more than `most`"."""
+    found = query.limit(None).offset(None).order_by(None).limit(most + 1).subquery()
+    count = db.session.scalar(select(func.count()).select_from(found)) or 0
+    return ShownCount.more_than(most) if count > most else ShownCount(count)
 
 
 __all__ = ["PersonView"]

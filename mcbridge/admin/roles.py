@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
@@ -21,7 +22,9 @@ from mcbridge.admin.base import (
 from mcbridge.admin.forms import dates_in_order
 from mcbridge.auth import Scope
 from mcbridge.clock import today
+from mcbridge.extensions import db
 from mcbridge.models import Role, role_is_active
+from mcbridge.models.groups import lineages
 
 
 def status_column(_view: Any, _context: Any, role: Role, _name: str) -> Markup:
@@ -95,6 +98,13 @@ class RoleView(ScopedModelView):
             .get_query()
             .options(joinedload(Role.person), joinedload(Role.group), joinedload(Role.role_type))
         )
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        """The page's roles, with the groups above theirs read in one query: each group is
+        shown by its path, which read the groups above it one query per level and row."""
+        count, roles = super().get_list(*args, **kwargs)
+        g.shown_groups = lineages(db.session, [role.group_id for role in roles])
+        return count, roles
 
     def on_model_change(self, form: Any, model: Role, is_created: bool) -> None:
         require_in_scope(model.group)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement, Select
 
 from mcbridge.models.base import Base, named, ref, table_name
@@ -70,6 +70,23 @@ def subtree_ids(root_ids: Select | list[int]) -> Select:
     below = select(Group.id).join(tree, Group.parent_id == tree.c.id)
     tree = tree.union(below)
     return select(tree.c.id)
+
+
+def lineage_ids(group_ids: list[int]) -> Select:
+    """Ids of the given groups and every group above them, as one recursive query: the
+    groups their paths name. UNION, not UNION ALL, so a cycle ends the walk."""
+    start = select(Group.id.label("id"), Group.parent_id.label("parent_id"))
+    tree = start.where(Group.id.in_(group_ids)).cte("lineage", recursive=True, nesting=True)
+    above = select(Group.id, Group.parent_id).join(tree, Group.id == tree.c.parent_id)
+    tree = tree.union(above)
+    return select(tree.c.id)
+
+
+def lineages(session: Session, group_ids: list[int]) -> list[Group]:
+    """The groups `group_ids` name and every group above them, in one query, so that
+    their paths print without a query per level: a parent the session holds is not read
+    again. The session holds its objects weakly: keep the list while paths are printed."""
+    return list(session.scalars(select(Group).where(Group.id.in_(lineage_ids(group_ids)))))
 
 
 class RoleType(Base):

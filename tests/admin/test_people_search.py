@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from mcbridge import create_app
+from mcbridge.admin import people as people_view
 from mcbridge.extensions import db
 from mcbridge.models import Person
 from mcbridge.models import search_index as index
@@ -25,6 +26,22 @@ def listed(client, typed: str) -> set[int]:
     response = client.get("/admin/people/", query_string={"search": typed})
     assert response.status_code == 200
     return {int(number) for number in re.findall(r"details/\?id=(\d+)", response.text)}
+
+
+def listed_in_order(client, typed: str, **sorting: str) -> list[str]:
+    """The last names of the people the People list shows for a search, top to bottom
+    (each row links its last name, then its first name)."""
+    response = client.get("/admin/people/", query_string={"search": typed, **sorting})
+    assert response.status_code == 200
+    return re.findall(r'details/\?id=\d+">([^<]*)</a>', response.text)[::2]
+
+
+def list_tab(client, typed: str, language: str = "en") -> str:
+    """What the People list's tab says of a search's matches: "List (3)"."""
+    response = client.get(
+        "/admin/people/", query_string={"search": typed}, headers={"Accept-Language": language}
+    )
+    return re.search(r'class="nav-link active">([^<]*)</a>', response.text).group(1)
 
 
 def picked(client, typed: str) -> set[str]:
@@ -113,6 +130,29 @@ def test_the_picker_uses_the_same_search(as_admin, people):
     assert picked(as_admin, "baumann ma") == {str(people["marie"])}
     assert picked(as_admin, "sport 100%") == {str(people["percent"])}
     assert picked(as_admin, "ma ba") == {str(people["marie"]), str(people["mario"])}
+
+
+def test_matches_come_in_name_order_whether_or_not_the_index_finds_them(as_admin, org, people):
+    """Three letters or more are sorted from the index's matches, shorter words walk the
+    names in order: the same order either way, in both directions, and in the picker."""
+    person_in(org, "Anna", "Bauhaus")
+    in_order = ["Bauer", "Bauhaus", "Baumann"]
+    assert listed_in_order(as_admin, "bau") == in_order
+    assert listed_in_order(as_admin, "bau", sort="0", desc="1") == in_order[::-1]
+    assert [name for name in listed_in_order(as_admin, "ba") if name in in_order] == in_order
+    picked_in_order = as_admin.get(
+        "/admin/roles/ajax/lookup/", query_string={"name": "person", "query": "bau"}
+    ).json
+    assert [label.split()[1] for _id, label in picked_in_order] == in_order
+
+
+def test_a_search_counts_its_matches_only_as_far_as_the_pager_needs(as_admin, people, monkeypatch):
+    monkeypatch.setattr(people_view, "SEARCH_COUNTED", 2)
+    assert list_tab(as_admin, "baumann") == "List (1)"
+    assert list_tab(as_admin, "bau") == "List (2)"
+    assert list_tab(as_admin, "club") == "List (more than 2)"
+    assert list_tab(as_admin, "club", "fr") == "Liste (plus de 2)"
+    assert len(listed(as_admin, "club")) > 2, "the page shows matches past the count"
 
 
 def test_the_subscriber_view_uses_the_same_search(as_admin, org, people):
