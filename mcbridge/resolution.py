@@ -181,7 +181,8 @@ def write_difference(
             *(fresh.c[column.name] == column for column in columns if is_key(column)),
         )
         added = computed_once(session, select(fresh).where(~exists(kept)), columns, "new")
-    came = session.execute(insert(table).from_select([c.name for c in columns], select(added)))
+    writing = insert(table).from_select([c.name for c in columns], select(added))
+    came = session.execute(writing.execution_options(preserve_rowcount=True))
     for temporary in {fresh, added}:
         temporary.drop(session.connection())
     return gone + came.rowcount

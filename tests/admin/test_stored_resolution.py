@@ -178,6 +178,27 @@ def test_rows_going_into_a_stored_table_are_never_read_from_it_as_they_go(as_adm
             assert not re.search(rf"\b{statement.split()[2]}\b", source), statement
 
 
+def test_postgresql_plans_from_the_rows_a_first_resolution_wrote(as_admin, org):
+    """Statistics gathered while the stored tables were empty plan a search over a
+    million stored rows as over none (2.6 s instead of 0.4 s): a resolution that wrote a
+    good share of its list gathers them again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without gathered statistics")
+    tables = (StoredAddress.__tablename__, StoredPerson.__tablename__)
+    db.session.execute(text(f"ANALYZE {', '.join(tables)}"))
+    db.session.commit()
+
+    visit(as_admin, org)
+
+    for table in tables:
+        known = db.session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = :name"), {"name": table}
+        )
+        stored = db.session.scalar(text(f"SELECT count(*) FROM {table}"))
+        assert stored > 0, table
+        assert known == stored, table
+
+
 def test_an_unchanged_list_is_resolved_once_and_then_read(as_admin, org):
     with sql_statements() as first:
         visit(as_admin, org)
