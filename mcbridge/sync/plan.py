@@ -61,7 +61,13 @@ FIELD_WRITES = frozenset({Action.UPDATE, Action.ADOPT})
 SUBSCRIBES = frozenset({Action.ADD, Action.RESUBSCRIBE})
 
 
-@dataclass(frozen=True, slots=True)
+# Wanted, Known and Step are made once per recipient and member of every export (a
+# million of each at a million people): not frozen, whose every field is set through
+# object.__setattr__ (815 ns a Known against 165 ns, 1.4 s of an export at a million).
+# Nothing changes them once made.
+
+
+@dataclass(slots=True)
 class Wanted:
     """A recipient as the audience should have them: fields, and role tags (if the list
     sends them); their names, for the people a run lists."""
@@ -78,7 +84,7 @@ class Wanted:
         return " ".join(filter(None, (self.first_name, self.last_name)))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Known:
     """A member as the audience has them (mcbridge's copy): `tags` are all its tags,
     `owned` the role tags mcbridge put there."""
@@ -110,7 +116,7 @@ class Exceptions:
 NO_EXCEPTIONS = Exceptions()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Step:
     action: Action
     email: str
