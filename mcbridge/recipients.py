@@ -177,12 +177,17 @@ class Recipients:
             return marked
         return and_(marked, func.lower(AdditionalEmail.label).in_(self.delivery_labels))
 
-    def ranked(self, reached: CTE | Subquery | None = None) -> Subquery:
+    def ranked(
+        self, reached: CTE | Subquery | None = None, person_columns: tuple[Any, ...] = ()
+    ) -> Subquery:
         """Every address of the `reached` people (the list's, by default) with its rank among
         the rows holding the same address: rank 1 is the one sent to, the lowest person id's
-        (their main address first, then their delivery addresses in the order added)."""
+        (their main address first, then their delivery addresses in the order added).
+        `person_columns` come along, read in the same joins."""
         candidates = self._candidate_addresses(
-            self.people if reached is None else reached, *self.filters
+            self.people if reached is None else reached,
+            *self.filters,
+            person_columns=person_columns,
         ).subquery()
         return select(
             candidates,
