@@ -36,7 +36,7 @@ from mcbridge.models import Group, Person, User
 WORKDIR = Path("/tmp/search")
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mcbridge_search"
 REDIS = "redis://127.0.0.1:6379/11"
-TERMS = ("marie", "marie muller", "muller.4242", "ma")
+TERMS = ("marie", "marie muller", "muller", "muller.4242", "ma")
 PEOPLE_LIST = "/admin/people/?search={term}"
 PICKER = "/admin/roles/ajax/lookup/?name=person&query={term}"
 
