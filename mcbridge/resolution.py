@@ -136,7 +136,7 @@ def store(recipients: Recipients, stored: StoredResolution) -> int:
     ).join(Person, Person.id == people.c.person_id)
     written = write_difference(session, StoredPerson, list_id, reached)
     # The names come with the addresses, not joined again after ranking: PostgreSQL
-    # guesses a few thousand first-ranked rows and looked each name up (2 s at a million).
+    # guessed a few thousand first-ranked rows and looked each name up (2 s at a million).
     names = (Person.first_name, Person.last_name)
     ranked = recipients.ranked(stored_people(list_id).subquery(), person_columns=names)
     addresses = select(

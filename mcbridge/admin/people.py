@@ -109,6 +109,7 @@ def visible_roles(context: Any, person: Person) -> list[Role]:
             .order_by(Role.id)
         ):
             shown[role.person_id].append(role)
+        # The groups above theirs, for their paths; kept while the page renders.
         group_ids = {role.group_id for roles in shown.values() for role in roles}
         g.shown_groups = lineages(db.session, list(group_ids))
     return shown[person.id]

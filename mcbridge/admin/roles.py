@@ -101,7 +101,8 @@ class RoleView(ScopedModelView):
 
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
         """The page's roles, with the groups above theirs read in one query: each group is
-        shown by its path, which read the groups above it one query per level and row."""
+        shown by its path, which read the groups above it one query per level and row. They
+        are kept on `g` while the page renders: the session holds its objects weakly."""
         count, roles = super().get_list(*args, **kwargs)
         g.shown_groups = lineages(db.session, [role.group_id for role in roles])
         return count, roles
