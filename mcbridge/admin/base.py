@@ -24,7 +24,7 @@ from mcbridge.extensions import db
 from mcbridge.i18n import ADMIN_TYPE_FORMATTERS
 from mcbridge.models import Group, Person, RoleType, subtree_ids
 from mcbridge.models.groups import PATH_SEPARATOR
-from mcbridge.search import SEARCHED, found_by_index, match_order, person_search
+from mcbridge.search import SEARCHED, match_order, person_search, sorted_from_matches
 from mcbridge.sql import LARGEST_ID
 
 # The buttons and headings of inline lists, by field: Flask-Admin glues "Add"/"New" to the
@@ -278,7 +278,7 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
         """
         bounded = min(int_or_404(limit), PEOPLE_PER_SEARCH)
         keys = (Person.last_name, Person.first_name, Person.id)
-        if found_by_index(term):
+        if sorted_from_matches(term):
             keys = tuple(match_order(key) for key in keys)
         return (
             self.get_query()

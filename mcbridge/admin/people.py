@@ -43,7 +43,7 @@ from mcbridge.models import (
 from mcbridge.models.groups import lineages
 from mcbridge.models.people import PROFILE_COLUMNS
 from mcbridge.models.search_index import SEARCHED_COLUMNS
-from mcbridge.search import found_by_index, match_order, person_search
+from mcbridge.search import match_order, person_search, sorted_from_matches
 
 SEARCH_COUNTED = 1_000  # a search's matches are counted up to this many: 20 pages of 50
 
@@ -225,8 +225,8 @@ class PersonView(BulkTagsMixin, ScopedModelView):
         and counting them all cost more than finding the page (`get_list` counts as far as
         the pager needs to say "more than 1,000")."""
         found = person_search(search)
-        sorted_from_matches = found_by_index(search)
-        query = query.filter(*found).execution_options(sorted_from_matches=sorted_from_matches)
+        sorting = sorted_from_matches(search)
+        query = query.filter(*found).execution_options(sorted_from_matches=sorting)
         return query, None, joins, count_joins
 
     def _order_by(

@@ -146,6 +146,19 @@ def test_matches_come_in_name_order_whether_or_not_the_index_finds_them(as_admin
     assert [label.split()[1] for _id, label in picked_in_order] == in_order
 
 
+def test_a_word_most_people_hold_comes_in_name_order_too(as_admin, org):
+    """Met at once in name order, such a word is not sorted from all its matches: the
+    page is the same."""
+    for number in range(60):
+        person_in(org, f"First {number}", f"Dense {59 - number:02}", email=f"d{number}@dense.ch")
+    shown = listed_in_order(as_admin, "dense.ch")
+    assert shown == [f"Dense {number:02}" for number in range(50)]
+    picked_in_order = as_admin.get(
+        "/admin/roles/ajax/lookup/", query_string={"name": "person", "query": "dense.ch"}
+    ).json
+    assert [" ".join(label.split()[2:4]) for _id, label in picked_in_order] == shown[:10]
+
+
 def test_a_search_counts_its_matches_only_as_far_as_the_pager_needs(as_admin, people, monkeypatch):
     monkeypatch.setattr(people_view, "SEARCH_COUNTED", 2)
     assert list_tab(as_admin, "baumann") == "List (1)"
