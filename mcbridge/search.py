@@ -44,6 +44,7 @@ SEARCHED = tuple(getattr(Person, name) for name in SEARCHED_COLUMNS)
 TRIGRAM = 3
 WALKED_AHEAD = 2_000  # names looked at to tell whether walking them finds a page at once
 WALKED_PAGE = 50  # a page of the People list
+INDEX_READY = "mcbridge_search_index_ready"  # in the session's info
 
 
 def person_search(term: str) -> list[ColumnElement[bool]]:
@@ -108,24 +109,26 @@ def match_order(key: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def index_ready() -> bool:
-    """The database has its search index (PostgreSQL without pg_trgm has none)."""
-    if db.engine.dialect.name == "postgresql":
-        found = db.session.scalar(
-            text("SELECT to_regclass(:name) IS NOT NULL"), {"name": TRIGRAM_INDEX}
-        )
-        return bool(found)
-    return fts_ready()
+    """The database has its search index (PostgreSQL without pg_trgm has none; SQLite
+    without FTS5's trigrams neither). Asked of the catalog once per session (a request):
+    a search asks twice, for its conditions and for its order."""
+    info = db.session.info
+    if INDEX_READY not in info:
+        info[INDEX_READY] = index_in_catalog()
+    return bool(info[INDEX_READY])
 
 
 def fts_ready() -> bool:
     """SQLite with the FTS5 table (its migration skips it where SQLite cannot have one)."""
-    if db.engine.dialect.name != "sqlite":
-        return False
-    found = db.session.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
-        {"name": FTS_TABLE},
-    )
-    return found.first() is not None
+    return db.engine.dialect.name == "sqlite" and index_ready()
+
+
+def index_in_catalog() -> bool:
+    if db.engine.dialect.name == "postgresql":
+        found = text("SELECT to_regclass(:name) IS NOT NULL")
+        return bool(db.session.scalar(found, {"name": TRIGRAM_INDEX}))
+    found = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
+    return db.session.execute(found, {"name": FTS_TABLE}).first() is not None
 
 
 def fts_rows(words: list[str]) -> Any:
