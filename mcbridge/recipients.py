@@ -48,7 +48,7 @@ from mcbridge.models import (
     role_is_active,
     subtree_ids,
 )
-from mcbridge.models.people import PROFILE_COLUMNS, PersonTag
+from mcbridge.models.people import PROFILE_COLUMNS, PersonTag, by_name
 from mcbridge.sql import in_binary_order
 
 NAME_SEPARATOR = "\x1f"
@@ -232,7 +232,7 @@ class Recipients:
             select(Person, people.c.via)
             .join(people, Person.id == people.c.person_id)
             .where(self.without_address())
-            .order_by(Person.last_name, Person.first_name, Person.id)
+            .order_by(*by_name())
         )
 
     def counts(self, session: Session) -> Counts:

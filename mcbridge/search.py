@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 from mcbridge.extensions import db
 from mcbridge.models import Person
+from mcbridge.models.people import by_name
 from mcbridge.models.search_index import (
     FTS_TABLE,
     SEARCHED_COLUMNS,
@@ -88,12 +89,7 @@ def sorted_from_matches(term: str) -> bool:
 def matches_ahead(words: list[str]) -> int:
     """How many of the first `WALKED_AHEAD` people in name order hold every word: a walk
     of the names finds a page of matches within them, or a sort is cheaper."""
-    ahead = (
-        select(*SEARCHED)
-        .order_by(Person.last_name, Person.first_name, Person.id)
-        .limit(WALKED_AHEAD)
-        .subquery()
-    )
+    ahead = select(*SEARCHED).order_by(*by_name()).limit(WALKED_AHEAD).subquery()
     document = search_document([ahead.c[name] for name in SEARCHED_COLUMNS])
     found = select(func.count()).select_from(ahead).where(*(word_in(document, w) for w in words))
     return db.session.scalar(found) or 0

@@ -24,6 +24,7 @@ from mcbridge.extensions import db
 from mcbridge.i18n import ADMIN_TYPE_FORMATTERS
 from mcbridge.models import Group, Person, RoleType, subtree_ids
 from mcbridge.models.groups import PATH_SEPARATOR
+from mcbridge.models.people import by_name
 from mcbridge.search import SEARCHED, match_order, person_search, sorted_from_matches
 from mcbridge.sql import LARGEST_ID
 
@@ -277,7 +278,7 @@ class ScopedPeopleLoader(QueryAjaxModelLoader):
         `offset` and `limit` come from the URL as any integer: bounded here.
         """
         bounded = min(int_or_404(limit), PEOPLE_PER_SEARCH)
-        keys = (Person.last_name, Person.first_name, Person.id)
+        keys = by_name()
         if sorted_from_matches(term):
             keys = tuple(match_order(key) for key in keys)
         return (

@@ -23,6 +23,7 @@ from mcbridge.models import (
     SyncIssue,
     SyncRun,
 )
+from mcbridge.models.people import by_name
 from mcbridge.models.resolution import NAME_ORDER
 from mcbridge.recipients import Recipients
 
@@ -93,9 +94,7 @@ def excluded_people(mailing_list_id: int) -> tuple[int, list[Person]]:
         .where(Subscription.mailing_list_id == mailing_list_id, Subscription.excluded.is_(true()))
     )
     count = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    shown = db.session.scalars(
-        statement.order_by(Person.last_name, Person.first_name, Person.id).limit(EXCLUDED_SHOWN)
-    )
+    shown = db.session.scalars(statement.order_by(*by_name()).limit(EXCLUDED_SHOWN))
     return count, list(shown)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column, relationship, validates
 
 from mcbridge.emails import normalize_email
 from mcbridge.models.base import Base, named, ref, table_name
@@ -31,12 +32,16 @@ PROFILE_COLUMNS = (
 )
 
 
+# People in name order, ties by id: the order of every list of people, and its index.
+PEOPLE_BY_NAME = ("last_name", "first_name", "id")
+
+
 class Person(Base):
     """Someone the organisation knows; a recipient when a mailing list's rules reach them."""
 
     __tablename__ = table_name("people")
     # The People list's order: its first page is read off the index, not sorted.
-    __table_args__ = (Index(named("ix", "people_name"), "last_name", "first_name", "id"),)
+    __table_args__ = (Index(named("ix", "people_name"), *PEOPLE_BY_NAME),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -92,6 +97,11 @@ class Person(Base):
 
 
 install_with_table(Person.__table__)
+
+
+def by_name() -> tuple[InstrumentedAttribute[Any], ...]:
+    """Person's columns in `PEOPLE_BY_NAME` order, to sort a query of people by."""
+    return tuple(getattr(Person, name) for name in PEOPLE_BY_NAME)
 
 
 class AdditionalEmail(Base):
