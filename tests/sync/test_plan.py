@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mcbridge.sync.apply import added_tags, removed_tags
+from mcbridge.sync.fields import encode
 from mcbridge.sync.plan import Action, Exceptions, Known, UnsortedInputError, Wanted, plan
 
 F = '{"FNAME":"Anna"}'
@@ -122,3 +123,27 @@ def test_an_adopted_contact_gets_the_lists_tag_and_its_role_tags():
     (step,) = plan([Wanted("a@x.ch", F, frozenset({"Coach"}))], [known], Exceptions(adopt=True))
     assert added_tags(step, "mcbridge: News") == {"mcbridge: News", "Coach"}
     assert removed_tags(step, "mcbridge: News") == set()
+
+
+@pytest.mark.parametrize(
+    ("wanted", "known", "expected"),
+    [
+        # A person without a language leaves the contact's own, whatever it is.
+        (["Anna", "Muster", None], ["Anna", "Muster", "fr"], Action.UNCHANGED),
+        (["Anna", "Muster", None], ["Anna", "Muster", ""], Action.UNCHANGED),
+        (["Anna", "Muster", None], ["Anna", "Meier", "fr"], Action.UPDATE),
+        (["Anna", None, None], ["Anna", "Meier", "de"], Action.UNCHANGED),
+        ([None, "Muster", "de"], ["Hanna", "Muster", "de"], Action.UNCHANGED),
+        ([None, "Muster", "de"], ["Hanna", "Muster", "fr"], Action.UPDATE),
+        (["", None], ["", "de"], Action.UNCHANGED),
+        # The audience's copy holds other fields (read before the list's fields changed).
+        (["Anna", "Muster", None], ["Anna", "Muster"], Action.UPDATE),
+        (["Anna", None], ["Anna", "Muster", "fr"], Action.UPDATE),
+        ([None], ["Anna", "fr"], Action.UPDATE),
+        (["Anna", "Muster", "de"], ["Anna", "Muster", "de"], Action.UNCHANGED),
+    ],
+)
+def test_a_value_left_out_is_never_a_difference_but_a_field_missing_is(wanted, known, expected):
+    sent = Wanted("a@x.ch", encode(wanted))
+    found = Known("a@x.ch", "subscribed", encode(known), managed=True)
+    assert steps([sent], [found]) == [(expected, "a@x.ch")]
