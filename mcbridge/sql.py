@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, String
@@ -73,8 +74,9 @@ def copied_in(
         driver.cursor() as cursor,  # type: ignore[union-attr]
         cursor.copy(f"COPY {incoming} ({', '.join(names)}) FROM STDIN") as copy,
     ):
+        picked = itemgetter(*names)
         for row in rows:
-            copy.write_row([row[name] for name in names])
+            copy.write_row(picked(row))
     return incoming
 
 

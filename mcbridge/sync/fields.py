@@ -94,7 +94,7 @@ class FieldSpec:
     def origin(self) -> Source:
         return SOURCES[self.source]
 
-    @property
+    @cached_property
     def is_merge_field(self) -> bool:
         """False for the contact's language, which Mailchimp keeps beside the merge fields."""
         return self.tag != CONTACT_LANGUAGE
@@ -252,10 +252,10 @@ def wanted_values(
 def audience_values(specs: tuple[FieldSpec, ...], member: Mapping[str, Any]) -> list[str | None]:
     """The values a member of Mailchimp's answer has, in the order of `specs`."""
     merge_fields = member.get("merge_fields") or {}
-    found = (
+    found = [
         merge_fields.get(spec.tag) if spec.is_merge_field else member.get(CONTACT_LANGUAGE)
         for spec in specs
-    )
+    ]
     return ["" if value is None else clean(value) for value in found]
 
 

@@ -63,14 +63,15 @@ def names(joined_names: str | None) -> frozenset[str]:
 
 def mirror_row(member: dict[str, Any], specs: tuple[FieldSpec, ...], tag: str) -> dict[str, Any]:
     """One member of a Mailchimp answer, reduced to what the diff compares."""
-    tags = {item.get("name", "") for item in member.get("tags") or []}
+    tags = [item.get("name", "") for item in member.get("tags") or ()]
+    others = {name for name in tags if name != tag}
     return {
         "email": str(member.get("email_address", "")).strip().lower(),
         "status": str(member.get("status", "")),
         "fields": encode(audience_values(specs, member)),
         "managed": tag in tags,
-        "shared": any(name != tag and name.startswith(LIST_TAG_PREFIX) for name in tags),
-        "tags": joined(tags - {tag}),
+        "shared": any(name.startswith(LIST_TAG_PREFIX) for name in others),
+        "tags": joined(others),
         "last_changed": member.get("last_changed"),
     }
 
@@ -244,8 +245,7 @@ class Mirror:
             token = uuid.uuid4().hex[:16]
             read = 0
             for page in listing.pages():
-                rows = ({**mirror_row(m, self.specs, self.tag), "read_token": token} for m in page)
-                self.save(rows)
+                self.save([mirror_row(m, self.specs, self.tag) for m in page], token)
                 read += len(page)
                 progress(read, total)
             seen, total_now = self._seen(token), listing.total_now()
@@ -288,12 +288,14 @@ class Mirror:
             self.mailing_list.audience_read_at = now()
             self.mailing_list.audience_fields = signature(self.specs)
 
-    def save(self, rows: Iterable[dict[str, Any]]) -> None:
+    def save(self, rows: list[dict[str, Any]], token: str) -> None:
         """Insert or update the rows of one page read from Mailchimp (at most 1,000), by
         address, through the driver (a full read of a large audience is mostly this); what
-        only mcbridge knows (the role tags it owns) is kept."""
-        page = [{**row, "mailing_list_id": self.list_id} for row in rows]
-        save_rows(db.session.connection(), READ_COLUMNS[1:], page)
+        only mcbridge knows (the role tags it owns) is kept. `token` marks the read that
+        saw them."""
+        for row in rows:
+            row["mailing_list_id"], row["read_token"] = self.list_id, token
+        save_rows(db.session.connection(), READ_COLUMNS[1:], rows)
 
     def read_in_order(self, batch_size: int = 5000) -> Select[Any]:
         """Every member, sorted by address in code-point order, in batches."""
