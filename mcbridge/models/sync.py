@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -148,7 +149,17 @@ class AudienceMember(Base):
     """
 
     __tablename__ = table_name("audience_members")
-    __table_args__ = (UniqueConstraint("mailing_list_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("mailing_list_id", "email"),
+        # Every export flags the addresses its audience reports as cleaned (a handful):
+        # without it, a scan of the list's whole copy, twice (0.6 s at a million members).
+        Index(
+            named("ix", "audience_members_cleaned"),
+            "mailing_list_id",
+            postgresql_where=text("status = 'cleaned'"),
+            sqlite_where=text("status = 'cleaned'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailing_list_id: Mapped[int] = mapped_column(
