@@ -234,6 +234,9 @@ def test_a_delivery_address_is_found_by_its_own_words(as_admin, org):
     assert "alice@work.example" in table
     assert org.alice.email not in table
     assert org.alice.email in recipients_table(visit(as_admin, org, "?q=alice+north"))
+    # Found both by her name and by its own words: listed once.
+    rows = recipients_table(visit(as_admin, org, "?q=alice"))
+    assert rows.count("Why does alice@work.example receive") == 1
 
 
 def test_a_visit_while_another_resolves_shows_the_previous_recipients_and_says_so(
