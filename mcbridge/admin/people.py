@@ -207,13 +207,18 @@ class PersonView(BulkTagsMixin, ScopedModelView):
         execute: bool = True,
         page_size: Any = None,
     ) -> Any:
-        """A search's matches are counted up to `SEARCH_COUNTED` only (see `_apply_search`)."""
+        """A search's matches are counted up to `SEARCH_COUNTED` only (see `_apply_search`),
+        or all of them along with the page where that costs less (`counted_with_page`)."""
         count, found = super().get_list(
             page, sort_column, sort_desc, search, filters, False, page_size
         )
-        if search:
-            count = counted_up_to(found, SEARCH_COUNTED)
-        return count, (found.all() if execute else found)
+        if not search:
+            return count, (found.all() if execute else found)
+        if execute and counted_with_page(found):
+            rows = found.add_columns(func.count().over()).all()
+            if rows:
+                return ShownCount(rows[0][1]), [row[0] for row in rows]
+        return counted_up_to(found, SEARCH_COUNTED), (found.all() if execute else found)
 
     def _apply_search(
         self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str
@@ -309,6 +314,18 @@ class PersonView(BulkTagsMixin, ScopedModelView):
                     "end or delete their roles in your groups instead."
                 )
             )
+
+
+def counted_with_page(query: Any) -> bool:
+    """Whether a search's matches are best counted in the statement that finds the page:
+    a leader's, sorted from the index's matches, reads every match in the leader's groups
+    to sort them anyway. Counted apart, the matches were found a second time, checking the
+    leader's groups again (a region's leader, "marie" among a million people: the page 182
+    ms and its count 58 ms apart; the page with its count 201 ms). An administrator's
+    matches are everyone found (100,382 for "marie"): counting them all with the page cost
+    141 ms more, counting up to `SEARCH_COUNTED` apart 14 ms."""
+    sorted_from_matches = query.get_execution_options().get("sorted_from_matches")
+    return bool(sorted_from_matches) and not current_scope().everything
 
 
 def counted_up_to(query: Any, most: int) -> ShownCount:

@@ -168,6 +168,18 @@ def test_a_search_counts_its_matches_only_as_far_as_the_pager_needs(as_admin, pe
     assert len(listed(as_admin, "club")) > 2, "the page shows matches past the count"
 
 
+def test_a_leaders_search_counts_every_match_in_their_groups(as_leader, org, people, monkeypatch):
+    """A leader's matches are all read to sort them: they are counted exactly, with the
+    page, past what an administrator's search counts to, and never anyone outside."""
+    monkeypatch.setattr(people_view, "SEARCH_COUNTED", 2)
+    person_in(org, "Jacques", "Frère", company="Les Frères Jacques")
+    person_in(org, "Jean", "Frère", company="Les Frères Jacques")
+    assert list_tab(as_leader, "frères") == "List (3)"
+    assert list_tab(as_leader, "frères", "de") == "Liste (3)"
+    assert list_tab(as_leader, "marie baumann") == "List (1)"
+    assert len(listed(as_leader, "frères")) == 3
+
+
 def test_the_subscriber_view_uses_the_same_search(as_admin, org, people):
     url = f"/admin/subscribers/{org.north_list.id}/"
     found = as_admin.get(url, query_string={"q": "frères zoë"}).text
