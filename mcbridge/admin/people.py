@@ -45,6 +45,7 @@ from mcbridge.models.people import PROFILE_COLUMNS
 from mcbridge.models.search_index import SEARCHED_COLUMNS
 from mcbridge.search import match_order, person_search, sorted_from_matches
 
+SORTED_FROM_MATCHES = "sorted_from_matches"  # the execution option a search marks
 SEARCH_COUNTED = 1_000  # a search's matches are counted up to this many: 20 pages of 50
 
 GENDER_LABELS = {
@@ -231,7 +232,7 @@ class PersonView(BulkTagsMixin, ScopedModelView):
         the pager needs to say "more than 1,000")."""
         found = person_search(search)
         sorting = sorted_from_matches(search)
-        query = query.filter(*found).execution_options(sorted_from_matches=sorting)
+        query = query.filter(*found).execution_options(**{SORTED_FROM_MATCHES: sorting})
         return query, None, joins, count_joins
 
     def _order_by(
@@ -239,7 +240,7 @@ class PersonView(BulkTagsMixin, ScopedModelView):
     ) -> tuple[Any, Any]:
         """Sort keys that sort a search's matches (see `mcbridge.search.match_order`), which
         `_apply_search` marks on the query, as Flask-Admin sorts after searching."""
-        if sort_field is not None and query.get_execution_options().get("sorted_from_matches"):
+        if sort_field is not None and marked_sorted_from_matches(query):
             sort_field = match_order(sort_field)
         return super()._order_by(query, joins, sort_joins, sort_field, sort_desc)
 
@@ -324,8 +325,12 @@ def counted_with_page(query: Any) -> bool:
     ms and its count 58 ms apart; the page with its count 201 ms). An administrator's
     matches are everyone found (100,382 for "marie"): counting them all with the page cost
     141 ms more, counting up to `SEARCH_COUNTED` apart 14 ms."""
-    sorted_from_matches = query.get_execution_options().get("sorted_from_matches")
-    return bool(sorted_from_matches) and not current_scope().everything
+    return marked_sorted_from_matches(query) and not current_scope().everything
+
+
+def marked_sorted_from_matches(query: Any) -> bool:
+    """Whether `_apply_search` marked the query as sorted from the index's matches."""
+    return bool(query.get_execution_options().get(SORTED_FROM_MATCHES))
 
 
 def counted_up_to(query: Any, most: int) -> ShownCount:
