@@ -45,6 +45,14 @@ def resolved(mailing_list, today: date = TODAY) -> list[Recipient]:
     return list(recipients_of(mailing_list, today).stream(db.session))
 
 
+def skipped_by_stream(mailing_list, today: date = TODAY) -> int:
+    """The people without an address as the export counts them, reading its stream."""
+    streamed = recipients_of(mailing_list, today).stream(db.session)
+    for _recipient in streamed:
+        pass
+    return streamed.skipped
+
+
 def test_role_rule_reaches_groups_several_levels_below(org):
     deep = make.person("Deep")
     make.role(deep, org["u12"], org["member"])
@@ -190,8 +198,35 @@ def test_people_without_a_usable_address_are_counted_and_listed(org):
     skipped = [person.first_name for person, _via in db.session.execute(recipients.skipped())]
     assert sorted(skipped) == ["Nobody", "OnlyExtra"]
 
+    assert skipped_by_stream(primary_only) == 2
     counts = recipients_of(all_delivery, TODAY).counts(db.session)
     assert (counts.people, counts.addresses, counts.skipped) == (3, 2, 1)
+    assert skipped_by_stream(all_delivery) == 1
+
+
+def test_the_export_stream_counts_each_person_without_an_address_once(org):
+    twice = make.person("Twice", email=None)
+    make.role(twice, org["club"], org["member"])
+    make.role(twice, org["club"], org["coach"])
+    blank = make.person("Blank", email=None)
+    blank.email = ""
+    make.role(blank, org["club"], org["member"])
+    left_out = make.person("LeftOut", email=None)
+    make.role(left_out, org["club"], org["member"])
+    first = make.person("First", email="shared@club-mail.ch")
+    sharing = make.person("Sharing", email=None, extra=(("shared@club-mail.ch", True),))
+    not_for_mailings = make.person("Kept", email=None, extra=(("kept@club-mail.ch", False),))
+    for someone in (first, sharing, not_for_mailings):
+        make.role(someone, org["club"], org["member"])
+    newsletter = make.mailing_list(org["club"], all_delivery=True)
+    make.role_rule(newsletter, org["club"], org["member"])
+    make.role_rule(newsletter, org["club"], org["coach"])
+    make.person_rule(newsletter, left_out, excluded=True)
+
+    skipped = db.session.execute(recipients_of(newsletter, TODAY).skipped())
+    assert sorted(person.first_name for person, _via in skipped) == ["Blank", "Kept", "Twice"]
+    assert emails(newsletter) == ["shared@club-mail.ch"]
+    assert skipped_by_stream(newsletter) == 3
 
 
 def test_rules_of_other_lists_do_not_leak(org):
@@ -465,6 +500,7 @@ def test_a_field_condition_joins_the_other_filters_and_the_skipped(org):
     skipped = db.session.execute(recipients.skipped())
     assert [person.first_name for person, _via in skipped] == ["NoAddress"]
     assert recipients.counts(db.session).people == 2
+    assert skipped_by_stream(chosen) == 1
 
 
 def test_preferred_labels_send_only_the_delivery_addresses_with_them(org):
@@ -490,3 +526,4 @@ def test_preferred_labels_send_only_the_delivery_addresses_with_them(org):
     assert [r.email for r in recipients.stream(db.session)] == ["at.work@firm.ch"]
     skipped = [person.first_name for person, _via in db.session.execute(recipients.skipped())]
     assert skipped == ["HomeOnly"]
+    assert skipped_by_stream(work_list) == 1

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from mcbridge.clock import now
 from mcbridge.extensions import db
@@ -281,8 +281,8 @@ class Export:
 
     def steps(self, exceptions: Exceptions, result: SyncResult) -> Iterator[Step]:
         """The plan, streamed; problems with a recipient's fields go to `result`."""
-        wanted = iter(()) if self.leaving else self.recipients()
-        return plan(self.wanted(wanted, result), self.mirror.stream(), exceptions)
+        wanted = iter(()) if self.leaving else self.wanted(result)
+        return plan(wanted, self.mirror.stream(), exceptions)
 
     def writes_past_brake(self, exceptions: Exceptions, brake: Brake) -> Iterable[Step] | None:
         """The plan's writes once the brake let them through; None when it holds the run.
@@ -309,21 +309,17 @@ class Export:
         self.result.take_plan(counted)
         return kept
 
-    def recipients(self) -> Iterator[Recipient]:
-        """The list's recipients by address, counting those without one."""
-        recipients = exported_recipients(self.mailing_list, self.specs)
-        self.result.counts["skipped_no_email"] = db.session.scalar(
-            select(func.count()).select_from(recipients.skipped().subquery())
-        )
-        return recipients.stream(db.session)
-
-    def wanted(self, recipients: Iterator[Recipient], result: SyncResult) -> Iterator[Wanted]:
+    def wanted(self, result: SyncResult) -> Iterator[Wanted]:
+        """The list's recipients by address as the audience should have them; once all are
+        read, how many people have no address goes to `result`."""
         role_tags = self.mailing_list.role_tags
+        recipients = exported_recipients(self.mailing_list, self.specs).stream(db.session)
         for recipient in recipients:
             wanted, problems = wanted_of(recipient, self.specs, role_tags=role_tags)
             for problem in problems:
                 result.issue(recipient.email, "field", problem)
             yield wanted
+        result.counts["skipped_no_email"] = recipients.skipped
 
     def refused_addresses(self) -> set[str]:
         return set(db.session.scalars(RefusedAddress.emails_of(self.mailing_list.id)))

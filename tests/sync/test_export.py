@@ -44,6 +44,18 @@ def test_a_second_run_without_changes_writes_nothing(club):
     assert again.write_calls == 0
 
 
+def test_a_run_counts_the_recipients_it_could_not_send_to(club):
+    club.join("Anna")
+    club.join("Ben", email=None)
+    club.join("Carla", email=None)
+
+    run = club.export()
+    again = club.export()
+
+    assert (run.added, run.skipped_no_email) == (1, 2)
+    assert (again.unchanged_members, again.skipped_no_email) == (1, 2)
+
+
 def test_changed_names_are_updated_without_touching_status(club):
     anna = club.join("Anna", last_name="Muster")
     club.export()
