@@ -82,6 +82,9 @@ class ReachedFromListsMixin:
         return redirect(url_for("mcbridge_mailing_lists.index_view"))
 
 
+SEARCH_COUNTED = 1_000  # a search's matches are counted up to this many: 20 pages of 50
+
+
 class ShownCount(int):
     """A list's count as Flask-Admin computes its pages from it (an int) and as its tab
     shows it: in the user's language, and, where `at_least` is set, as more than the
@@ -94,6 +97,11 @@ class ShownCount(int):
         shown = cls(counted + 1)
         shown.at_least = counted
         return shown
+
+    @classmethod
+    def up_to(cls, count: int, most: int) -> ShownCount:
+        """A count that went no further than past `most`: beyond it, "more than `most`"."""
+        return cls.more_than(most) if count > most else cls(count)
 
     def __str__(self) -> str:
         if self.at_least is not None:

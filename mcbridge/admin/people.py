@@ -20,6 +20,7 @@ from wtforms.validators import ValidationError
 
 from mcbridge import clock
 from mcbridge.admin.base import (
+    SEARCH_COUNTED,
     ScopedGroupLoader,
     ScopedModelView,
     ShownCount,
@@ -46,7 +47,6 @@ from mcbridge.models.search_index import SEARCHED_COLUMNS
 from mcbridge.search import match_order, person_search, sorted_from_matches
 
 SORTED_FROM_MATCHES = "sorted_from_matches"  # the execution option a search marks
-SEARCH_COUNTED = 1_000  # a search's matches are counted up to this many: 20 pages of 50
 
 GENDER_LABELS = {
     "female": lazy_gettext("female"),
@@ -337,8 +337,7 @@ def counted_up_to(query: Any, most: int) -> ShownCount:
     """The rows of a list's query (its page cut and order dropped), counted no further
     than `most`: beyond it, "more than `most`"."""
     found = query.limit(None).offset(None).order_by(None).limit(most + 1).subquery()
-    count = db.session.scalar(select(func.count()).select_from(found)) or 0
-    return ShownCount.more_than(most) if count > most else ShownCount(count)
+    return ShownCount.up_to(db.session.scalar(select(func.count()).select_from(found)) or 0, most)
 
 
 __all__ = ["PersonView"]

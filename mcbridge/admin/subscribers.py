@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from mcbridge.admin.base import (
+    SEARCH_COUNTED,
     ReachedFromListsMixin,
+    ShownCount,
     SignedInView,
     int_or_404,
     page_number,
@@ -42,7 +44,8 @@ from mcbridge.models import (
 )
 from mcbridge.recipients import Counts, recipients_of
 from mcbridge.resolution import (
-    searched_addresses,
+    searched_count,
+    searched_page,
     stored_addresses,
     stored_resolution,
     stored_skipped,
@@ -112,20 +115,27 @@ def refused_count(mailing_list_id: int) -> int:
 
 def recipient_page(
     stored: StoredResolution, term: str, sort: Sort, page: int
-) -> tuple[list[Any], int]:
+) -> tuple[list[Any], ShownCount]:
     """One page of the stored recipients and how many match: without a search, the stored
-    count; with one, a window count over the rows the page is cut from (one statement). A
-    page past the end has no row to carry it: then it is counted on its own."""
+    count; with one, the matches counted as far as twenty pages past this one
+    (`SEARCH_COUNTED`), as the People list counts its search."""
     offset = (page - 1) * PAGE_SIZE
     if not term:
         statement = sort.apply(stored_addresses(stored.mailing_list_id))
-        return db.session.execute(statement.limit(PAGE_SIZE).offset(offset)).all(), stored.addresses
-    found = sort.apply(searched_addresses(stored.mailing_list_id, term))
-    counted = found.add_columns(func.count().over().label("total"))
-    rows = db.session.execute(counted.limit(PAGE_SIZE).offset(offset)).all()
-    if rows:
-        return rows, rows[0].total
-    return rows, db.session.scalar(select(func.count()).select_from(found.subquery())) or 0
+        rows = db.session.execute(statement.limit(PAGE_SIZE).offset(offset)).all()
+        return rows, ShownCount(stored.addresses)
+    list_id = stored.mailing_list_id
+    found = searched_page(list_id, term, sort.apply, offset, PAGE_SIZE)
+    most = offset + SEARCH_COUNTED
+    count = db.session.scalar(searched_count(list_id, term, most)) or 0
+    return db.session.execute(found).all(), ShownCount.up_to(count, most)
+
+
+def pages_of(total: ShownCount) -> ShownCount:
+    """The pager's number of pages; past a count that stopped, more than it reached."""
+    if total.at_least is not None:
+        return ShownCount.more_than(total.at_least // PAGE_SIZE)
+    return ShownCount(max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
 
 
 def rule_texts(mailing_list: MailingList) -> dict[int, str]:
@@ -163,7 +173,7 @@ class SubscribersView(ReachedFromListsMixin, SignedInView):
             rows=rows,
             total=total,
             page=page,
-            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            pages=pages_of(total),
             term=term,
             rules=rule_texts(mailing_list),
             list_filters=describe_filters(mailing_list),

@@ -222,6 +222,36 @@ def test_search_finds_a_recipient_by_the_full_name_the_table_shows(as_admin, org
         assert "Nobody matches this search." in page
 
 
+def test_a_search_pages_in_one_order_through_names_and_addresses_and_counts_ahead(
+    as_admin, org, monkeypatch
+):
+    """Found by name or by a delivery address's own words, in one order across pages; the
+    matches are counted twenty pages (here two) past the page shown, no further."""
+    monkeypatch.setattr(subscribers, "PAGE_SIZE", 10)
+    monkeypatch.setattr(subscribers, "SEARCH_COUNTED", 20)
+    org.north_list.sync_all_delivery_addresses = True
+    members = [make.person("Many", f"Member{number:02d}") for number in range(25)]
+    hat = make.person("Hat", "Member12b", extra=(("many.hats@club-mail.ch", True),))
+    for someone in (*members, hat):
+        make.role(someone, org.club_a, org.member_type)
+    db.session.commit()
+    url = f"/admin/subscribers/{org.north_list.id}/?q=many&sort=name&page="
+
+    pages = [as_admin.get(url + str(number)).get_data(as_text=True) for number in (1, 2, 3)]
+
+    shown = [re.findall(r"<td>([^<@]+@[^<]+)</td>", recipients_table(page)) for page in pages]
+    in_name_order = [someone.email for someone in members]
+    in_name_order.insert(13, "many.hats@club-mail.ch")
+    assert shown == [in_name_order[:10], in_name_order[10:20], in_name_order[20:]]
+    assert "Addresses found: more than 20" in pages[0]
+    assert "Page 1 of more than 2" in pages[0]
+    # Page 2 counts up to 30: all of them.
+    assert "Addresses found: 26" in pages[1]
+    assert "Page 2 of 3" in pages[1]
+    assert "Page 3 of 3" in pages[2]
+    assert "Next" not in pages[2]
+
+
 def test_counts_are_grouped_in_the_users_language(as_admin, org):
     db.session.add_all(
         Role(person=Person(first_name="Many", last_name=f"M{n}"), group=org.club_a,
@@ -235,6 +265,24 @@ def test_counts_are_grouped_in_the_users_language(as_admin, org):
 
     assert f'<div class="h3 mb-0">{format_decimal(1001, locale="fr")}</div>' in page
     assert f'<div class="h3 mb-0">{format_decimal(1000, locale="fr")}</div>' in page
+
+
+def test_a_searchs_count_and_pages_are_written_in_the_users_language(as_admin, org, monkeypatch):
+    monkeypatch.setattr(subscribers, "PAGE_SIZE", 1)
+    db.session.add_all(
+        Role(person=Person(first_name="Many", last_name=f"M{n}", email=f"many.{n}@club-mail.ch"),
+             group=org.club_a, role_type=org.member_type)
+        for n in range(1001)
+    )  # fmt: skip
+    org.admin.locale = "fr"
+    db.session.commit()
+
+    url = f"/admin/subscribers/{org.north_list.id}/?q=many&page=2"
+    found = as_admin.get(url).get_data(as_text=True)
+
+    thousand_and_one = format_decimal(1001, locale="fr")
+    assert f"Adresses trouvées : {thousand_and_one}" in found
+    assert f"Page 2 sur {thousand_and_one}" in found
 
 
 def test_names_link_to_the_person_page_and_a_nameless_person_by_address(as_leader, org):
