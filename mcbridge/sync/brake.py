@@ -7,9 +7,10 @@ the decision needs the plan's counts first: the export counts its plan once with
 writing (`Export.writes_past_brake`), and these functions judge the counts.
 
 The share is of the contacts the list manages (added by mcbridge, subscribed, in the
-audience copy), counted in SQL. A run a leader confirmed may make the archives and changes
-they saw; only what goes beyond those is judged again, so a list that moved on materially
-since holds again. A daily export carries no confirmation: it never passes on its own.
+audience copy), counted as the plan walks the copy (`Mirror.stream`). A run a leader
+confirmed may make the archives and changes they saw; only what goes beyond those is
+judged again, so a list that moved on materially since holds again. A daily export
+carries no confirmation: it never passes on its own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 
 from mcbridge.extensions import db
 from mcbridge.messages import N_, Message
@@ -99,20 +100,6 @@ def limits_of(mailing_list: MailingList) -> Limits:
         change_share=setting(
             mailing_list.brake_change_share, "MCBRIDGE_BRAKE_CHANGE_SHARE", DEFAULT_CHANGE_SHARE
         ),
-    )
-
-
-def managed_count(mailing_list_id: int) -> int:
-    """Contacts the list manages, as of the audience copy the export just read."""
-    return (
-        db.session.scalar(
-            select(func.count()).where(
-                AudienceMember.mailing_list_id == mailing_list_id,
-                AudienceMember.managed.is_(True),
-                AudienceMember.status == "subscribed",
-            )
-        )
-        or 0
     )
 
 

@@ -35,7 +35,7 @@ from mcbridge.models.mailing_lists import ADOPT, ADOPTED
 from mcbridge.recipients import Recipient, Recipients, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
-from mcbridge.sync.brake import Brake, check, managed_count, only_adds
+from mcbridge.sync.brake import Brake, check, only_adds
 from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
 from mcbridge.sync.mirror import Mirror, MirrorUpdates
 from mcbridge.sync.pending import settle_pending_batches
@@ -299,8 +299,7 @@ class Export:
                 kept.append(step)
                 if len(kept) > KEPT_WRITES:
                     kept = None
-        managed = managed_count(self.mailing_list.id)
-        hold = check(counted.counts, managed, brake.limits, brake.allowed)
+        hold = check(counted.counts, self.mirror.managed, brake.limits, brake.allowed)
         if hold is not None:
             self.result.hold(counted, hold)
             return None

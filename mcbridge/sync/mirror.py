@@ -203,6 +203,7 @@ class Mirror:
         self.list_id = mailing_list.id
         self.specs = specs
         self.tag = mailing_list.managed_tag
+        self.managed = 0
 
     def count(self) -> int:
         statement = select(func.count()).where(AudienceMember.mailing_list_id == self.list_id)
@@ -318,10 +319,16 @@ class Mirror:
 
     def stream(self) -> Iterator[Known]:
         """Every member, in the order the comparison walks them; Core rows unpacked by
-        position, as the recipients' stream is (a million per large export)."""
+        position, as the recipients' stream is (a million per large export). Once read to
+        the end, `managed` holds how many contacts the list manages (added by it, still
+        subscribed): the brake's measure, counted on the way rather than by a second read
+        of the copy (0.4 s at a million members)."""
         statement = self.read_in_order()
         rows = db.session.connection().execute(statement)
+        counted = 0
         for email, status, fields, managed, shared, tags, owned, changed, archived_at in rows:
+            if managed and status == "subscribed":
+                counted += 1
             yield Known(
                 email,
                 status,
@@ -332,6 +339,7 @@ class Mirror:
                 names(owned),
                 status == "archived" and archived_by_us(changed, archived_at),
             )
+        self.managed = counted
 
 
 def archived_by_us(last_changed: str | None, archived_at: str | None) -> bool:

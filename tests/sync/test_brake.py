@@ -77,6 +77,20 @@ def test_a_daily_export_that_would_archive_a_quarter_is_held_and_writes_nothing(
     assert club.write_calls() == []
 
 
+def test_the_share_is_of_the_contacts_the_list_added_and_still_has_subscribed(club):
+    members = club_of_twenty(club)
+    for person in members[15:]:
+        club.sandbox.simulate_unsubscribe(club.audience, person.email)
+    for number in range(3):
+        club.sandbox.simulate_signup(club.audience, f"own.{number}@club-mail.ch")
+    leave(members[:5])
+
+    held = daily_export(club)
+
+    assert (held.state, held.archived) == ("held", 5)
+    assert "archive 5 of the 15 contacts" in render(held.message)
+
+
 def test_a_confirmed_run_archives_what_the_held_run_showed(club):
     members = club_of_twenty(club)
     leave(members[:5])
