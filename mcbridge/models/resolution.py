@@ -39,6 +39,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from mcbridge.models.base import TABLE_PREFIX, Base, named, ref, table_name
 from mcbridge.models.mailing_lists import FILTER_COLUMNS
 from mcbridge.models.people import PROFILE_COLUMNS
+from mcbridge.models.search_index import (
+    drop_address_index,
+    install_address_index,
+    install_with_table,
+)
 
 VERSION_ROW = 1
 
@@ -151,6 +156,9 @@ class StoredAddress(StoredNames, Base):
     is_primary: Mapped[bool]
     position: Mapped[int]
     via: Mapped[int]
+
+
+install_with_table(StoredAddress.__table__, install_address_index, drop_address_index)
 
 
 def recipients_version(session: Session) -> int | None:

@@ -7,17 +7,21 @@
 - SQLite: an FTS5 table with the trigram tokenizer over the same columns, reading them from
   the people table (external content) and kept in step by triggers.
 
-Neither is a model: revision d6e7f8a9b0c1 and `metadata.create_all` (the events at the
-end) both build them with `install_search_index`, and schema comparisons leave them out
-(`is_search_index`). A future SQLite batch migration that rebuilds the people table drops
-its triggers: it must call `install_search_index` again.
+A list's stored delivery addresses are searched by their own words (the subscriber view):
+on PostgreSQL through a pg_trgm GIN index of their own, partial to the delivery addresses
+(`install_address_index`, revision b8c9d0e1f2a3); SQLite scans them.
+
+None is a model: the revisions and `metadata.create_all` (the events at the end) both
+build them, and schema comparisons leave them out (`is_search_index`). A future SQLite
+batch migration that rebuilds the people table drops its triggers: it must call
+`install_search_index` again.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import reduce
 from typing import Any
 
@@ -40,6 +44,8 @@ logger = logging.getLogger(__name__)
 SEARCHED_COLUMNS = ("first_name", "last_name", "nickname", "email", "company")
 PEOPLE = table_name("people")
 TRIGRAM_INDEX = f"ix_{table_name('people_search')}"
+ADDRESS_INDEX = f"ix_{table_name('stored_addresses_search')}"
+STORED_ADDRESSES = table_name("stored_addresses")
 FTS_TABLE = table_name("people_search")
 FTS_SHADOWS = tuple(f"{FTS_TABLE}_{suffix}" for suffix in ("data", "idx", "docsize", "config"))
 FTS_TRIGGERS = tuple(f"{FTS_TABLE}_{event}" for event in ("insert", "delete", "update"))
@@ -65,7 +71,7 @@ def is_search_index(name: str | None, type_: str) -> bool:
     tests) must leave out: no model describes them."""
     if type_ == "table":
         return name in (FTS_TABLE, *FTS_SHADOWS)
-    return type_ == "index" and name == TRIGRAM_INDEX
+    return type_ == "index" and name in (TRIGRAM_INDEX, ADDRESS_INDEX)
 
 
 def install_search_index(connection: Connection) -> bool:
@@ -84,6 +90,24 @@ def install_search_index(connection: Connection) -> bool:
             connection.exec_driver_sql(statement)
         return True
     return False
+
+
+def install_address_index(connection: Connection) -> bool:
+    """The index of the stored delivery addresses' own words, on PostgreSQL with pg_trgm;
+    says whether it built it. Without it, PostgreSQL walked a million stored addresses in
+    page order looking for a delivery address that holds "marie", and found none (0.8 s)."""
+    if connection.dialect.name != "postgresql" or not trigram_extension_ready(connection):
+        return False
+    connection.exec_driver_sql(
+        f"CREATE INDEX IF NOT EXISTS {ADDRESS_INDEX} ON {STORED_ADDRESSES} "
+        "USING gin (lower(email) gin_trgm_ops) WHERE NOT is_primary"
+    )
+    return True
+
+
+def drop_address_index(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {ADDRESS_INDEX}")
 
 
 def drop_search_index(connection: Connection) -> None:
@@ -188,15 +212,19 @@ def fts_statements() -> list[str]:
     ]
 
 
-def install_with_table(people: Table) -> None:
-    """`metadata.create_all` builds the index with the people table, as the migration does,
-    and `drop_all` removes it first (the FTS table would outlive the table it reads)."""
+def install_with_table(
+    table: Table,
+    install: Callable[[Connection], bool] = install_search_index,
+    drop: Callable[[Connection], None] = drop_search_index,
+) -> None:
+    """`metadata.create_all` builds an index with its table, as the revisions do, and
+    `drop_all` removes it first (the FTS table would outlive the table it reads)."""
 
     def created(_target: Table, connection: Connection, **_kw: Any) -> None:
-        install_search_index(connection)
+        install(connection)
 
     def dropping(_target: Table, connection: Connection, **_kw: Any) -> None:
-        drop_search_index(connection)
+        drop(connection)
 
-    event.listen(people, "after_create", created)
-    event.listen(people, "before_drop", dropping)
+    event.listen(table, "after_create", created)
+    event.listen(table, "before_drop", dropping)
