@@ -32,11 +32,11 @@ from mcbridge.mailchimp.errors import (
 from mcbridge.messages import N_, Message, raw
 from mcbridge.models import BringBackRequest, MailingList, PendingBatch, RefusedAddress
 from mcbridge.models.mailing_lists import ADOPT, ADOPTED
-from mcbridge.recipients import Recipient, Recipients, recipients_of
+from mcbridge.recipients import Recipients, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
 from mcbridge.sync.brake import Brake, check, only_adds
-from mcbridge.sync.fields import FieldSpec, encode, fields_of, wanted_values
+from mcbridge.sync.fields import FieldSpec, encoder, fields_of
 from mcbridge.sync.mirror import Mirror, MirrorUpdates
 from mcbridge.sync.pending import settle_pending_batches
 from mcbridge.sync.plan import NO_TAGS, WRITES, Action, Exceptions, Step, Wanted, plan
@@ -115,18 +115,6 @@ def exported_recipients(mailing_list: MailingList, specs: tuple[FieldSpec, ...])
     tags or a field need them."""
     needs_roles = mailing_list.role_tags or any(spec.source == "groups" for spec in specs)
     return recipients_of(mailing_list, with_roles=needs_roles)
-
-
-def wanted_of(
-    recipient: Recipient, specs: tuple[FieldSpec, ...], *, role_tags: bool
-) -> tuple[Wanted, list[Message]]:
-    """A recipient as the audience should have them, and why values were left out."""
-    values, problems = wanted_values(specs, recipient)
-    tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
-    wanted = Wanted(
-        recipient.email, encode(values), tags, recipient.first_name, recipient.last_name
-    )
-    return wanted, problems
 
 
 def permissions_on(mailing_list: MailingList) -> tuple[str, ...]:
@@ -309,15 +297,18 @@ class Export:
         return kept
 
     def wanted(self, result: SyncResult) -> Iterator[Wanted]:
-        """The list's recipients by address as the audience should have them; once all are
-        read, how many people have no address goes to `result`."""
+        """The list's recipients by address as the audience should have them (fields, and
+        role tags if the list sends them), why values were left out, and, once all are read,
+        how many people have no address go to `result`."""
         role_tags = self.mailing_list.role_tags
+        encoded = encoder(self.specs)
         recipients = exported_recipients(self.mailing_list, self.specs).stream(db.session)
         for recipient in recipients:
-            wanted, problems = wanted_of(recipient, self.specs, role_tags=role_tags)
+            fields, problems = encoded(recipient)
             for problem in problems:
                 result.issue(recipient.email, "field", problem)
-            yield wanted
+            tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
+            yield Wanted(recipient.email, fields, tags, recipient.first_name, recipient.last_name)
         result.counts["skipped_no_email"] = recipients.skipped
 
     def refused_addresses(self) -> set[str]:

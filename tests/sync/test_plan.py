@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from mcbridge.recipients import Recipient
 from mcbridge.sync.apply import added_tags, removed_tags
-from mcbridge.sync.fields import encode
+from mcbridge.sync.fields import LANGUAGE_SPEC, FieldSpec, encode, encoder, wanted_values
 from mcbridge.sync.plan import Action, Exceptions, Known, UnsortedInputError, Wanted, plan
 
 F = '{"FNAME":"Anna"}'
@@ -147,3 +150,46 @@ def test_a_value_left_out_is_never_a_difference_but_a_field_missing_is(wanted, k
     sent = Wanted("a@x.ch", encode(wanted))
     found = Known("a@x.ch", "subscribed", encode(known), managed=True)
     assert steps([sent], [found]) == [(expected, "a@x.ch")]
+
+
+def recipient(**values) -> Recipient:
+    person = {"first_name": None, "last_name": None, "nickname": None, "gender": None}
+    person |= {"birthday": None, "company": None, "language": None, **values}
+    return Recipient(1, "anna@x.ch", True, 1, **person)
+
+
+TEXT_AND_DROPDOWN = (
+    FieldSpec("FNAME", "first_name", "text"),
+    FieldSpec("NICKNAME", "nickname", "text"),
+    FieldSpec("BDAY", "birthday", "birthday"),
+    FieldSpec("BORN", "birthday", "text"),
+    FieldSpec("GENDER", "gender", "dropdown", ("female", "male")),
+    LANGUAGE_SPEC,
+)
+
+
+@pytest.mark.parametrize(
+    ("person", "expected", "left_out"),
+    [
+        ({"first_name": "  Anna ", "language": "fr"}, ["Anna", "", "", "", "", "fr"], []),
+        ({"first_name": "An\tna\n"}, ["An na", "", "", "", "", None], []),
+        ({"first_name": "A" * 300}, ["A" * 255, "", "", "", "", None], []),
+        ({"nickname": "", "gender": "male"}, ["", "", "", "", "male", None], []),
+        (
+            {"birthday": date(1990, 3, 7), "gender": "divers"},
+            ["", "", "03/07", "1990-03-07", None, None],
+            ["GENDER"],
+        ),
+    ],
+)
+def test_values_are_sent_trimmed_cleaned_cut_and_in_their_fields_format(person, expected, left_out):
+    """Both ways of making a recipient's values (all at once, and value by value with the
+    reasons when one does not fit) give the same values."""
+    values, problems = wanted_values(TEXT_AND_DROPDOWN, recipient(**person))
+
+    assert values == expected
+    assert [problem.text % problem.params for problem in problems] == [
+        f"{tag} left out: “divers” is not one of the field's choices (female, male)"
+        for tag in left_out
+    ]
+    assert encoder(TEXT_AND_DROPDOWN)(recipient(**person)) == (encode(values), problems)
