@@ -39,7 +39,7 @@ from mcbridge.sync.brake import Brake, check, only_adds
 from mcbridge.sync.fields import FieldSpec, encoder, fields_of
 from mcbridge.sync.mirror import Mirror, MirrorUpdates
 from mcbridge.sync.pending import settle_pending_batches
-from mcbridge.sync.plan import NO_TAGS, WRITES, Action, Exceptions, Step, Wanted, plan
+from mcbridge.sync.plan import NO_TAGS, Action, Exceptions, Step, Wanted, plan
 from mcbridge.sync.result import SyncResult
 from mcbridge.webhooks.review import held_addresses
 
@@ -100,14 +100,6 @@ def export(
         result.reads, result.writes = client.calls.reads, client.calls.writes
         client.close()
     return result
-
-
-def planned_writes(steps: Iterable[Step], result: SyncResult) -> Iterator[Step]:
-    """Every step counted into `result`; those that write to Mailchimp passed on."""
-    for step in steps:
-        result.planned(step)
-        if step.action in WRITES:
-            yield step
 
 
 def exported_recipients(mailing_list: MailingList, specs: tuple[FieldSpec, ...]) -> Recipients:
@@ -237,13 +229,13 @@ class Export:
             adopt=self.adopting,
         )
         if self.result.dry_run:
-            for step in self.steps(exceptions, self.result):
-                self.result.planned(step)
+            for _write in self.result.count_plan(self.steps(exceptions, self.result)):
+                pass  # a preview only counts what it would write
             if self.result.counts["adopted"] and self.mailing_list.adoption is None:
                 self.result.notes.append(NOT_ADOPTED_YET)
             return
         if self.brake is None or only_adds(self.mailing_list.id):
-            self.write(planned_writes(self.steps(exceptions, self.result), self.result))
+            self.write(self.result.count_plan(self.steps(exceptions, self.result)))
             return
         writes = self.writes_past_brake(exceptions, self.brake)
         if writes is not None:
@@ -282,7 +274,7 @@ class Export:
         """
         counted = SyncResult(dry_run=True)
         kept: list[Step] | None = []
-        for step in planned_writes(self.steps(exceptions, counted), counted):
+        for step in counted.count_plan(self.steps(exceptions, counted)):
             if kept is not None:
                 kept.append(step)
                 if len(kept) > KEPT_WRITES:
@@ -292,7 +284,7 @@ class Export:
             self.result.hold(counted, hold)
             return None
         if kept is None:
-            return planned_writes(self.steps(exceptions, self.result), self.result)
+            return self.result.count_plan(self.steps(exceptions, self.result))
         self.result.take_plan(counted)
         return kept
 

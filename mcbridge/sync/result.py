@@ -10,6 +10,7 @@ its first write, with what it would have done). Addresses Mailchimp already keep
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,13 +52,28 @@ class SyncResult:
     reads: int = 0
     writes: int = 0
 
+    def count_plan(self, steps: Iterable[Step]) -> Iterator[Step]:
+        """Every step of a plan counted; those that write to Mailchimp passed on.
+
+        An unchanged member (most of them: a million in a large list's daily run) is only
+        counted, in this loop, and the count is added once the plan ends or stops; a call
+        to `planned` for each cost a large daily run about a second."""
+        unchanged = 0
+        try:
+            for step in steps:
+                if step.action is UNCHANGED:
+                    unchanged += 1
+                    continue
+                self.planned(step)
+                if step.action in WRITES:
+                    yield step
+        finally:
+            self.counts[UNCHANGED_COUNTER] += unchanged
+
     def planned(self, step: Step) -> None:
-        """Counted; a contact archived by someone else is also listed by address, so a
-        leader can bring it back. An unchanged member (most of them, a million in a large
-        list's daily run) is only counted: the rest cost 0.9 µs a step."""
-        if step.action is UNCHANGED:
-            self.counts[UNCHANGED_COUNTER] += 1
-            return
+        """A step that changes something, or that a run lists: counted, and listed among
+        the first of its kind; a contact archived by someone else is also listed by address,
+        so a leader can bring it back."""
         counter = step.action.counter
         self.counts[counter] += 1
         if step.action is Action.ARCHIVED_ELSEWHERE:
