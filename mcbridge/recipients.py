@@ -141,12 +141,14 @@ class Recipients:
     ) -> Select | CompoundSelect:
         """Every address of the `reached` (person, rule) rows that the list's setting allows,
         before dedupe; `person_columns` are read in the same joins. `with_unaddressed`: a
-        person without a main address comes too, as a row whose address is empty."""
+        person without a main address comes too, as a row whose address is empty (never
+        NULL, so it sorts before every address on both databases)."""
         addressed = () if with_unaddressed else (has_primary_email(),)
+        email = func.coalesce(Person.email, "") if with_unaddressed else Person.email
         primary = (
             select(
                 reached.c.person_id,
-                Person.email.label("email"),
+                email.label("email"),
                 literal(True).label("is_primary"),
                 literal(0).label("position"),
                 reached.c.via,
@@ -389,21 +391,21 @@ class Streamed:
 
     Counted on the way, from the rows of `by_address`, rather than asked apart: asked apart,
     the database resolved the whole list a second time (1.8 s of a million people's
-    export). Core rows (not ORM ones) unpacked by position: at a million rows, per-row
-    overhead is the cost.
+    export). The rows without an address come first (their address is empty), so only
+    those people are remembered, whatever the list's size. Core rows (not ORM ones)
+    unpacked by position: at a million rows, per-row overhead is the cost.
     """
 
     def __init__(self, rows: Iterator[Any], *, with_roles: bool) -> None:
         self.rows = rows
         self.with_roles = with_roles
-        self.without_main_address: set[int] = set()
-        self.with_delivery_address: set[int] = set()
+        self.without_address: set[int] = set()
 
     @property
     def skipped(self) -> int:
         """People without a main address and without a delivery address the list sends
         to: a person counts once, whatever number of rules reach them."""
-        return len(self.without_main_address - self.with_delivery_address)
+        return len(self.without_address)
 
     def __iter__(self) -> Iterator[Recipient]:
         rows = self.first_per_address()
@@ -416,17 +418,18 @@ class Streamed:
 
     def first_per_address(self) -> Iterator[Any]:
         """The first row of each address (its lowest person id). A person's rows without an
-        address, and their delivery addresses that another holder's row came before, are
-        only noted: a shared address is still an address of theirs."""
+        address only note them; a delivery address of theirs, even one that another
+        holder's row came before (a shared address is still theirs), takes them off."""
         previous = None
-        without, delivering = self.without_main_address, self.with_delivery_address
+        without = self.without_address
         for row in self.rows:
             email = row[1]
             if not email:
-                without.add(row[0])
-                continue
+                if row[2]:
+                    without.add(row[0])
+                continue  # an empty delivery address (a host's own rows) is no address
             if not row[2]:
-                delivering.add(row[0])
+                without.discard(row[0])
             if email != previous:
                 previous = email
                 yield row

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import insert
 
 from mcbridge.extensions import db
 from mcbridge.models import AdditionalEmail
@@ -216,7 +217,11 @@ def test_the_export_stream_counts_each_person_without_an_address_once(org):
     first = make.person("First", email="shared@club-mail.ch")
     sharing = make.person("Sharing", email=None, extra=(("shared@club-mail.ch", True),))
     not_for_mailings = make.person("Kept", email=None, extra=(("kept@club-mail.ch", False),))
-    for someone in (first, sharing, not_for_mailings):
+    empty_extra = make.person("EmptyExtra", email="empty.extra@club-mail.ch")
+    # An empty delivery address, as a host's own statement could write one: no address.
+    empty = {"person_id": empty_extra.id, "email": "", "mailings": True}
+    db.session.execute(insert(AdditionalEmail).values(**empty))
+    for someone in (first, sharing, not_for_mailings, empty_extra):
         make.role(someone, org["club"], org["member"])
     newsletter = make.mailing_list(org["club"], all_delivery=True)
     make.role_rule(newsletter, org["club"], org["member"])
@@ -225,7 +230,7 @@ def test_the_export_stream_counts_each_person_without_an_address_once(org):
 
     skipped = db.session.execute(recipients_of(newsletter, TODAY).skipped())
     assert sorted(person.first_name for person, _via in skipped) == ["Blank", "Kept", "Twice"]
-    assert emails(newsletter) == ["shared@club-mail.ch"]
+    assert emails(newsletter) == ["empty.extra@club-mail.ch", "shared@club-mail.ch"]
     assert skipped_by_stream(newsletter) == 3
 
 
