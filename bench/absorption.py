@@ -46,7 +46,7 @@ from mcbridge.mailchimp.audience import (
 )
 from mcbridge.models import MailingList
 from mcbridge.sync.apply import Target, subscriber
-from mcbridge.sync.engine import exported_recipients, wanted_of
+from mcbridge.sync.engine import exported_recipients, wanting
 from mcbridge.sync.fields import FieldSpec, fields_of
 from mcbridge.sync.plan import Action, Step
 
@@ -86,10 +86,11 @@ def initial_calls(mailing_list: MailingList) -> Iterator[Call]:
         batch_timeout=0,
     )
     recipients = exported_recipients(mailing_list, specs).stream(db.session)
+    wanted_of = wanting(specs, role_tags=mailing_list.role_tags)
     while chunk := list(islice(recipients, BATCH_SUBSCRIBE_LIMIT)):
         entries = []
         for recipient in chunk:
-            wanted, _problems = wanted_of(recipient, specs, role_tags=mailing_list.role_tags)
+            wanted, _problems = wanted_of(recipient)
             entries.append(subscriber(Step(Action.ADD, recipient.email, wanted, None), target))
         body = json.dumps({"members": entries, "update_existing": False}).encode()
         yield len(entries), body

@@ -408,20 +408,12 @@ class Streamed:
         return len(self.without_address)
 
     def __iter__(self) -> Iterator[Recipient]:
-        rows = self.first_per_address()
-        if self.with_roles:
-            for *columns, role_names, group_names in rows:
-                yield Recipient(*columns, split_names(role_names), split_names(group_names))
-        else:
-            for row in rows:
-                yield Recipient(*row)
-
-    def first_per_address(self) -> Iterator[Any]:
-        """The first row of each address (its lowest person id). A person's rows without an
-        address only note them; a delivery address of theirs, even one that another
-        holder's row came before (a shared address is still theirs), takes them off."""
+        """The first row of each address (its lowest person id), as a recipient. A person's
+        rows without an address only note them; a delivery address of theirs, even one that
+        another holder's row came before (a shared address is still theirs), takes them off.
+        """
         previous = None
-        without = self.without_address
+        without, with_roles = self.without_address, self.with_roles
         for row in self.rows:
             email = row[1]
             if not email:
@@ -430,9 +422,14 @@ class Streamed:
                 continue  # an empty delivery address (a host's own rows) is no address
             if not row[2]:
                 without.discard(row[0])
-            if email != previous:
-                previous = email
-                yield row
+            if email == previous:
+                continue
+            previous = email
+            if with_roles:
+                *columns, role_names, group_names = row
+                yield Recipient(*columns, split_names(role_names), split_names(group_names))
+            else:
+                yield Recipient(*row)
 
 
 def reason_rows(scan: Select) -> Select:

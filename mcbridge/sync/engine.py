@@ -32,7 +32,7 @@ from mcbridge.mailchimp.errors import (
 from mcbridge.messages import N_, Message, raw
 from mcbridge.models import BringBackRequest, MailingList, PendingBatch, RefusedAddress
 from mcbridge.models.mailing_lists import ADOPT, ADOPTED
-from mcbridge.recipients import Recipients, recipients_of
+from mcbridge.recipients import Recipient, Recipients, recipients_of
 from mcbridge.sync.apply import Target, Writer, Written
 from mcbridge.sync.bounces import flag_bounces
 from mcbridge.sync.brake import Brake, check, only_adds
@@ -107,6 +107,23 @@ def exported_recipients(mailing_list: MailingList, specs: tuple[FieldSpec, ...])
     tags or a field need them."""
     needs_roles = mailing_list.role_tags or any(spec.source == "groups" for spec in specs)
     return recipients_of(mailing_list, with_roles=needs_roles)
+
+
+def wanting(
+    specs: tuple[FieldSpec, ...], *, role_tags: bool
+) -> Callable[[Recipient], tuple[Wanted, list[Message]]]:
+    """How an export makes a recipient into the member the audience should have (fields,
+    and role tags if the list sends them), with why values were left out: made once per
+    export, for a million recipients."""
+    encoded = encoder(specs)
+
+    def wanted_of(recipient: Recipient) -> tuple[Wanted, list[Message]]:
+        fields, problems = encoded(recipient)
+        tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
+        wanted = Wanted(recipient.email, fields, tags, recipient.first_name, recipient.last_name)
+        return wanted, problems
+
+    return wanted_of
 
 
 def permissions_on(mailing_list: MailingList) -> tuple[str, ...]:
@@ -289,18 +306,16 @@ class Export:
         return kept
 
     def wanted(self, result: SyncResult) -> Iterator[Wanted]:
-        """The list's recipients by address as the audience should have them (fields, and
-        role tags if the list sends them), why values were left out, and, once all are read,
-        how many people have no address go to `result`."""
-        role_tags = self.mailing_list.role_tags
-        encoded = encoder(self.specs)
+        """The list's recipients by address as the audience should have them; why values
+        were left out and, once all are read, how many people have no address go to
+        `result`."""
+        wanted_of = wanting(self.specs, role_tags=self.mailing_list.role_tags)
         recipients = exported_recipients(self.mailing_list, self.specs).stream(db.session)
         for recipient in recipients:
-            fields, problems = encoded(recipient)
+            wanted, problems = wanted_of(recipient)
             for problem in problems:
                 result.issue(recipient.email, "field", problem)
-            tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
-            yield Wanted(recipient.email, fields, tags, recipient.first_name, recipient.last_name)
+            yield wanted
         result.counts["skipped_no_email"] = recipients.skipped
 
     def refused_addresses(self) -> set[str]:
