@@ -400,6 +400,7 @@ class Streamed:
         self.rows = rows
         self.with_roles = with_roles
         self.without_address: set[int] = set()
+        self.recipients = self.first_per_address()
 
     @property
     def skipped(self) -> int:
@@ -408,6 +409,11 @@ class Streamed:
         return len(self.without_address)
 
     def __iter__(self) -> Iterator[Recipient]:
+        """One pass, however often it is asked for: read in chunks (`islice`), a new pass
+        per chunk would forget the address before it and send a shared one twice."""
+        return self.recipients
+
+    def first_per_address(self) -> Iterator[Recipient]:
         """The first row of each address (its lowest person id), as a recipient. A person's
         rows without an address only note them; a delivery address of theirs, even one that
         another holder's row came before (a shared address is still theirs), takes them off.

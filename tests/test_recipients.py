@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import islice
 
 import pytest
 from sqlalchemy import insert
@@ -232,6 +233,21 @@ def test_the_export_stream_counts_each_person_without_an_address_once(org):
     assert sorted(person.first_name for person, _via in skipped) == ["Blank", "Kept", "Twice"]
     assert emails(newsletter) == ["empty.extra@club-mail.ch", "shared@club-mail.ch"]
     assert skipped_by_stream(newsletter) == 3
+
+
+def test_a_stream_read_in_chunks_sends_a_shared_address_once(org):
+    first = make.person("First", email="shared@club-mail.ch")
+    second = make.person("Second", email=None, extra=(("shared@club-mail.ch", True),))
+    third = make.person("Third", email="third@club-mail.ch")
+    for someone in (first, second, third):
+        make.role(someone, org["club"], org["member"])
+    newsletter = make.mailing_list(org["club"], all_delivery=True)
+    make.role_rule(newsletter, org["club"], org["member"])
+
+    streamed = recipients_of(newsletter, TODAY).stream(db.session)
+    chunks = list(iter(lambda: [r.first_name for r in islice(streamed, 1)], []))
+
+    assert chunks == [["First"], ["Third"]]
 
 
 def test_rules_of_other_lists_do_not_leak(org):
