@@ -6,7 +6,7 @@ copy are known to be right, so a failure early on changes nothing in Mailchimp.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
@@ -111,13 +111,13 @@ def exported_recipients(mailing_list: MailingList, specs: tuple[FieldSpec, ...])
 
 def wanting(
     specs: tuple[FieldSpec, ...], *, role_tags: bool
-) -> Callable[[Recipient], tuple[Wanted, list[Message]]]:
+) -> Callable[[Recipient], tuple[Wanted, Sequence[Message]]]:
     """How an export makes a recipient into the member the audience should have (fields,
     and role tags if the list sends them), with why values were left out: made once per
     export, for a million recipients."""
     encoded = encoder(specs)
 
-    def wanted_of(recipient: Recipient) -> tuple[Wanted, list[Message]]:
+    def wanted_of(recipient: Recipient) -> tuple[Wanted, Sequence[Message]]:
         fields, problems = encoded(recipient)
         tags = frozenset(recipient.role_names) if role_tags else NO_TAGS
         wanted = Wanted(recipient.email, fields, tags, recipient.first_name, recipient.last_name)

@@ -16,7 +16,7 @@ field order, so "did anything change?" is usually one string comparison.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -218,7 +218,7 @@ def signature(specs: tuple[FieldSpec, ...]) -> str:
 SEPARATOR = "\x1f"
 LEFT_OUT = "\x1e"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
-NO_PROBLEMS: list[Message] = []  # shared, never appended to: a recipient whose values all fit
+NO_PROBLEMS: tuple[Message, ...] = ()  # a recipient whose values all fit
 
 
 def encode(values: list[str | None]) -> str:
@@ -271,7 +271,9 @@ def wanted_values(
     return values, problems
 
 
-def encoder(specs: tuple[FieldSpec, ...]) -> Callable[[Recipient], tuple[str, list[Message]]]:
+def encoder(
+    specs: tuple[FieldSpec, ...],
+) -> Callable[[Recipient], tuple[str, Sequence[Message]]]:
     """A recipient's values in field order as `encode` writes them, and why values were
     left out: the values encoded as they are made, and only a recipient with a value that
     does not fit its field goes through `wanted_values` to say why. An export encodes a
@@ -279,7 +281,7 @@ def encoder(specs: tuple[FieldSpec, ...]) -> Callable[[Recipient], tuple[str, li
     formats = tuple(spec.encoded for spec in specs)
     join = SEPARATOR.join
 
-    def encoded(recipient: Recipient) -> tuple[str, list[Message]]:
+    def encoded(recipient: Recipient) -> tuple[str, Sequence[Message]]:
         try:
             return join([value(recipient) for value in formats]), NO_PROBLEMS
         except InvalidValueError:
