@@ -62,6 +62,14 @@ PAGES = (
     ("subscriber view, page 1000", "/admin/subscribers/{big_list}/?sort=-email&page=1000"),
     ("subscriber view, searched 'marie'", "/admin/subscribers/{big_list}/?q=marie"),
     ("subscriber view, searched 'marie muller'", "/admin/subscribers/{big_list}/?q=marie+muller"),
+    (
+        "subscriber view, searched 'marie', by name",
+        "/admin/subscribers/{big_list}/?q=marie&sort=name",
+    ),
+    (
+        "subscriber view, searched 'marie', by address",
+        "/admin/subscribers/{big_list}/?q=marie&sort=email",
+    ),
 )
 ADMIN_ONLY = ("users", *(name for name, url in PAGES if "{big_list}" in url))
 BIG_LIST = "/admin/subscribers/{big_list}/"

@@ -15,9 +15,8 @@ slip in between and be stored under a version that claims it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Column,
@@ -44,7 +43,7 @@ from mcbridge import clock
 from mcbridge.models import MailingList, Person, StoredAddress, StoredPerson, StoredResolution
 from mcbridge.models.resolution import NAME_ORDER, recipients_version
 from mcbridge.recipients import Recipients, recipients_of, session_of
-from mcbridge.search import address_search, person_search
+from mcbridge.search import SEARCHED, WALKED_AHEAD, address_search, person_search
 from mcbridge.sql import in_binary_order, insert_with_conflicts
 
 
@@ -303,22 +302,47 @@ def searched_sides(mailing_list_id: int, term: str) -> tuple[Select, Select]:
     return by_person, by_address
 
 
+class Order(Protocol):
+    """A page's sort applied to a statement. `from_matches`: by keys no index serves
+    (mcbridge.search.match_order), so the database sorts the search index's matches rather
+    than walk the order's index to them."""
+
+    def __call__(self, statement: Select, from_matches: bool = False) -> Select: ...
+
+
+def walked_people(mailing_list_id: int, order: Order) -> Select:
+    """The searched columns of the people behind the first stored addresses in `order`:
+    what a walk of that order meets first (mcbridge.search.sorted_from_matches)."""
+    first = order(stored_addresses(mailing_list_id)).limit(WALKED_AHEAD).subquery()
+    return select(*SEARCHED).join_from(first, Person, Person.id == first.c.person_id)
+
+
 def searched_page(
-    mailing_list_id: int, term: str, order: Callable[[Select], Select], offset: int, size: int
+    mailing_list_id: int,
+    term: str,
+    order: Order,
+    offset: int,
+    size: int,
+    from_matches: bool = False,
 ) -> Select:
-    """A page of the stored addresses `term` finds, in `order` (a statement's sort, applied
-    to each side and to their union): each side is sorted and cut at the page's end on its
-    own, then the two are sorted together and cut to the page.
+    """A page of the stored addresses `term` finds, in `order` (applied to each side and to
+    their union): each side is sorted and cut at the page's end on its own, then the two
+    are sorted together and cut to the page. `from_matches`: the people found are sorted
+    from the search index's matches (see `walked_people`).
 
     Sorted as one union, PostgreSQL found and sorted every match before cutting the page:
     103,040 addresses for "marie" among a million, 0.7-0.9 s on a slow machine. Each side
     cut at the page's end walks the order's index to the page instead (2 ms), or, for a
     word few people hold, sorts the few matches the search index finds. (The delivery
     addresses' side has a trigram index of its own on PostgreSQL: walked in page order,
-    it sought a match among every stored address.)"""
+    it sought a match among every stored address.) A walk is long when the order meets
+    the matches late: "marie" by address met its first match 280,167 addresses in (the
+    addresses starting with first names), 1.27 s; sorted from its matches, 0.41 s."""
     end = offset + size
+    by_person, by_address = searched_sides(mailing_list_id, term)
     sides = [
-        select(order(side).limit(end).subquery()) for side in searched_sides(mailing_list_id, term)
+        select(order(by_person, from_matches).limit(end).subquery()),
+        select(order(by_address).limit(end).subquery()),
     ]
     found = union_all(*sides).subquery("found")
     in_order = order(select(found).order_by(found.c.person_id, found.c.position))

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
     func,
     literal,
@@ -74,22 +75,29 @@ def like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def sorted_from_matches(term: str) -> bool:
-    """Whether a page of `term`'s matches in name order is better sorted from the matches
-    the index finds than found by walking the names in order: when the index finds every
-    word (three letters or more, on a database that has the index) and the first names
-    in order hold less than a page of matches. A word in most addresses (".ch") is met at
-    once by walking, and sorting its million matches cost 0.4-0.8 s."""
+def sorted_from_matches(term: str, walked: Select | None = None, wanted: int = WALKED_PAGE) -> bool:
+    """Whether a page of `term`'s matches in a page's order is better sorted from the
+    matches the index finds than found by walking that order: when the index finds every
+    word (three letters or more, on a database that has the index) and the first rows in
+    order (`walked`, the People list's name order unless given) hold fewer than the
+    `wanted` matches that end the page. A word in most addresses (".ch") is met at once by
+    walking, and sorting its million matches cost 0.4-0.8 s."""
     words = term.split()
     if not words or any(len(word) < TRIGRAM for word in words) or not index_ready():
         return False
-    return matches_ahead(words) < WALKED_PAGE
+    return matches_ahead(words, people_by_name() if walked is None else walked) < wanted
 
 
-def matches_ahead(words: list[str]) -> int:
-    """How many of the first `WALKED_AHEAD` people in name order hold every word: a walk
-    of the names finds a page of matches within them, or a sort is cheaper."""
-    ahead = select(*SEARCHED).order_by(*by_name()).limit(WALKED_AHEAD).subquery()
+def people_by_name() -> Select:
+    """The searched columns of the first people in name order, as the People list walks."""
+    return select(*SEARCHED).order_by(*by_name()).limit(WALKED_AHEAD)
+
+
+def matches_ahead(words: list[str], walked: Select) -> int:
+    """How many of the rows `walked` (the searched columns of the first `WALKED_AHEAD`
+    people a page meets in its order) hold every word: a walk in that order finds a page
+    of matches within them, or a sort is cheaper."""
+    ahead = walked.subquery()
     document = search_document([ahead.c[name] for name in SEARCHED_COLUMNS])
     found = select(func.count()).select_from(ahead).where(*(word_in(document, w) for w in words))
     return db.session.scalar(found) or 0

@@ -26,6 +26,7 @@ from mcbridge.models import (
 from mcbridge.models.people import by_name
 from mcbridge.models.resolution import NAME_ORDER
 from mcbridge.recipients import Recipients
+from mcbridge.search import match_order
 
 SORTABLE = ("name", "email")
 EXCLUDED_SHOWN = 200
@@ -63,15 +64,18 @@ class Sort:
             return "none"
         return "descending" if self.descending else "ascending"
 
-    def apply(self, statement: Select) -> Select:
+    def apply(self, statement: Select, from_matches: bool = False) -> Select:
         """The recipients in this order, ties broken by person and address so pages never
         overlap (an address is a list's row once). Every key runs the same way, so the
-        stored resolution's index serves either direction without a sort."""
+        stored resolution's index serves either direction without a sort; `from_matches`,
+        keys no index serves (mcbridge.resolution.Order)."""
         if self.column is None:
             return statement
         columns = statement.selected_columns
         by_name = (*(columns[name] for name in NAME_ORDER), columns.email)
         keys = by_name if self.column == "name" else (columns.email,)
+        if from_matches:
+            keys = tuple(match_order(key) for key in keys)
         ordered = [key.desc() if self.descending else key.asc() for key in keys]
         return statement.order_by(None).order_by(*ordered)
 

@@ -49,9 +49,11 @@ from mcbridge.resolution import (
     stored_addresses,
     stored_resolution,
     stored_skipped,
+    walked_people,
 )
 from mcbridge.rules import describe_filters, describe_rule
 from mcbridge.schedule import backed_off, next_daily_attempt
+from mcbridge.search import sorted_from_matches
 from mcbridge.webhooks.review import profile_values
 
 PAGE_SIZE = 50
@@ -118,14 +120,20 @@ def recipient_page(
 ) -> tuple[list[Any], ShownCount]:
     """One page of the stored recipients and how many match: without a search, the stored
     count; with one, the matches counted as far as twenty pages past this one
-    (`SEARCH_COUNTED`), as the People list counts its search."""
+    (`SEARCH_COUNTED`), as the People list counts its search. A sorted search walks the
+    sort's order to its page, or sorts the search index's matches when the first
+    addresses in that order do not hold the page (`sorted_from_matches`)."""
     offset = (page - 1) * PAGE_SIZE
     if not term:
         statement = sort.apply(stored_addresses(stored.mailing_list_id))
         rows = db.session.execute(statement.limit(PAGE_SIZE).offset(offset)).all()
         return rows, ShownCount(stored.addresses)
     list_id = stored.mailing_list_id
-    found = searched_page(list_id, term, sort.apply, offset, PAGE_SIZE)
+    end = offset + PAGE_SIZE
+    from_matches = sort.column is not None and sorted_from_matches(
+        term, walked_people(list_id, sort.apply), end
+    )
+    found = searched_page(list_id, term, sort.apply, offset, PAGE_SIZE, from_matches)
     most = offset + SEARCH_COUNTED
     count = db.session.scalar(searched_count(list_id, term, most)) or 0
     return db.session.execute(found).all(), ShownCount.up_to(count, most)

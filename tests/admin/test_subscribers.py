@@ -7,14 +7,18 @@ import io
 import re
 from datetime import UTC, datetime
 
+import pytest
 from babel.numbers import format_decimal
 
+from mcbridge import resolution, search
 from mcbridge.admin import subscribers
+from mcbridge.admin.subscriber_view import Sort
 from mcbridge.admin.subscribers import ExportEntry, register_export
 from mcbridge.connections import link
 from mcbridge.extensions import db
 from mcbridge.jobs import execute, ignore_progress, reserve
 from mcbridge.models import Person, Role
+from mcbridge.resolution import Order, walked_people
 from tests import factories as make
 from tests.helpers import sql_statements
 
@@ -98,6 +102,11 @@ def recipients_table(page: str) -> str:
     return page[
         page.index('id="recipients"') : page.index("</table>", page.index('id="recipients"'))
     ]
+
+
+def addresses_in(page: str) -> list[str]:
+    """The addresses a subscriber view lists, top to bottom."""
+    return re.findall(r"<td>([^<@]+@[^<]+)</td>", recipients_table(page))
 
 
 def row_of(table: str, email: str) -> str:
@@ -237,9 +246,9 @@ def test_a_search_pages_in_one_order_through_names_and_addresses_and_counts_ahea
     db.session.commit()
     url = f"/admin/subscribers/{org.north_list.id}/?q=many&sort=name&page="
 
-    pages = [as_admin.get(url + str(number)).get_data(as_text=True) for number in (1, 2, 3)]
+    pages = [as_admin.get(url + str(number)).text for number in (1, 2, 3)]
 
-    shown = [re.findall(r"<td>([^<@]+@[^<]+)</td>", recipients_table(page)) for page in pages]
+    shown = [addresses_in(page) for page in pages]
     in_name_order = [someone.email for someone in members]
     in_name_order.insert(13, "many.hats@club-mail.ch")
     assert shown == [in_name_order[:10], in_name_order[10:20], in_name_order[20:]]
@@ -250,6 +259,38 @@ def test_a_search_pages_in_one_order_through_names_and_addresses_and_counts_ahea
     assert "Page 2 of 3" in pages[1]
     assert "Page 3 of 3" in pages[2]
     assert "Next" not in pages[2]
+
+
+def test_a_sorted_search_sorts_the_matches_its_order_meets_late(as_admin, org, monkeypatch):
+    """Walking the sort's order to a page is chosen only when the first addresses in
+    that order hold the page; otherwise the search index's matches are sorted. The page
+    is the same either way, in both directions."""
+    monkeypatch.setattr(resolution, "WALKED_AHEAD", 5)
+    early = [
+        make.person("Early", f"E{number}", email=f"a{number}@club-mail.ch") for number in range(6)
+    ]
+    late = make.person("Late", "Comer", email="z@club-mail.ch")
+    for someone in (*early, late):
+        make.role(someone, org.club_a, org.member_type)
+    db.session.commit()
+    url = f"/admin/subscribers/{org.north_list.id}/"
+    as_admin.get(url)
+    by_address, backwards = Sort("email").apply, Sort("email", descending=True).apply
+
+    def sorted_from_matches(term: str, order: Order, wanted: int) -> bool:
+        return search.sorted_from_matches(term, walked_people(org.north_list.id, order), wanted)
+
+    if not search.index_ready():
+        pytest.skip("no search index: every search walks")
+    assert not sorted_from_matches("early", by_address, 5)
+    assert sorted_from_matches("early", by_address, 6), "five addresses looked at, not six"
+    assert sorted_from_matches("late", by_address, 1)
+    assert not sorted_from_matches("late", backwards, 1)
+    addresses = [someone.email for someone in early]
+    for sort, expected in (("email", addresses), ("-email", addresses[::-1])):
+        for term, found in (("early", expected), ("comer", [late.email])):
+            page = as_admin.get(url, query_string={"q": term, "sort": sort}).text
+            assert addresses_in(page) == found, (term, sort)
 
 
 def test_counts_are_grouped_in_the_users_language(as_admin, org):
