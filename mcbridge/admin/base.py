@@ -109,6 +109,15 @@ class ShownCount(int):
         return format_decimal(int(self))
 
 
+def pages_of(total: int, size: int) -> ShownCount:
+    """A paged table's number of pages (at least one); past a count that stopped (a
+    `ShownCount` "more than N"), more than the pages it reached."""
+    at_least = getattr(total, "at_least", None)
+    if at_least is not None:
+        return ShownCount.more_than(at_least // size)
+    return ShownCount(max((total + size - 1) // size, 1))
+
+
 class ScopedModelView(SignedInMixin, ModelView):
     """A model view that only ever reads and writes rows inside the user's scope.
 

@@ -12,7 +12,13 @@ from markupsafe import Markup
 from sqlalchemy import delete, exists, func, select
 from werkzeug.wrappers import Response
 
-from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404, page_number
+from mcbridge.admin.base import (
+    ReachedFromListsMixin,
+    SignedInView,
+    int_or_404,
+    page_number,
+    pages_of,
+)
 from mcbridge.admin.subscribers import ExportEntry, load_list_in_scope
 from mcbridge.auth import current_account_id, current_scope
 from mcbridge.extensions import db
@@ -137,7 +143,7 @@ class ExportsView(ReachedFromListsMixin, SignedInView):
             mailing_list=mailing_list,
             runs=runs,
             page=page,
-            pages=max((total + HISTORY_PAGE - 1) // HISTORY_PAGE, 1),
+            pages=pages_of(total, HISTORY_PAGE),
             badge=state_badge,
             refused=refused_addresses(mailing_list.id),
             counter_labels=counter_labels(),

@@ -20,6 +20,7 @@ from mcbridge.admin.base import (
     SignedInView,
     int_or_404,
     page_number,
+    pages_of,
 )
 from mcbridge.admin.subscriber_view import (
     Sort,
@@ -139,13 +140,6 @@ def recipient_page(
     return db.session.execute(found).all(), ShownCount.up_to(count, most)
 
 
-def pages_of(total: ShownCount) -> ShownCount:
-    """The pager's number of pages; past a count that stopped, more than it reached."""
-    if total.at_least is not None:
-        return ShownCount.more_than(total.at_least // PAGE_SIZE)
-    return ShownCount(max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
-
-
 def rule_texts(mailing_list: MailingList) -> dict[int, str]:
     """Each rule of the list in words, by id: the reason shown beside each recipient."""
     return {rule.id: describe_rule(rule) for rule in mailing_list.subscriptions}
@@ -181,7 +175,7 @@ class SubscribersView(ReachedFromListsMixin, SignedInView):
             rows=rows,
             total=total,
             page=page,
-            pages=pages_of(total),
+            pages=pages_of(total, PAGE_SIZE),
             term=term,
             rules=rule_texts(mailing_list),
             list_filters=describe_filters(mailing_list),

@@ -8,7 +8,13 @@ from flask_admin import expose
 from flask_babel import gettext
 from sqlalchemy import func, select
 
-from mcbridge.admin.base import ReachedFromListsMixin, SignedInView, int_or_404, page_number
+from mcbridge.admin.base import (
+    ReachedFromListsMixin,
+    SignedInView,
+    int_or_404,
+    page_number,
+    pages_of,
+)
 from mcbridge.admin.subscribers import load_list_in_scope
 from mcbridge.auth import current_account_id, current_actor_label
 from mcbridge.clock import now
@@ -28,7 +34,6 @@ class SuppressedView(ReachedFromListsMixin, SignedInView):
         mailing_list = load_list_in_scope(list_id)
         statement = suppressed(mailing_list.id)
         total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         page = page_number()
         rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
         return self.render(
@@ -37,7 +42,7 @@ class SuppressedView(ReachedFromListsMixin, SignedInView):
             rows=rows.all(),
             total=total,
             page=page,
-            pages=pages,
+            pages=pages_of(total, PAGE_SIZE),
             when_of=when_of,
         )
 

@@ -3,12 +3,14 @@ numbers grouped as the user's language groups them."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 
+from mcbridge.admin import exports
 from mcbridge.extensions import db
 from mcbridge.models import Person, SyncRun
 from tests.helpers import post_form
@@ -125,3 +127,29 @@ def test_run_counts_are_grouped_the_way_the_language_groups_numbers(as_admin, or
     assert "12.345" in html
     assert "2,5 s" in html
     assert "01.07.2026, 10:00:00 (MEZ)" in html
+
+
+def test_the_export_history_is_paged_newest_first_in_the_users_language(as_admin, org, monkeypatch):
+    monkeypatch.setattr(exports, "HISTORY_PAGE", 2)
+    for day in (1, 2, 3):
+        started = datetime(2026, 7, day, 8, 0)
+        db.session.add(
+            SyncRun(mailing_list=org.north_list, trigger="cli", state="success",
+                    created_at=started, started_at=started, finished_at=started, added=day)
+        )  # fmt: skip
+    db.session.commit()
+    history = f"/admin/exports/{org.north_list.id}/history"
+
+    first = speaking(as_admin, org.admin, "de").get(history).get_data(as_text=True)
+    second = as_admin.get(history, query_string={"page": 2}).get_data(as_text=True)
+
+    assert days_of_july(first) == ["03", "02"]
+    assert "Seite 1 von 2" in first
+    assert f'href="{history}?page=2"' in first
+    assert days_of_july(second) == ["01"]
+    assert "Seite 2 von 2" in second
+
+
+def days_of_july(page: str) -> list[str]:
+    """The days of July 2026 a page shows, latest first."""
+    return sorted(set(re.findall(r"\b(\d\d)\.07\.2026", page)), reverse=True)
