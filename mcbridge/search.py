@@ -53,11 +53,28 @@ def person_search(term: str) -> list[ColumnElement[bool]]:
     """The conditions a person (row) meets when found by `term`: one per word, or one for
     all the words an FTS5 table answers together."""
     words = term.split()
-    indexed = [word for word in words if len(word) >= TRIGRAM] if fts_ready() else []
+    indexed = fts_words(words)
     found = [Person.id.in_(fts_rows(indexed))] if indexed else []
     return found + [
         word_in(search_document(SEARCHED), word) for word in words if word not in indexed
     ]
+
+
+def found_ids(term: str) -> Select:
+    """The ids of the people `term` finds. Where an FTS5 table answers every word, its own
+    rows, without a look at the people table: looking up each of the 100,382 people
+    "marie" finds there cost 65 ms of each subscriber view statement on SQLite."""
+    words = term.split()
+    indexed = fts_words(words)
+    if indexed and len(indexed) == len(words):
+        return fts_rows(indexed)
+    return select(Person.id).where(*person_search(term))
+
+
+def fts_words(words: list[str]) -> list[str]:
+    """The words an FTS5 trigram table answers: none without the table, and none shorter
+    than a trigram."""
+    return [word for word in words if len(word) >= TRIGRAM] if fts_ready() else []
 
 
 def address_search(term: str, address: ColumnElement[str]) -> list[ColumnElement[bool]]:

@@ -7,9 +7,10 @@
 - SQLite: an FTS5 table with the trigram tokenizer over the same columns, reading them from
   the people table (external content) and kept in step by triggers.
 
-A list's stored delivery addresses are searched by their own words (the subscriber view):
-on PostgreSQL through a pg_trgm GIN index of their own, partial to the delivery addresses
-(`install_address_index`, revision b8c9d0e1f2a3); SQLite scans them.
+A list's stored delivery addresses are searched by their own words (the subscriber view),
+off an index partial to the delivery addresses (`install_address_index`): on PostgreSQL a
+pg_trgm GIN index of their words (revision b8c9d0e1f2a3), on SQLite a B-tree that holds
+them apart from the main addresses (c0d1e2f3a4b5).
 
 None is a model: the revisions and `metadata.create_all` (the events at the end) both
 build them, and schema comparisons leave them out (`is_search_index`). A future SQLite
@@ -93,10 +94,23 @@ def install_search_index(connection: Connection) -> bool:
 
 
 def install_address_index(connection: Connection) -> bool:
-    """The index of the stored delivery addresses' own words, on PostgreSQL with pg_trgm;
-    says whether it built it. Without it, PostgreSQL walked a million stored addresses in
-    page order looking for a delivery address that holds "marie", and found none (0.8 s)."""
-    if connection.dialect.name != "postgresql" or not trigram_extension_ready(connection):
+    """The index of a list's stored delivery addresses, where the database can have one;
+    says whether it built it. PostgreSQL with pg_trgm indexes their words: without it,
+    PostgreSQL walked a million stored addresses in page order looking for a delivery
+    address that holds "marie", and found none (0.8 s). SQLite keeps the delivery
+    addresses apart in a partial index, address included, so a search reads the list's
+    delivery addresses (a tenth) and no row of the others: it scanned every stored address
+    for them, 0.4 s of each statement at a million."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        connection.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {ADDRESS_INDEX} ON {STORED_ADDRESSES} "
+            "(mailing_list_id, person_id, position, email) WHERE is_primary = 0"
+        )
+        # SQLite uses a partial index only once its statistics say how few rows it holds.
+        connection.exec_driver_sql(f"ANALYZE {STORED_ADDRESSES}")
+        return True
+    if dialect != "postgresql" or not trigram_extension_ready(connection):
         return False
     connection.exec_driver_sql(
         f"CREATE INDEX IF NOT EXISTS {ADDRESS_INDEX} ON {STORED_ADDRESSES} "
@@ -106,8 +120,7 @@ def install_address_index(connection: Connection) -> bool:
 
 
 def drop_address_index(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {ADDRESS_INDEX}")
+    connection.exec_driver_sql(f"DROP INDEX IF EXISTS {ADDRESS_INDEX}")
 
 
 def drop_search_index(connection: Connection) -> None:
