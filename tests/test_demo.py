@@ -42,7 +42,7 @@ def test_the_demos_people_speak_mostly_german_and_french_some_italian_and_englis
 ) -> None:
     assert runner.invoke(args=["mcbridge", "bootstrap"]).exit_code == 0
     languages = select(Person.language, func.count()).group_by(Person.language)
-    counts = dict(db.session.execute(languages).tuples().all())
+    counts = dict(db.session.execute(languages).all())
     assert set(counts) == {"de", "fr", "it", "en"}
     assert counts["de"] + counts["fr"] > 3 * (counts["it"] + counts["en"])
 

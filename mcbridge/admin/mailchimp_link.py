@@ -28,6 +28,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from mcbridge.admin.adoption import adoption_state, record_decision
@@ -83,8 +84,12 @@ FIXED_SOURCES = ("first_name", "last_name")
 ATTRIBUTES_ID = "attributes"
 
 
-def extra_source_choices() -> list[tuple[str, Any]]:
-    return [(name, source.label) for name, source in SOURCES.items() if name not in FIXED_SOURCES]
+def extra_source_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(name, source.label)
+        for name, source in SOURCES.items()
+        if name not in FIXED_SOURCES
+    ]
 
 
 class AttributeForm(Form):
@@ -165,9 +170,11 @@ def usable_audiences(mailing_list: MailingList) -> list[ConnectionAudience]:
     return list(db.session.scalars(usable_by(mailing_list.group)))
 
 
-def audience_choices(audiences: list[ConnectionAudience]) -> list[tuple[int, str]]:
+def audience_choices(audiences: list[ConnectionAudience]) -> list[SelectChoice]:
     return [
-        (audience.id, f"{audience.connection.name} › {audience.name} ({audience.audience_id})")
+        SelectChoice(
+            audience.id, f"{audience.connection.name} › {audience.name} ({audience.audience_id})"
+        )
         for audience in audiences
     ]
 
@@ -568,8 +575,8 @@ class UnlinkForm(FlaskForm):
     contacts = RadioField(
         lazy_gettext("The contacts in Mailchimp"),
         choices=[
-            (UNLINK_KEEP, lazy_gettext("Leave them as they are")),
-            (
+            SelectChoice(UNLINK_KEEP, lazy_gettext("Leave them as they are")),
+            SelectChoice(
                 UNLINK_ARCHIVE,
                 lazy_gettext(
                     "Archive the contacts this list manages (those with its tag); contacts "
