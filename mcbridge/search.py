@@ -13,7 +13,8 @@ A page of matches in name order is sorted from the matches (`match_order`) when 
 finds them and they are not met at once in name order (`sorted_from_matches`): walking
 the name index and testing each row costs as much as the rows before the first match, and
 a name searched for is where the index sorts it ("muller": half of a million rows
-walked, 415 ms, against 110 ms from the index's matches).
+walked, 415 ms, against 110 ms from the index's matches). A subscriber view sorted by
+name or address decides the same way, over the first addresses in its order.
 """
 
 from __future__ import annotations
