@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext, ngettext
 from rq import Worker
+from rq.exceptions import StopRequested
 from sqlalchemy import select, update
 
 from mcbridge.accounts import save_user
@@ -236,7 +238,8 @@ def worker_command(burst: bool) -> None:
 @mcbridge_cli.command("scheduler")
 def scheduler_command() -> None:
     """Run the scheduler (RQ's cron) that queues the daily exports; stop it with Ctrl-C."""
-    create_scheduler().start()
+    with suppress(StopRequested):  # stopped while starting: nothing else to say
+        create_scheduler().start()
 
 
 @mcbridge_cli.command("bootstrap")

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, time, timedelta
+from types import FrameType
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from rq.cron import CronScheduler
+from rq.exceptions import StopRequested
 from sqlalchemy import func, select
 
 from mcbridge import clock
@@ -133,8 +135,38 @@ def register_entry(scheduler: CronScheduler) -> None:
     )
 
 
+class Scheduler(CronScheduler):
+    """RQ's cron scheduler, which stops for sure on SIGTERM or Ctrl-C.
+
+    RQ's raises its stop from the signal handler, wherever the interpreter is. Inside a
+    Redis pipeline's finaliser, Python prints that exception and drops it ("Exception
+    ignored in Pipeline.__del__"), and the scheduler ran on, a minute between ticks, until
+    its supervisor killed it (tests/test_schedule.py caught one in five starts). The
+    request is remembered too, and honoured before the next sleep. A stop that comes
+    while the scheduler registers itself (before RQ's loop, which deregisters on the way
+    out) takes the registration back: monitoring would show a dead scheduler as live."""
+
+    stop_requested = False
+
+    def register_birth(self) -> None:
+        try:
+            super().register_birth()
+        except StopRequested:
+            self.register_death()
+            raise
+
+    def _request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_requested = True
+        super()._request_stop(signum, frame)
+
+    def calculate_sleep_interval(self) -> float:
+        if self.stop_requested:
+            raise StopRequested()
+        return super().calculate_sleep_interval()
+
+
 def create_scheduler() -> CronScheduler:
-    scheduler = CronScheduler(connection=state().redis)
+    scheduler = Scheduler(connection=state().redis)
     register_entry(scheduler)
     return scheduler
 

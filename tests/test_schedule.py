@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from rq import Worker
@@ -191,44 +192,59 @@ def test_a_list_that_keeps_failing_is_backed_off_and_reset_by_hand(lists, client
     assert db.session.get(MailingList, failing.id).failure_streak == 0
 
 
-def scheduler_process(app) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "mcbridge", "scheduler"],
-        env=process_env(app),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+def scheduler_process(app, log: Path) -> subprocess.Popen[str]:
+    """A scheduler in a process of its own, its output in `log`: with faulthandler on,
+    an aborted process writes there the stack of every thread (`stop`)."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-X", "faulthandler", "-m", "flask", "mcbridge", "scheduler"],
+            env=process_env(app),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def stop(process: subprocess.Popen[str], log: Path) -> None:
+    """SIGTERM, as a supervisor stops a scheduler. One that is still running 20 s later
+    fails the test with where it was stuck (it did once, in CI, and said nothing)."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        process.wait(timeout=10)
+        pytest.fail(f"The scheduler ignored SIGTERM for 20 s:\n{log.read_text()[-8000:]}")
 
 
 def live_schedulers() -> list[CronScheduler]:
     return CronScheduler.all(queue_state().redis)
 
 
-def test_the_entry_is_registered_once_however_often_the_scheduler_starts(app):
-    for _ in range(3):
-        process = scheduler_process(app)
+def test_the_entry_is_registered_once_however_often_the_scheduler_starts(app, tmp_path):
+    for start in range(3):
+        log = tmp_path / f"scheduler-{start}.log"
+        process = scheduler_process(app, log)
         assert wait_for(live_schedulers, timeout=60)
         (scheduler,) = live_schedulers()
         assert [job.name for job in scheduler.get_jobs()] == [ENTRY]
         assert scheduler.last_heartbeat is not None
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        stop(process, log)
         assert wait_for(lambda: not live_schedulers(), timeout=20)
 
 
-def test_two_scheduler_processes_export_each_list_once(lists, app):
+def test_two_scheduler_processes_export_each_list_once(lists, app, tmp_path):
     """Two machines' schedulers, as processes: both fire the entry on start, and the slot
     claims still let each linked list export once."""
     linked, unlinked = lists
-    processes = [scheduler_process(app) for _ in range(2)]
+    logs = [tmp_path / f"scheduler-{machine}.log" for machine in range(2)]
+    processes = [scheduler_process(app, log) for log in logs]
     try:
         assert wait_for(lambda: len(live_schedulers()) == 2, timeout=60)
         assert wait_for(lambda: queue_state().queue.count == 2, timeout=30)
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=20)
+        for process, log in zip(processes, logs, strict=True):
+            stop(process, log)
     work()
 
     assert [len(runs_of(mailing_list)) for mailing_list in linked] == [1, 1]
